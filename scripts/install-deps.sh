@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package sipscope needs to build, test, fuzz and benchmark.
+# Safe to run again: apt-get skips what is already there. Needs root (or sudo).
+set -euo pipefail
+
+pkgs=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev            # libFuzzer + ASan/UBSan runtimes (fuzz/)
+  # libraries
+  libboost-dev                        # Boost.Spirit X3 (header-only, Boost 1.74)
+  libpcap-dev zlib1g-dev libsqlite3-dev libpq-dev
+  # tests
+  libgtest-dev googletest nlohmann-json3-dev
+  # benchmark peers (sipscope-bench parse)
+  libosip2-dev libsofia-sip-ua-dev
+  # viewer (optional: the build turns it off when these are missing)
+  libimgui-dev libglfw3-dev libgl-dev
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages already installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
