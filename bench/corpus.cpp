@@ -149,7 +149,8 @@ message_set load_messages(const std::vector<std::string>& paths) {
       set.arena.append(contents[i], cuts[k].begin, cuts[k].end - cuts[k].begin);
       spans.emplace_back(at, cuts[k].end - cuts[k].begin);
       std::string source = loaded[i].first;
-      if (cuts.size() > 1) source += "#" + std::to_string(k + 1);
+      // append() rather than "#" + to_string(): GCC 12 warns falsely (-Wrestrict, PR 105329).
+      if (cuts.size() > 1) source.append(1, '#').append(std::to_string(k + 1));
       set.messages.push_back({{}, std::move(source), cuts[k].header_lines});
     }
   }
