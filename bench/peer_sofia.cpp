@@ -9,6 +9,7 @@
 // Buffer: sofia-sip writes NULs into the buffer it parses, so each message is copied into a
 // reused scratch buffer handed over with msg_buf_set() (no per-message buffer allocation;
 // nta's receive path would msg_buf_alloc one per datagram, which is slower).
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -30,7 +31,8 @@ class sofia_peer final : public peer {
   sofia_peer() : mclass_(sip_extend_mclass(nullptr)) {
     if (!mclass_) throw std::runtime_error("sofia-sip: sip_extend_mclass failed");
   }
-  ~sofia_peer() override = default;  // the extended class lives for the process, like sofia's own
+  // sip_extend_mclass() clones the default class with malloc (its own error path free()s it).
+  ~sofia_peer() override { std::free(mclass_); }
 
   std::string_view name() const noexcept override { return "sofia"; }
   std::string version() const override { return SOFIA_SIP_NAME_VERSION; }
