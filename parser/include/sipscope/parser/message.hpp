@@ -28,9 +28,8 @@ std::string_view to_string(method m) noexcept;
 // were on. Named after llhttp's model: opt-in, one flag per relaxation.
 struct leniency {
   bool lws_in_start_line = false;   // several SP / trailing SP in the request line (4475 lwsstart, trws)
-  bool spaces_in_addr_spec = false; // "< sip:a@b >" (4475 badaspec)
-  bool unquoted_display_name = false; // display name with non-token characters unquoted (baddn)
-  bool bare_lf = false;             // LF line ends instead of CRLF
+  bool bare_lf = false;             // LF line ends instead of CRLF (the header grammar's folding
+                                    // still needs CRLF: a folded line with bare LF stays an error)
 };
 
 struct limits {

@@ -44,19 +44,20 @@ class param_list {
     using pointer = const param*;
     using reference = const param&;
     iterator() = default;
-    iterator(std::string_view rest, char sep) : rest_(rest), sep_(sep), end_(false) { next(); }
+    iterator(std::string_view rest, char sep) : rest_(rest), sep_(sep), end_(false), more_(true) { next(); }
     reference operator*() const { return cur_; }
     pointer operator->() const { return &cur_; }
     iterator& operator++() { next(); return *this; }
     iterator operator++(int) { auto t = *this; next(); return t; }
     friend bool operator==(const iterator& a, const iterator& b) {
-      return a.end_ == b.end_ && (a.end_ || a.rest_.data() == b.rest_.data());
+      return a.end_ == b.end_ && (a.end_ || (a.rest_.data() == b.rest_.data() && a.more_ == b.more_));
     }
    private:
     void next();
     std::string_view rest_;
     char sep_ = ';';
     bool end_ = true;
+    bool more_ = false;   // an element is left in rest_
     param cur_{};
   };
 

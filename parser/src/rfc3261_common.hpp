@@ -1,0 +1,126 @@
+// Character classes and small X3 helpers shared by the RFC 3261 grammars (private to parser/).
+//
+// Every class is the ABNF of RFC 3261 section 25.1 (and RFC 3966 for tel). X3's char_("...")
+// compiles to a 256-bit set, so a class test is one lookup.
+#pragma once
+
+#include <boost/spirit/home/x3.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace sipscope::parser::grammar {
+
+namespace x3 = boost::spirit::x3;
+using iterator = const char*;
+
+// ---- furthest-failure tracking ---------------------------------------------------------
+// Boost 1.74's X3 only reports errors by throwing (expectation `>`); the hot path must not
+// throw, so grammars use `>>` and mark the elements worth naming with expect_(what)[p]: when
+// p fails, the position where it started and its name are remembered if that is the
+// furthest failure so far. A failed parse then reports that position.
+struct failure {
+  const char* where = nullptr;
+  std::string_view what;
+  std::uint16_t code = 0;   // a diag_code value, 0 = the caller's default for the rule
+  void note(const char* at, std::string_view w, std::uint16_t c = 0) {
+    if (!where || at >= where) { where = at; what = w; code = c; }
+  }
+};
+struct failure_tag;
+
+template <typename Subject>
+struct expect_directive : x3::unary_parser<Subject, expect_directive<Subject>> {
+  using base_type = x3::unary_parser<Subject, expect_directive<Subject>>;
+  static bool const is_pass_through_unary = true;
+  static bool const handles_container = Subject::handles_container;
+  constexpr expect_directive(Subject const& s, std::string_view w, std::uint16_t c)
+      : base_type(s), what(w), code(c) {}
+  template <typename It, typename Ctx, typename RCtx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const& ctx, RCtx& rctx, Attr& attr) const {
+    It const save = first;
+    if (this->subject.parse(first, last, ctx, rctx, attr)) return true;
+    x3::get<failure_tag>(ctx).get().note(save, what, code);
+    return false;
+  }
+  std::string_view what;
+  std::uint16_t code = 0;
+};
+
+struct expect_gen {
+  std::string_view what;
+  std::uint16_t code = 0;
+  template <typename Subject>
+  constexpr expect_directive<typename x3::extension::as_parser<Subject>::value_type>
+  operator[](Subject const& s) const {
+    return {x3::as_parser(s), what, code};
+  }
+};
+constexpr expect_gen expect_(std::string_view what, std::uint16_t code = 0) { return {what, code}; }
+
+// ---- semantic-action helpers -------------------------------------------------------------
+template <typename Range>
+inline std::string_view to_sv(Range const& r) {
+  return std::string_view(&*r.begin(), static_cast<std::size_t>(r.end() - r.begin()));
+}
+inline std::string_view to_sv(const char* b, const char* e) {
+  return std::string_view(b, static_cast<std::size_t>(e - b));
+}
+
+// x3::raw[p][set(&T::field)] stores the matched text as a string_view in _val(ctx).field.
+template <typename T>
+constexpr auto set(std::string_view T::*field) {
+  return [field](auto& ctx) {
+    auto const& r = x3::_attr(ctx);
+    x3::_val(ctx).*field = std::string_view(&*r.begin(), static_cast<std::size_t>(r.end() - r.begin()));
+  };
+}
+
+// ---- RFC 3261 25.1 character classes -------------------------------------------------------
+inline auto const alphanum = x3::char_("a-zA-Z0-9");
+inline auto const mark = x3::char_("-_.!~*'()");
+inline auto const unreserved = x3::char_("a-zA-Z0-9_.!~*'()-");
+inline auto const hexdig = x3::char_("0-9a-fA-F");
+inline auto const escaped = x3::lit('%') >> hexdig >> hexdig;
+// user = 1*( unreserved / escaped / user-unreserved )
+inline auto const user_char = x3::char_("a-zA-Z0-9_.!~*'()&=+$,;?/-");
+// password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," )
+inline auto const password_char = x3::char_("a-zA-Z0-9_.!~*'()&=+$,-");
+// paramchar = param-unreserved / unreserved / escaped
+inline auto const param_char = x3::char_("a-zA-Z0-9_.!~*'()[]/:&+$-");
+// hname/hvalue = hnv-unreserved / unreserved / escaped
+inline auto const hnv_char = x3::char_("a-zA-Z0-9_.!~*'()[]/?:+$-");
+// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" )
+inline auto const token_char = x3::char_("a-zA-Z0-9.!%*_+`'~-");
+// word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
+//           "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}" )
+inline auto const word_char = x3::char_("a-zA-Z0-9.!%*_+`'~()<>:\\\"/[]?{}-");
+// uric = reserved / unreserved / escaped (RFC 2396, used by absoluteURI)
+inline auto const uric_char = x3::char_("a-zA-Z0-9_.!~*'();/?:@&=+$,-");
+inline auto const uric_no_slash = x3::char_("a-zA-Z0-9_.!~*'();?:@&=+$,-");
+inline auto const scheme_rest = x3::char_("a-zA-Z0-9+.-");
+inline auto const digit = x3::char_("0-9");
+inline auto const sp_ht = x3::char_(" \t");
+
+inline auto const token = +token_char;
+inline auto const user = +(x3::char_("a-zA-Z0-9_.!~*'()&=+$,;?/-") | escaped);
+inline auto const password = *(x3::char_("a-zA-Z0-9_.!~*'()&=+$,-") | escaped);
+inline auto const pname = +(param_char | escaped);
+inline auto const pvalue = +(param_char | escaped);
+inline auto const hname = +(hnv_char | escaped);
+inline auto const hvalue = *(hnv_char | escaped);
+
+// ---- host validation (hand-written: PEG cannot backtrack into hostname's *(label ".")) -----
+bool is_ipv4(std::string_view s) noexcept;
+// RFC 3261 IPv6address; tolerate_three_colons accepts "2001:db8:::192.0.2.1" (RFC 5118 4.10).
+bool is_ipv6(std::string_view s, bool tolerate_three_colons = true) noexcept;
+bool is_hostname(std::string_view s) noexcept;
+// Classifies a host (IPv6 references keep brackets). Returns 0 when invalid, else 1 hostname,
+// 2 ipv4, 3 ipv6 (the values of host_kind).
+std::uint8_t classify_host(std::string_view s) noexcept;
+
+// Parses up to max_digits decimal digits into *out, false on overflow beyond `max`.
+bool to_uint(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept;
+
+}  // namespace sipscope::parser::grammar

@@ -1,0 +1,337 @@
+// Header table and the header-value grammar's translation unit (rfc3261_headers_def.hpp).
+#include "rfc3261_headers.hpp"
+
+#include "rfc3261_headers_def.hpp"
+
+#include <array>
+#include <cstring>
+
+namespace sipscope::parser {
+
+namespace {
+
+struct header_info {
+  header_kind kind;
+  std::string_view name;
+  char compact;
+  std::string_view rfc;
+  value_type type;
+  bool list;         // comma-separated list of elements (RFC 3261 7.3.1)
+  bool single;       // at most once per message
+  bool allow_empty;  // an empty value is legal
+};
+
+using vt = value_type;
+using hk = header_kind;
+
+// One row per header_kind, in enum order (checked by a static_assert below).
+constexpr std::array<header_info, static_cast<std::size_t>(hk::count_)> table{{
+    {hk::other, "", 0, "", vt::raw, false, false, true},
+    {hk::accept, "Accept", 0, "RFC 3261 20.1", vt::media_type, true, false, true},
+    {hk::accept_encoding, "Accept-Encoding", 0, "RFC 3261 20.2", vt::token, true, false, true},
+    {hk::accept_language, "Accept-Language", 0, "RFC 3261 20.3", vt::token, true, false, true},
+    {hk::alert_info, "Alert-Info", 0, "RFC 3261 20.4", vt::info, true, false, false},
+    {hk::allow, "Allow", 0, "RFC 3261 20.5", vt::token, true, false, true},
+    {hk::allow_events, "Allow-Events", 'u', "RFC 6665 8.2.2", vt::token, true, false, false},
+    {hk::authentication_info, "Authentication-Info", 0, "RFC 3261 20.6", vt::auth, false, true, false},
+    {hk::authorization, "Authorization", 0, "RFC 3261 20.7", vt::auth, false, false, false},
+    {hk::call_id, "Call-ID", 'i', "RFC 3261 20.8", vt::call_id, false, true, false},
+    {hk::call_info, "Call-Info", 0, "RFC 3261 20.9", vt::info, true, false, false},
+    {hk::contact, "Contact", 'm', "RFC 3261 20.10", vt::name_addr, true, false, false},
+    {hk::content_disposition, "Content-Disposition", 0, "RFC 3261 20.11", vt::token, false, true, false},
+    {hk::content_encoding, "Content-Encoding", 'e', "RFC 3261 20.12", vt::token, true, false, false},
+    {hk::content_language, "Content-Language", 0, "RFC 3261 20.13", vt::token, true, false, false},
+    {hk::content_length, "Content-Length", 'l', "RFC 3261 20.14", vt::number, false, true, false},
+    {hk::content_type, "Content-Type", 'c', "RFC 3261 20.15", vt::media_type, false, true, false},
+    {hk::cseq, "CSeq", 0, "RFC 3261 20.16", vt::cseq, false, true, false},
+    {hk::date, "Date", 0, "RFC 3261 20.17", vt::date, false, true, false},
+    {hk::error_info, "Error-Info", 0, "RFC 3261 20.18", vt::info, true, false, false},
+    {hk::event, "Event", 'o', "RFC 6665 8.2.1", vt::token, false, true, false},
+    {hk::expires, "Expires", 0, "RFC 3261 20.19", vt::number, false, true, false},
+    {hk::from, "From", 'f', "RFC 3261 20.20", vt::name_addr, false, true, false},
+    {hk::in_reply_to, "In-Reply-To", 0, "RFC 3261 20.21", vt::call_id, true, false, false},
+    {hk::max_forwards, "Max-Forwards", 0, "RFC 3261 20.22", vt::number, false, true, false},
+    {hk::min_expires, "Min-Expires", 0, "RFC 3261 20.23", vt::number, false, true, false},
+    {hk::min_se, "Min-SE", 0, "RFC 4028 5", vt::number, false, true, false},
+    {hk::mime_version, "MIME-Version", 0, "RFC 3261 20.24", vt::token, false, true, false},
+    {hk::organization, "Organization", 0, "RFC 3261 20.25", vt::raw, false, true, true},
+    {hk::p_asserted_identity, "P-Asserted-Identity", 0, "RFC 3325 9.1", vt::name_addr, true, false, false},
+    {hk::p_preferred_identity, "P-Preferred-Identity", 0, "RFC 3325 9.2", vt::name_addr, true, false, false},
+    {hk::priority, "Priority", 0, "RFC 3261 20.26", vt::token, false, true, false},
+    {hk::privacy, "Privacy", 0, "RFC 3323 4.2", vt::token, false, true, false},
+    {hk::proxy_authenticate, "Proxy-Authenticate", 0, "RFC 3261 20.27", vt::auth, false, false, false},
+    {hk::proxy_authorization, "Proxy-Authorization", 0, "RFC 3261 20.28", vt::auth, false, false, false},
+    {hk::proxy_require, "Proxy-Require", 0, "RFC 3261 20.29", vt::token, true, false, false},
+    {hk::rack, "RAck", 0, "RFC 3262 7.2", vt::rack, false, true, false},
+    {hk::reason, "Reason", 0, "RFC 3326 2", vt::token, true, false, false},
+    {hk::record_route, "Record-Route", 0, "RFC 3261 20.30", vt::name_addr, true, false, false},
+    {hk::refer_to, "Refer-To", 'r', "RFC 3515 2.1", vt::name_addr, false, true, false},
+    {hk::referred_by, "Referred-By", 'b', "RFC 3892 3", vt::name_addr, false, true, false},
+    {hk::replaces, "Replaces", 0, "RFC 3891 6.1", vt::replaces, false, true, false},
+    {hk::reply_to, "Reply-To", 0, "RFC 3261 20.31", vt::name_addr, false, true, false},
+    {hk::require, "Require", 0, "RFC 3261 20.32", vt::token, true, false, false},
+    {hk::retry_after, "Retry-After", 0, "RFC 3261 20.33", vt::number, false, true, false},
+    {hk::route, "Route", 0, "RFC 3261 20.34", vt::name_addr, true, false, false},
+    {hk::rseq, "RSeq", 0, "RFC 3262 7.1", vt::number, false, true, false},
+    {hk::server, "Server", 0, "RFC 3261 20.35", vt::raw, false, true, false},
+    {hk::session_expires, "Session-Expires", 'x', "RFC 4028 4", vt::number, false, true, false},
+    {hk::subject, "Subject", 's', "RFC 3261 20.36", vt::raw, false, true, true},
+    {hk::subscription_state, "Subscription-State", 0, "RFC 6665 8.2.3", vt::token, false, true, false},
+    {hk::supported, "Supported", 'k', "RFC 3261 20.37", vt::token, true, false, true},
+    {hk::timestamp, "Timestamp", 0, "RFC 3261 20.38", vt::timestamp, false, true, false},
+    {hk::to, "To", 't', "RFC 3261 20.39", vt::name_addr, false, true, false},
+    {hk::unsupported, "Unsupported", 0, "RFC 3261 20.40", vt::token, true, false, false},
+    {hk::user_agent, "User-Agent", 0, "RFC 3261 20.41", vt::raw, false, true, false},
+    {hk::via, "Via", 'v', "RFC 3261 20.42", vt::via, true, false, false},
+    {hk::warning, "Warning", 0, "RFC 3261 20.43", vt::warning, true, false, false},
+    {hk::www_authenticate, "WWW-Authenticate", 0, "RFC 3261 20.44", vt::auth, false, false, false},
+}};
+
+constexpr bool table_in_order() {
+  for (std::size_t i = 0; i < table.size(); ++i)
+    if (static_cast<std::size_t>(table[i].kind) != i) return false;
+  return true;
+}
+static_assert(table_in_order(), "header table rows must follow header_kind order");
+
+const header_info& info(header_kind k) { return table[static_cast<std::size_t>(k)]; }
+
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
+
+}  // namespace
+
+std::string_view header_name(header_kind k) noexcept { return info(k).name; }
+char header_compact(header_kind k) noexcept { return info(k).compact; }
+std::string_view header_rfc(header_kind k) noexcept { return info(k).rfc; }
+bool header_is_list(header_kind k) noexcept { return info(k).list; }
+bool header_is_single(header_kind k) noexcept { return info(k).single; }
+value_type header_value_type(header_kind k) noexcept { return info(k).type; }
+
+// Field names are compared case-insensitively (RFC 3261 7.3.1). The switch on the first
+// letter and the length keeps the lookup to one or two comparisons.
+header_kind lookup_header(std::string_view n, bool* is_compact) noexcept {
+  if (is_compact) *is_compact = false;
+  if (n.empty()) return hk::other;
+  if (n.size() == 1) {
+    char c = lower(n[0]);
+    for (const auto& h : table)
+      if (h.compact == c) {
+        if (is_compact) *is_compact = true;
+        return h.kind;
+      }
+    return hk::other;
+  }
+  // Candidates share the first letter; compare the few that do.
+  char c = lower(n[0]);
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    const auto& h = table[i];
+    if (h.name.size() == n.size() && lower(h.name[0]) == c && iequals(h.name, n)) return h.kind;
+  }
+  return hk::other;
+}
+
+namespace detail {
+
+namespace {
+
+using namespace grammar;
+
+std::string_view trim_ws(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+diag_code default_code(value_type t) {
+  switch (t) {
+    case vt::name_addr: return diag_code::bad_name_addr;
+    case vt::via: return diag_code::bad_via;
+    case vt::cseq: return diag_code::bad_cseq;
+    case vt::number: return diag_code::bad_number;
+    case vt::date: return diag_code::bad_date;
+    default: return diag_code::bad_header_value;
+  }
+}
+
+// An element that is empty (",," or ";;", RFC 4475 badinv01) gets its own code.
+bool empty_element_at(const char* p, const char* end) {
+  if (p == end || (*p != ';' && *p != ',')) return false;
+  ++p;
+  while (p != end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+  return p == end || *p == ';' || *p == ',';
+}
+
+template <typename Rule, typename Member>
+bool parse_elements(Rule const& rule, Member header_item::*member, value_type type, bool list,
+                    std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items,
+                    std::size_t max_items, value_error& err) {
+  const char* const begin = value.data();
+  const char* const end = begin + value.size();
+  const char* it = begin;
+  std::size_t const first = items.size();
+  auto fail = [&](const char* at, std::string_view what, std::uint16_t code) {
+    items.resize(first);
+    err.offset = static_cast<std::uint32_t>(at - begin);
+    err.expected = what;
+    err.code = code ? static_cast<diag_code>(code) : default_code(type);
+    if (!code && empty_element_at(at, end)) err.code = diag_code::empty_list_element;
+    if (type == vt::name_addr && (!code || code == static_cast<std::uint16_t>(diag_code::bad_uri))) {
+      // "Bell, Alexander <sip:...>" (RFC 4475 baddn): a display name with characters outside
+      // token must be a quoted-string.
+      const char* lt = static_cast<const char*>(std::memchr(begin, '<', value.size()));
+      if (lt && *begin != '"') {
+        for (const char* q = begin; q < lt; ++q) {
+          char c = *q;
+          bool tok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     std::memchr("-.!%*_+`'~ \t\r\n", c, 14) != nullptr;
+          if (!tok) {
+            err.offset = static_cast<std::uint32_t>(q - begin);
+            err.expected = "a quoted-string display name (it has characters outside token)";
+            err.code = diag_code::display_name_not_quoted;
+            break;
+          }
+        }
+      }
+    }
+    return false;
+  };
+  while (true) {
+    if (items.size() >= max_items) return fail(it, "fewer list elements (limit reached)", static_cast<std::uint16_t>(diag_code::too_many_headers));
+    header_item& item = items.emplace_back();
+    item.type = type;
+    failure f;
+    const char* start = it;
+    bool ok = x3::parse(it, end, x3::with<failure_tag>(std::ref(f))[rule], item.*member);
+    if (!ok) {
+      if (f.where && f.where >= start) return fail(f.where, f.what, f.code);
+      return fail(start, "a value", 0);
+    }
+    item.raw = trim_ws(std::string_view(start, static_cast<std::size_t>(it - start)));
+    item.offset = value_offset + static_cast<std::uint32_t>(start - begin);
+    if (it == end) return true;
+    if (list) {
+      const char* before = it;
+      if (x3::parse(it, end, COMMA) && it != end) continue;
+      it = before;
+      // prefer the inner failure when it reached further (a bad parameter, say)
+      if (f.where && f.where > it) return fail(f.where, f.what, f.code);
+      return fail(it, "\",\" or the end of the value", 0);
+    }
+    if (f.where && f.where > it) return fail(f.where, f.what, f.code);
+    return fail(it, "the end of the value", 0);
+  }
+}
+
+// Headers kept as text (User-Agent, Subject...): one raw item; the grammar only asks for
+// TEXT-UTF8 with folding, which the line splitter has already enforced.
+bool raw_item(std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items) {
+  header_item& item = items.emplace_back();
+  item.type = vt::raw;
+  item.raw = value;
+  item.offset = value_offset;
+  return true;
+}
+
+bool call_id_items(std::string_view value, std::uint32_t value_offset, bool list, std::vector<header_item>& items,
+                   std::size_t max_items, value_error& err) {
+  const char* const begin = value.data();
+  const char* const end = begin + value.size();
+  const char* it = begin;
+  std::size_t const first = items.size();
+  while (true) {
+    const char* start = it;
+    if (items.size() >= max_items || !x3::parse(it, end, callid)) {
+      items.resize(first);
+      err.offset = static_cast<std::uint32_t>(it - begin);
+      err.expected = "callid (word [\"@\" word])";
+      err.code = diag_code::bad_header_value;
+      return false;
+    }
+    header_item& item = items.emplace_back();
+    item.type = vt::call_id;
+    item.raw = std::string_view(start, static_cast<std::size_t>(it - start));
+    item.offset = value_offset + static_cast<std::uint32_t>(start - begin);
+    if (it == end) return true;
+    if (!list || !x3::parse(it, end, COMMA) || it == end) {
+      items.resize(first);
+      err.offset = static_cast<std::uint32_t>(it - begin);
+      err.expected = list ? "\",\" or the end of the value" : "the end of the Call-ID (a single callid)";
+      err.code = empty_element_at(it, end) ? diag_code::empty_list_element : diag_code::bad_header_value;
+      return false;
+    }
+  }
+}
+
+}  // namespace
+
+bool parse_header_value(header_kind kind, std::string_view value, std::uint32_t value_offset,
+                        std::vector<header_item>& items, std::size_t max_items, value_error& err) noexcept {
+  const header_info& h = info(kind);
+  if (value.empty()) {
+    if (h.allow_empty || kind == hk::other) return true;
+    err.offset = 0;
+    err.expected = "a value (this header may not be empty)";
+    err.code = default_code(h.type);
+    return false;
+  }
+  const bool list = h.list;
+  switch (kind) {
+    case hk::other:
+    case hk::organization:
+    case hk::server:
+    case hk::subject:
+    case hk::user_agent:
+      return raw_item(value, value_offset, items);
+    case hk::call_id:
+    case hk::in_reply_to:
+      return call_id_items(value, value_offset, list, items, max_items, err);
+    case hk::contact:
+      return parse_elements(contact_r, &header_item::addr, vt::name_addr, list, value, value_offset, items, max_items, err);
+    case hk::from: case hk::to: case hk::route: case hk::record_route: case hk::reply_to:
+    case hk::refer_to: case hk::referred_by: case hk::p_asserted_identity: case hk::p_preferred_identity:
+      return parse_elements(name_addr_r, &header_item::addr, vt::name_addr, list, value, value_offset, items, max_items, err);
+    case hk::via:
+      return parse_elements(via_r, &header_item::via, vt::via, list, value, value_offset, items, max_items, err);
+    case hk::cseq:
+      return parse_elements(cseq_r, &header_item::cseq, vt::cseq, list, value, value_offset, items, max_items, err);
+    case hk::rack:
+      return parse_elements(rack_r, &header_item::rack, vt::rack, list, value, value_offset, items, max_items, err);
+    case hk::max_forwards:
+      return parse_elements(number8_r, &header_item::number, vt::number, list, value, value_offset, items, max_items, err);
+    case hk::content_length: case hk::expires: case hk::min_expires: case hk::rseq:
+    case hk::session_expires: case hk::min_se: case hk::retry_after:
+      return parse_elements(number32_r, &header_item::number, vt::number, list, value, value_offset, items, max_items, err);
+    case hk::content_type: case hk::accept:
+      return parse_elements(media_r, &header_item::media, vt::media_type, list, value, value_offset, items, max_items, err);
+    case hk::authorization: case hk::proxy_authorization: case hk::www_authenticate: case hk::proxy_authenticate:
+      return parse_elements(auth_r, &header_item::auth, vt::auth, list, value, value_offset, items, max_items, err);
+    case hk::authentication_info:
+      return parse_elements(ainfo_r, &header_item::auth, vt::auth, list, value, value_offset, items, max_items, err);
+    case hk::privacy:
+      return parse_elements(privacy_r, &header_item::token, vt::token, list, value, value_offset, items, max_items, err);
+    case hk::mime_version:
+      return parse_elements(mime_r, &header_item::token, vt::token, list, value, value_offset, items, max_items, err);
+    case hk::replaces: {
+      bool ok = parse_elements(replaces_r, &header_item::replaces, vt::replaces, list, value, value_offset, items, max_items, err);
+      if (ok) {
+        auto& r = items.back().replaces;
+        if (auto p = r.params.find("to-tag")) r.to_tag = p->value;
+        if (auto p = r.params.find("from-tag")) r.from_tag = p->value;
+        r.early_only = r.params.has("early-only");
+      }
+      return ok;
+    }
+    case hk::timestamp:
+      return parse_elements(timestamp_r, &header_item::timestamp, vt::timestamp, list, value, value_offset, items, max_items, err);
+    case hk::date:
+      return parse_elements(date_r, &header_item::date, vt::date, list, value, value_offset, items, max_items, err);
+    case hk::warning:
+      return parse_elements(warning_r, &header_item::warning, vt::warning, list, value, value_offset, items, max_items, err);
+    case hk::alert_info: case hk::call_info: case hk::error_info:
+      return parse_elements(info_r, &header_item::info, vt::info, list, value, value_offset, items, max_items, err);
+    default:
+      return parse_elements(token_r, &header_item::token, vt::token, list, value, value_offset, items, max_items, err);
+  }
+}
+
+}  // namespace detail
+}  // namespace sipscope::parser

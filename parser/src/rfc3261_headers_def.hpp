@@ -1,0 +1,439 @@
+// Header-value grammar (RFC 3261 25.1 and the extensions named in headers.hpp).
+// Included by rfc3261_headers.cpp only: the one translation unit that compiles it.
+#pragma once
+
+#include "rfc3261_common.hpp"
+#include "sipscope/parser/headers.hpp"
+#include "sipscope/parser/uri.hpp"
+
+namespace sipscope::parser::grammar {
+
+// ---- whitespace and separators (RFC 3261 25.1) --------------------------------------------
+// LWS = [*WSP CRLF] 1*WSP ; SWS = [LWS]
+inline auto const crlf = x3::lit("\r\n");
+inline auto const lws = (*sp_ht >> crlf >> +sp_ht) | +sp_ht;
+inline auto const sws = -lws;
+inline auto const SEMI = sws >> ';' >> sws;
+inline auto const COMMA = sws >> ',' >> sws;
+inline auto const EQUAL = sws >> '=' >> sws;
+inline auto const SLASH = sws >> '/' >> sws;
+inline auto const COLON = sws >> ':' >> sws;
+
+// ---- quoted-string and comment: hand-written X3 primitives ---------------------------------
+// UTF8-NONASCII: one well-formed multi-byte UTF-8 sequence (RFC 3261 25.1, RFC 3629 shape).
+inline std::size_t utf8_len(const char* p, const char* end) {
+  unsigned char c = static_cast<unsigned char>(*p);
+  std::size_t n = c >= 0xC0 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF7 ? 4 : 0;
+  if (n == 0 || static_cast<std::size_t>(end - p) < n) return 0;
+  for (std::size_t i = 1; i < n; ++i)
+    if ((static_cast<unsigned char>(p[i]) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+// Recognises folding "CRLF 1*WSP" at p; returns its length or 0.
+inline std::size_t fold_len(const char* p, const char* end) {
+  if (end - p >= 3 && p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) return 3;
+  return 0;
+}
+
+// quoted-string = DQUOTE *(qdtext / quoted-pair) DQUOTE  (the leading SWS is the caller's)
+// qdtext = LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII
+// quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+struct quoted_string_parser : x3::parser<quoted_string_parser> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  template <typename It, typename Ctx, typename RCtx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const& ctx, RCtx&, Attr&) const {
+    const char* p = first;
+    if (p == last || *p != '"') return false;
+    ++p;
+    while (p != last) {
+      unsigned char c = static_cast<unsigned char>(*p);
+      if (c == '"') { first = p + 1; return true; }
+      if (c == '\\') {
+        if (p + 1 == last) break;
+        unsigned char n = static_cast<unsigned char>(p[1]);
+        if (n == '\n' || n == '\r' || n > 0x7F) {
+          x3::get<failure_tag>(ctx).get().note(p, "quoted-pair (\"\\\" %x00-09 / %x0B-0C / %x0E-7F)");
+          return false;
+        }
+        p += 2;
+      } else if (c == '\r') {
+        std::size_t f = fold_len(p, last);
+        if (!f) break;
+        p += f;
+      } else if (c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7E)) {
+        ++p;
+      } else if (c >= 0x80) {
+        std::size_t n = utf8_len(p, last);
+        if (!n) {
+          x3::get<failure_tag>(ctx).get().note(p, "qdtext (a well-formed UTF-8 character)");
+          return false;
+        }
+        p += n;
+      } else {
+        x3::get<failure_tag>(ctx).get().note(p, "qdtext (no control characters in a quoted-string)");
+        return false;
+      }
+    }
+    x3::get<failure_tag>(ctx).get().note(p, "closing DQUOTE of the quoted-string",
+                                         static_cast<std::uint16_t>(diag_code::unterminated_quote));
+    return false;
+  }
+};
+inline quoted_string_parser const quoted_string{};
+
+// comment = LPAREN *(ctext / quoted-pair / comment) RPAREN (nested)
+struct comment_parser : x3::parser<comment_parser> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  template <typename It, typename Ctx, typename RCtx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const& ctx, RCtx&, Attr&) const {
+    const char* p = first;
+    if (p == last || *p != '(') return false;
+    int depth = 0;
+    while (p != last) {
+      unsigned char c = static_cast<unsigned char>(*p);
+      if (c == '(') { if (++depth > 32) break; ++p; }
+      else if (c == ')') { ++p; if (--depth == 0) { first = p; return true; } }
+      else if (c == '\\' && p + 1 != last && static_cast<unsigned char>(p[1]) <= 0x7F && p[1] != '\r' && p[1] != '\n') p += 2;
+      else if (c == '\r') { std::size_t f = fold_len(p, last); if (!f) break; p += f; }
+      else if (c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7E)) ++p;
+      else if (c >= 0x80) { std::size_t n = utf8_len(p, last); if (!n) break; p += n; }
+      else break;
+    }
+    x3::get<failure_tag>(ctx).get().note(p, "closing \")\" of the comment");
+    return false;
+  }
+};
+inline comment_parser const comment{};
+
+// ---- generic parameters --------------------------------------------------------------------
+// generic-param = token [ EQUAL gen-value ]; gen-value = token / host / quoted-string.
+// host adds IPv6reference to what token already covers. Via's received accepts a bare IPv6
+// address (RFC 3261 ABNF; RFC 5118 4.5), so the value characters include ':' there and the
+// Via action checks which parameter may use them.
+inline auto const ipv6_ref = '[' >> +x3::char_("0-9a-fA-F:.") >> ']';
+inline auto const gen_value = quoted_string | ipv6_ref | token;
+inline auto const generic_param = token >> -(EQUAL >> expect_("gen-value (token / host / quoted-string)")[gen_value]);
+inline auto const generic_params = *(SEMI >> expect_("generic-param (token [ \"=\" gen-value ])")[generic_param]);
+
+// The raw text of *(SEMI param) starts with SWS ";": a param_list keeps what follows the ';'.
+inline param_list after_semi(std::string_view s, char sep = ';') {
+  auto i = s.find(sep);
+  return i == std::string_view::npos ? param_list() : param_list(s.substr(i + 1), sep);
+}
+
+namespace act {
+template <typename T>
+constexpr auto params_into(param_list T::*field) {
+  return [field](auto& ctx) { x3::_val(ctx).*field = after_semi(to_sv(x3::_attr(ctx))); };
+}
+// Stores a decimal number, failing the parse when it exceeds `max`.
+template <typename T, typename N>
+constexpr auto number_into(N T::*field, std::uint64_t max) {
+  return [field, max](auto& ctx) {
+    std::uint64_t v = 0;
+    auto s = to_sv(x3::_attr(ctx));
+    if (!to_uint(s, max, &v)) {
+      x3::get<failure_tag>(ctx).get().note(s.data(), max == 255 ? "a number from 0 to 255"
+                                                   : max == 65535 ? "a port from 0 to 65535"
+                                                   : "a number from 0 to 4294967295 (32 bits)",
+                                           static_cast<std::uint16_t>(diag_code::bad_number));
+      x3::_pass(ctx) = false;
+      return;
+    }
+    x3::_val(ctx).*field = static_cast<N>(v);
+  };
+}
+}  // namespace act
+
+// ---- name-addr / addr-spec (From, To, Contact, Route, ...) ----------------------------------
+// name-addr = [ display-name ] LAQUOT addr-spec RAQUOT; display-name = *(token LWS) / quoted-string
+// addr-spec = SIP-URI / SIPS-URI / absoluteURI, parsed by parse_uri() (rfc3261_uri.cpp).
+// RFC 4475 3.1.1.6 (lwsdisp): the LWS between an unquoted display name and "<" is optional.
+namespace act {
+inline auto const display_quoted = [](auto& ctx) {
+  x3::_val(ctx).display_name = to_sv(x3::_attr(ctx));
+  x3::_val(ctx).display_quoted = true;
+};
+inline auto const display_tokens = [](auto& ctx) {
+  x3::_val(ctx).display_name = to_sv(x3::_attr(ctx));
+  x3::_val(ctx).display_quoted = false;
+};
+inline auto const uri_bracketed = [](auto& ctx) {
+  auto s = to_sv(x3::_attr(ctx));
+  auto& v = x3::_val(ctx);
+  uri_result r = parse_uri(s, v.address);
+  if (!r.ok) {
+    x3::get<failure_tag>(ctx).get().note(s.data() + r.error_offset, r.expected,
+                                         static_cast<std::uint16_t>(diag_code::bad_uri));
+    x3::_pass(ctx) = false;
+    return;
+  }
+  v.bracketed = true;
+};
+// Without brackets, the URI ends at the first ';' (header parameters follow), ',' or LWS
+// (RFC 3261 20.10), and it may contain none of ", ; ?" (which would need the <> form).
+inline auto const uri_bare = [](auto& ctx) {
+  auto s = to_sv(x3::_attr(ctx));
+  auto& v = x3::_val(ctx);
+  v.display_name = {};
+  v.display_quoted = false;
+  v.bracketed = false;
+  uri_result r = parse_uri(s, v.address);
+  if (!r.ok) {
+    x3::get<failure_tag>(ctx).get().note(s.data() + r.error_offset, r.expected,
+                                         static_cast<std::uint16_t>(diag_code::bad_uri));
+    x3::_pass(ctx) = false;
+    return;
+  }
+  if (auto q = s.find('?'); q != std::string_view::npos) {
+    x3::get<failure_tag>(ctx).get().note(s.data() + q, "name-addr form (\"<\" URI \">\"): an addr-spec with '?' headers must be enclosed in <> (RFC 3261 20.10)",
+                                         static_cast<std::uint16_t>(diag_code::bad_name_addr));
+    x3::_pass(ctx) = false;
+  }
+};
+inline auto const star = [](auto& ctx) { x3::_val(ctx).star = true; };
+}  // namespace act
+
+// Contact parameters: expires = delta-seconds (32 bits), q = qvalue ("0" ["." 0*3DIGIT] / "1" ["." 0*3("0")]).
+inline auto const qvalue = ('0' >> -('.' >> x3::repeat(0, 3)[digit])) | ('1' >> -('.' >> x3::repeat(0, 3)[x3::lit('0')]));
+namespace act {
+inline auto const check_u32 = [](auto& ctx) {
+  std::uint64_t v;
+  auto s = to_sv(x3::_attr(ctx));
+  if (!to_uint(s, 0xFFFFFFFFull, &v)) {
+    x3::get<failure_tag>(ctx).get().note(s.data(), "delta-seconds from 0 to 4294967295 (32 bits)",
+                                         static_cast<std::uint16_t>(diag_code::bad_number));
+    x3::_pass(ctx) = false;
+  }
+};
+}  // namespace act
+inline auto const expires_param = x3::no_case["expires"] >> EQUAL >> x3::raw[+digit][act::check_u32] >> !token_char;
+inline auto const q_param = x3::no_case["q"] >> EQUAL >> qvalue >> !token_char;
+inline auto const contact_param =
+    (&(x3::no_case["expires"] >> EQUAL) >> expect_("expires = delta-seconds")[expires_param]) |
+    (&(x3::no_case["q"] >> EQUAL) >> expect_("q = qvalue (0 to 1, at most 3 decimals)")[q_param]) |
+    generic_param;
+inline auto const contact_params = *(SEMI >> expect_("contact-params (generic-param)")[contact_param]);
+
+x3::rule<class name_addr_class, name_addr> const name_addr_r = "name-addr";
+auto const name_addr_r_def =
+    (-(x3::raw[quoted_string][act::display_quoted] | x3::raw[token >> *(lws >> token)][act::display_tokens])
+         >> sws >> '<' >> x3::raw[*~x3::char_('>')][act::uri_bracketed] >> '>'
+     | x3::raw[+~x3::char_(";, \t\r\n<>\"")][act::uri_bare])
+    >> x3::raw[contact_params][act::params_into(&name_addr::params)];
+
+x3::rule<class contact_class, name_addr> const contact_r = "contact-param";
+auto const contact_r_def = (x3::lit('*') >> !x3::char_)[act::star] | name_addr_r;
+
+// ---- Via --------------------------------------------------------------------------------------
+// via-parm = sent-protocol LWS sent-by *( SEMI via-params )
+// sent-protocol = protocol-name SLASH protocol-version SLASH transport; sent-by = host [COLON port]
+namespace act {
+inline auto const via_host = [](auto& ctx) {
+  auto s = to_sv(x3::_attr(ctx));
+  auto k = classify_host(s);
+  if (k == 0) {
+    x3::get<failure_tag>(ctx).get().note(s.data(), "sent-by host (hostname / IPv4address / IPv6reference)");
+    x3::_pass(ctx) = false;
+    return;
+  }
+  x3::_val(ctx).host = s;
+  x3::_val(ctx).host_type = static_cast<host_kind>(k);
+};
+inline auto const via_port = [](auto& ctx) {
+  std::uint64_t v = 0;
+  auto s = to_sv(x3::_attr(ctx));
+  if (!to_uint(s, 65535, &v)) {
+    x3::get<failure_tag>(ctx).get().note(s.data(), "port from 0 to 65535", static_cast<std::uint16_t>(diag_code::bad_number));
+    x3::_pass(ctx) = false;
+    return;
+  }
+  x3::_val(ctx).port = static_cast<std::uint16_t>(v);
+  x3::_val(ctx).has_port = true;
+};
+// Checks the value of a via-param with a defined syntax and records the common ones.
+inline auto const via_param = [](auto& ctx) {
+  auto s = to_sv(x3::_attr(ctx));
+  auto& v = x3::_val(ctx);
+  auto eq = s.find('=');
+  std::string_view name = s.substr(0, eq), value;
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t' || name.back() == '\n' || name.back() == '\r')) name.remove_suffix(1);
+  if (eq != std::string_view::npos) {
+    value = s.substr(eq + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t' || value.front() == '\r' || value.front() == '\n')) value.remove_prefix(1);
+  }
+  auto fail = [&](const char* what) {
+    x3::get<failure_tag>(ctx).get().note(value.empty() ? s.data() : value.data(), what);
+    x3::_pass(ctx) = false;
+  };
+  bool colon = value.find(':') != std::string_view::npos;
+  if (iequals(name, "branch")) {
+    if (value.empty() || colon || value.front() == '"') return fail("branch = token");
+    v.branch = value;
+  } else if (iequals(name, "received")) {
+    // via-received = "received" EQUAL (IPv4address / IPv6address); RFC 5118 4.5 also sees
+    // the bracketed form in the wild and asks to accept it.
+    std::string_view a = value;
+    if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
+    if (!is_ipv4(a) && !is_ipv6(a)) return fail("received = IPv4address / IPv6address");
+    v.received = value;
+  } else if (iequals(name, "maddr")) {
+    if (value.empty() || classify_host(value) == 0) return fail("maddr = host");
+    v.maddr = value;
+  } else if (iequals(name, "ttl")) {
+    std::uint64_t t;
+    if (!to_uint(value, 255, &t) || value.size() > 3) return fail("ttl = 1*3DIGIT (0 to 255)");
+    v.ttl = value;
+  } else if (iequals(name, "rport")) {
+    std::uint64_t t;
+    if (eq != std::string_view::npos && !to_uint(value, 65535, &t)) return fail("rport [= port]");
+    v.rport = value;
+    v.has_rport = true;
+  } else if (colon && !(value.front() == '[' || value.front() == '"')) {
+    return fail("gen-value (token / host / quoted-string)");
+  }
+};
+}  // namespace act
+
+inline auto const via_gen_value = quoted_string | +x3::char_("a-zA-Z0-9.!%*_+`'~:[]-");
+inline auto const via_param_p = x3::raw[token >> -(EQUAL >> expect_("via-params value")[via_gen_value])];
+
+x3::rule<class via_class, via_value> const via_r = "via-parm";
+auto const via_r_def =
+    expect_("protocol-name")[x3::raw[token][set(&via_value::protocol)]]
+    >> expect_("\"/\" protocol-version")[SLASH >> x3::raw[token][set(&via_value::version)]]
+    >> expect_("\"/\" transport")[SLASH >> x3::raw[token][set(&via_value::transport)]]
+    >> expect_("LWS before sent-by")[lws]
+    >> expect_("sent-by host")[x3::raw[ipv6_ref | +x3::char_("a-zA-Z0-9.-")][act::via_host]]
+    >> -(COLON >> expect_("port")[x3::raw[+digit][act::via_port]])
+    >> x3::raw[*(SEMI >> expect_("via-params (ttl / maddr / received / branch / rport / generic-param)")[via_param_p[act::via_param]])]
+              [act::params_into(&via_value::params)];
+
+// ---- CSeq, RAck ---------------------------------------------------------------------------
+x3::rule<class cseq_class, cseq_value> const cseq_r = "CSeq";
+auto const cseq_r_def = expect_("1*DIGIT sequence number")[x3::raw[+digit][act::number_into(&cseq_value::number, 0xFFFFFFFFull)]]
+                        >> expect_("LWS Method")[lws >> x3::raw[token][set(&cseq_value::method)]];
+
+x3::rule<class rack_class, rack_value> const rack_r = "RAck";
+auto const rack_r_def = x3::raw[+digit][act::number_into(&rack_value::rseq, 0xFFFFFFFFull)]
+                        >> lws >> x3::raw[+digit][act::number_into(&rack_value::cseq, 0xFFFFFFFFull)]
+                        >> lws >> x3::raw[token][set(&rack_value::method)];
+
+// ---- numbers with optional parameters -------------------------------------------------------
+x3::rule<class number32_class, number_value> const number32_r = "delta-seconds";
+auto const number32_r_def = expect_("1*DIGIT")[x3::raw[+digit][act::number_into(&number_value::value, 0xFFFFFFFFull)]]
+                            >> -(sws >> comment)   // Retry-After's comment
+                            >> x3::raw[generic_params][act::params_into(&number_value::params)];
+x3::rule<class number8_class, number_value> const number8_r = "Max-Forwards";
+auto const number8_r_def = expect_("1*DIGIT (0 to 255)")[x3::raw[+digit][act::number_into(&number_value::value, 255)]];
+
+// ---- media types, auth, tokens --------------------------------------------------------------
+x3::rule<class media_class, media_type> const media_r = "media-type";
+auto const media_r_def = expect_("m-type")[x3::raw[token][set(&media_type::type)]]
+                         >> expect_("\"/\" m-subtype")[SLASH >> x3::raw[token][set(&media_type::subtype)]]
+                         >> x3::raw[generic_params][act::params_into(&media_type::params)];
+
+// credentials / challenge = auth-scheme LWS auth-param *(COMMA auth-param)
+// auth-param = auth-param-name EQUAL ( token / quoted-string )
+inline auto const auth_param = token >> EQUAL >> expect_("auth-param value (token / quoted-string)")[quoted_string | token];
+namespace act {
+inline auto const auth_params = [](auto& ctx) { x3::_val(ctx).params = param_list(to_sv(x3::_attr(ctx)), ','); };
+}
+x3::rule<class auth_class, auth_value> const auth_r = "credentials";
+auto const auth_r_def = expect_("auth-scheme")[x3::raw[token][set(&auth_value::scheme)]]
+                        >> expect_("LWS auth-param")[lws >> x3::raw[auth_param % COMMA][act::auth_params]];
+x3::rule<class ainfo_class, auth_value> const ainfo_r = "ainfo";
+auto const ainfo_r_def = x3::raw[auth_param % COMMA][act::auth_params];
+
+x3::rule<class token_class, token_value> const token_r = "token";
+auto const token_r_def = expect_("token")[x3::raw[token][set(&token_value::token)]]
+                         >> x3::raw[generic_params][act::params_into(&token_value::params)];
+
+// Privacy (RFC 3323): priv-value *(";" priv-value): every value is one element of `params`.
+namespace act {
+inline auto const privacy = [](auto& ctx) {
+  auto s = to_sv(x3::_attr(ctx));
+  x3::_val(ctx).token = s;
+  x3::_val(ctx).params = param_list(s, ';');
+};
+}
+x3::rule<class privacy_class, token_value> const privacy_r = "Privacy";
+auto const privacy_r_def = x3::raw[token % SEMI][act::privacy];
+
+// MIME-Version = 1*DIGIT "." 1*DIGIT
+x3::rule<class mime_class, token_value> const mime_r = "MIME-Version";
+auto const mime_r_def = x3::raw[+digit >> '.' >> +digit][set(&token_value::token)];
+
+// ---- Call-ID, Replaces, In-Reply-To ---------------------------------------------------------
+inline auto const callid = +word_char >> -('@' >> +word_char);
+x3::rule<class replaces_class, replaces_value> const replaces_r = "Replaces";
+auto const replaces_r_def = expect_("callid")[x3::raw[callid][set(&replaces_value::call_id)]]
+                            >> x3::raw[generic_params][act::params_into(&replaces_value::params)];
+
+// ---- Timestamp, Date, Warning, *-Info -------------------------------------------------------
+x3::rule<class timestamp_class, timestamp_value> const timestamp_r = "Timestamp";
+auto const timestamp_r_def = x3::raw[+digit >> -('.' >> *digit)][set(&timestamp_value::value)]
+                             >> -(lws >> x3::raw[(+digit >> -('.' >> *digit)) | ('.' >> +digit)][set(&timestamp_value::delay)]);
+
+// SIP-date = rfc1123-date = wkday "," SP date1 SP time SP "GMT"
+struct month_table : x3::symbols<std::uint8_t> {
+  month_table() {
+    add("Jan", 1)("Feb", 2)("Mar", 3)("Apr", 4)("May", 5)("Jun", 6)("Jul", 7)("Aug", 8)("Sep", 9)("Oct", 10)("Nov", 11)("Dec", 12);
+  }
+};
+inline month_table const month_p;
+inline auto const wkday = x3::lit("Mon") | "Tue" | "Wed" | "Thu" | "Fri" | "Sat" | "Sun";
+inline x3::uint_parser<std::uint8_t, 10, 2, 2> const two_digits;
+inline x3::uint_parser<std::uint16_t, 10, 4, 4> const four_digits;
+namespace act {
+template <typename N>
+constexpr auto put(N date_value::*f) {
+  return [f](auto& ctx) { x3::_val(ctx).*f = x3::_attr(ctx); };
+}
+}  // namespace act
+x3::rule<class date_class, date_value> const date_r = "SIP-date";
+auto const date_r_def =
+    expect_("wkday (Mon / Tue / ... / Sun)")[x3::raw[wkday][set(&date_value::weekday)]]
+    >> expect_("\", \" after wkday")[x3::lit(", ")]
+    >> expect_("2DIGIT day")[two_digits[act::put(&date_value::day)]] >> ' '
+    >> expect_("month (Jan / ... / Dec)")[month_p[act::put(&date_value::month)]] >> ' '
+    >> expect_("4DIGIT year")[four_digits[act::put(&date_value::year)]] >> ' '
+    >> expect_("time (2DIGIT \":\" 2DIGIT \":\" 2DIGIT)")[two_digits[act::put(&date_value::hour)] >> ':'
+                                                      >> two_digits[act::put(&date_value::minute)] >> ':'
+                                                      >> two_digits[act::put(&date_value::second)]]
+    >> ' ' >> expect_("\"GMT\" (a SIP-date is always in GMT, RFC 3261 20.17)",
+                      static_cast<std::uint16_t>(diag_code::non_gmt_date))[x3::lit("GMT")];
+
+// warning-value = warn-code SP warn-agent SP warn-text; warn-code = 3DIGIT
+x3::rule<class warning_class, warning_value> const warning_r = "warning-value";
+auto const warning_r_def =
+    expect_("warn-code (3DIGIT)", static_cast<std::uint16_t>(diag_code::bad_number))
+        [x3::raw[x3::repeat(3)[digit] >> !digit][act::number_into(&warning_value::code, 999)]]
+    >> ' ' >> expect_("warn-agent (hostport / pseudonym)")[x3::raw[+x3::char_("a-zA-Z0-9.!%*_+`'~:[]-")][set(&warning_value::agent)]]
+    >> ' ' >> expect_("warn-text (quoted-string)")[x3::raw[quoted_string][set(&warning_value::text)]];
+
+namespace act {
+inline auto const info_uri = [](auto& ctx) {
+  auto s = to_sv(x3::_attr(ctx));
+  uri tmp;
+  uri_result r = parse_uri(s, tmp);
+  if (!r.ok) {
+    x3::get<failure_tag>(ctx).get().note(s.data() + r.error_offset, r.expected, static_cast<std::uint16_t>(diag_code::bad_uri));
+    x3::_pass(ctx) = false;
+    return;
+  }
+  x3::_val(ctx).uri_text = s;
+};
+}  // namespace act
+x3::rule<class info_class, info_value> const info_r = "info";
+auto const info_r_def = expect_("LAQUOT absoluteURI RAQUOT")['<' >> x3::raw[+~x3::char_('>')][act::info_uri] >> '>']
+                        >> x3::raw[generic_params][act::params_into(&info_value::params)];
+
+BOOST_SPIRIT_DEFINE(name_addr_r, contact_r, via_r, cseq_r, rack_r, number32_r, number8_r, media_r,
+                    auth_r, ainfo_r, token_r, privacy_r, mime_r, replaces_r, timestamp_r, date_r,
+                    warning_r, info_r)
+
+}  // namespace sipscope::parser::grammar

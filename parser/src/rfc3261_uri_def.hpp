@@ -1,0 +1,75 @@
+// URI grammar: SIP-URI / SIPS-URI (RFC 3261 19.1, 25.1), tel (RFC 3966), absoluteURI.
+// Included by rfc3261_uri.cpp only: this is the one translation unit that compiles it.
+#pragma once
+
+#include "rfc3261_common.hpp"
+#include "sipscope/parser/uri.hpp"
+
+namespace sipscope::parser::grammar {
+
+namespace uri_actions {
+inline auto const host = [](auto& ctx) {
+  auto s = to_sv(x3::_attr(ctx));
+  auto k = classify_host(s);
+  if (k == 0) { x3::_pass(ctx) = false; return; }
+  x3::_val(ctx).host = s;
+  x3::_val(ctx).host_type = static_cast<host_kind>(k);
+};
+inline auto const port = [](auto& ctx) {
+  std::uint64_t v = 0;
+  if (!to_uint(to_sv(x3::_attr(ctx)), 65535, &v)) { x3::_pass(ctx) = false; return; }
+  x3::_val(ctx).port = static_cast<std::uint16_t>(v);
+  x3::_val(ctx).has_port = true;
+};
+inline auto const password = [](auto& ctx) {
+  x3::_val(ctx).password = to_sv(x3::_attr(ctx));
+  x3::_val(ctx).has_password = true;
+};
+// The raw text of *( ";" param ) starts with ';': the list keeps what follows it.
+inline auto const params = [](auto& ctx) {
+  auto s = to_sv(x3::_attr(ctx));
+  if (!s.empty()) s.remove_prefix(1);
+  x3::_val(ctx).params = param_list(s, ';');
+};
+inline auto const headers = [](auto& ctx) {
+  x3::_val(ctx).headers = param_list(to_sv(x3::_attr(ctx)), '&');
+};
+inline auto const tel_number = [](auto& ctx) {
+  auto s = to_sv(x3::_attr(ctx));
+  auto& u = x3::_val(ctx);
+  u.user = s;
+  u.tel_global = !s.empty() && s.front() == '+';
+};
+}  // namespace uri_actions
+
+// sip-uri-rest: what follows "sip:" / "sips:".
+//   [ userinfo ] hostport uri-parameters [ headers ]
+// userinfo is tried first; it fails (and X3 backtracks) when no '@' follows, so
+// "sip:host;lr" and "sip:host:5060" parse as hostport.
+x3::rule<class sip_rest_class, uri> const sip_rest = "sip-uri";
+auto const sip_rest_def =
+    -(x3::raw[user][set(&uri::user)] >> -(':' >> x3::raw[password][uri_actions::password]) >> '@')
+    >> expect_("host")[x3::raw['[' >> +x3::char_("0-9a-fA-F:.") >> ']' | +x3::char_("a-zA-Z0-9.-")]
+                       [uri_actions::host]]
+    >> -(':' >> expect_("port (1*DIGIT, at most 65535)")[x3::raw[+digit][uri_actions::port]])
+    >> x3::raw[*(';' >> expect_("uri-parameter (pname [\"=\" pvalue])")[pname >> -('=' >> pvalue)])]
+              [uri_actions::params]
+    >> -('?' >> x3::raw[expect_("header (hname \"=\" hvalue)")[hname >> '=' >> hvalue] % '&']
+                       [uri_actions::headers]);
+
+// tel (RFC 3966): telephone-subscriber *par. The number's structure (global "+" digits with
+// visual separators, or local hex digits * #) is checked by the action in rfc3261_uri.cpp.
+inline auto const tel_pname = +x3::char_("a-zA-Z0-9-");
+inline auto const tel_pvalue = +(x3::char_("a-zA-Z0-9_.!~*'()[]/:&+$-") | escaped);
+x3::rule<class tel_rest_class, uri> const tel_rest = "tel-uri";
+auto const tel_rest_def =
+    expect_("telephone-subscriber")[x3::raw[+x3::char_("0-9a-fA-F*#+().-")][uri_actions::tel_number]]
+    >> x3::raw[*(';' >> expect_("tel parameter")[tel_pname >> -('=' >> tel_pvalue)])]
+              [uri_actions::params];
+
+// absoluteURI rest (RFC 3261 25.1 / RFC 2396): hier-part / opaque-part, i.e. uric characters.
+inline auto const opaque_rest = +(uric_char | escaped);
+
+BOOST_SPIRIT_DEFINE(sip_rest, tel_rest)
+
+}  // namespace sipscope::parser::grammar
