@@ -128,7 +128,7 @@ class sdp_parser {
       std::size_t end = lf == std::string_view::npos ? body_.size() : lf;
       std::size_t next = lf == std::string_view::npos ? body_.size() : lf + 1;
       if (lf == std::string_view::npos) {
-        report(severity::error, body_.data() + body_.size(), 0, "CRLF", "CRLF at the end of the line");
+        // reported after the line's own diagnostics, below
       } else if (end > pos && body_[end - 1] == '\r') {
         --end;
       } else if (!lf_warned) {
@@ -146,6 +146,8 @@ class sdp_parser {
       } else {
         process(line);
       }
+      if (lf == std::string_view::npos)
+        report(severity::error, body_.data() + body_.size(), 0, "CRLF", "CRLF at the end of the line");
       pos = next;
     }
     const char* at_end = body_.data() + body_.size();
@@ -268,7 +270,10 @@ class sdp_parser {
         break;
       }
       case 's':
-        if (rfc8866::text(value, f)) s_.name = value;
+        // RFC 8866 5.3: "MUST NOT be empty" ("s= " when there is no name). RFC 3264's and
+        // RFC 8839's own examples send "s=", so an empty name is only a warning.
+        if (value.empty()) report(severity::warning, value.data(), 0, "s=", "a session name (\"s= \" when none, RFC 8866 5.3)");
+        else if (rfc8866::text(value, f)) s_.name = value;
         else fail(f, "s=", value);
         break;
       case 'i':
