@@ -77,6 +77,85 @@ constexpr auto set(std::string_view T::*field) {
   };
 }
 
+// ---- table-driven runs of one character class ----------------------------------------------
+// The hot loops of the grammar are runs of a character class (token, paramchar...). X3's
+// char_set tests a bitset through several layers of templates per character; span<Table>
+// tests a constexpr 256-entry table in one load. min is 0 (*class) or 1 (+class).
+struct char_table {
+  bool v[256] = {};
+  constexpr char_table(const char* chars, bool alnum) {
+    if (alnum) {
+      for (int c = '0'; c <= '9'; ++c) v[c] = true;
+      for (int c = 'a'; c <= 'z'; ++c) v[c] = true;
+      for (int c = 'A'; c <= 'Z'; ++c) v[c] = true;
+    }
+    for (const char* p = chars; *p; ++p) v[static_cast<unsigned char>(*p)] = true;
+  }
+  constexpr bool operator()(char c) const { return v[static_cast<unsigned char>(c)]; }
+};
+
+template <const char_table& Table, int Min>
+struct span_parser : x3::parser<span_parser<Table, Min>> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  template <typename It, typename Ctx, typename RCtx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr&) const {
+    It p = first;
+    while (p != last && Table(*p)) ++p;
+    if (p - first < Min) return false;
+    first = p;
+    return true;
+  }
+};
+
+// A run of a class where "%" HEXDIG HEXDIG (escaped) also counts as one character.
+inline constexpr bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+template <const char_table& Table, int Min>
+struct escaped_span_parser : x3::parser<escaped_span_parser<Table, Min>> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  template <typename It, typename Ctx, typename RCtx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr&) const {
+    It p = first;
+    while (p != last) {
+      if (Table(*p)) ++p;
+      else if (*p == '%' && last - p >= 3 && is_hex(p[1]) && is_hex(p[2])) p += 3;
+      else break;
+    }
+    if (p - first < Min) return false;
+    first = p;
+    return true;
+  }
+};
+
+// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" )
+inline constexpr char_table token_table{"-.!%*_+`'~", true};
+// paramchar without escaped (the '%' runs are checked by the escaped-aware rules)
+inline constexpr char_table digit_table{"0123456789", false};
+inline constexpr char_table wsp_table{" \t", false};
+// hostname / IPv4 characters (IPv6 references are matched separately)
+inline constexpr char_table host_table{".-", true};
+
+// user = 1*( unreserved / escaped / user-unreserved )
+inline constexpr char_table user_table{"-_.!~*'()&=+$,;?/", true};
+// password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," )
+inline constexpr char_table password_table{"-_.!~*'()&=+$,", true};
+// paramchar = param-unreserved / unreserved / escaped
+inline constexpr char_table param_table{"-_.!~*'()[]/:&+$", true};
+// hname / hvalue = hnv-unreserved / unreserved / escaped
+inline constexpr char_table hnv_table{"-_.!~*'()[]/?:+$", true};
+// uric = reserved / unreserved / escaped
+inline constexpr char_table uric_table{"-_.!~*'();/?:@&=+$,", true};
+inline constexpr char_table alnum_table{"", true};
+
+inline span_parser<token_table, 1> const token_p{};
+inline span_parser<digit_table, 1> const digits_p{};
+inline span_parser<wsp_table, 1> const wsp1_p{};
+inline span_parser<wsp_table, 0> const wsp0_p{};
+inline span_parser<host_table, 1> const host_p{};
+
 // ---- RFC 3261 25.1 character classes -------------------------------------------------------
 inline auto const alphanum = x3::char_("a-zA-Z0-9");
 inline auto const mark = x3::char_("-_.!~*'()");
@@ -100,16 +179,16 @@ inline auto const word_char = x3::char_("a-zA-Z0-9.!%*_+`'~()<>:\\\"/[]?{}-");
 inline auto const uric_char = x3::char_("a-zA-Z0-9_.!~*'();/?:@&=+$,-");
 inline auto const uric_no_slash = x3::char_("a-zA-Z0-9_.!~*'();?:@&=+$,-");
 inline auto const scheme_rest = x3::char_("a-zA-Z0-9+.-");
-inline auto const digit = x3::char_("0-9");
+inline auto const digit = x3::char_("0-9");  // one digit; digits_p for runs
 inline auto const sp_ht = x3::char_(" \t");
 
-inline auto const token = +token_char;
-inline auto const user = +(x3::char_("a-zA-Z0-9_.!~*'()&=+$,;?/-") | escaped);
-inline auto const password = *(x3::char_("a-zA-Z0-9_.!~*'()&=+$,-") | escaped);
-inline auto const pname = +(param_char | escaped);
-inline auto const pvalue = +(param_char | escaped);
-inline auto const hname = +(hnv_char | escaped);
-inline auto const hvalue = *(hnv_char | escaped);
+inline auto const token = token_p;
+inline escaped_span_parser<user_table, 1> const user{};
+inline escaped_span_parser<password_table, 0> const password{};
+inline escaped_span_parser<param_table, 1> const pname{};
+inline escaped_span_parser<param_table, 1> const pvalue{};
+inline escaped_span_parser<hnv_table, 1> const hname{};
+inline escaped_span_parser<hnv_table, 0> const hvalue{};
 
 // ---- host validation (hand-written: PEG cannot backtrack into hostname's *(label ".")) -----
 bool is_ipv4(std::string_view s) noexcept;

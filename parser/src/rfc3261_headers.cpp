@@ -121,11 +121,25 @@ header_kind lookup_header(std::string_view n, bool* is_compact) noexcept {
       }
     return hk::other;
   }
-  // Candidates share the first letter; compare the few that do.
+  // Candidates share the first letter: a bucket per letter, built once, holds the few to compare.
+  struct buckets_t {
+    std::uint8_t kinds[26][16] = {};
+    std::uint8_t count[26] = {};
+    buckets_t() {
+      for (std::size_t i = 1; i < table.size(); ++i) {
+        int b = lower(table[i].name[0]) - 'a';
+        if (b >= 0 && b < 26 && count[b] < 16) kinds[b][count[b]++] = static_cast<std::uint8_t>(i);
+      }
+    }
+  };
+  static const buckets_t buckets;
   char c = lower(n[0]);
-  for (std::size_t i = 1; i < table.size(); ++i) {
-    const auto& h = table[i];
-    if (h.name.size() == n.size() && lower(h.name[0]) == c && iequals(h.name, n)) return h.kind;
+  if (c < 'a' || c > 'z') return hk::other;
+  int b = c - 'a';
+  for (int i = 0; i < buckets.count[b]; ++i) {
+    const auto& h = table[buckets.kinds[b][i]];
+    if (h.name.size() != n.size()) continue;
+    if (std::memcmp(h.name.data(), n.data(), n.size()) == 0 || iequals(h.name, n)) return h.kind;
   }
   return hk::other;
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "rfc3261_common.hpp"
+
+#include <cstring>
 #include "sipscope/parser/headers.hpp"
 #include "sipscope/parser/uri.hpp"
 
@@ -10,9 +12,26 @@ namespace sipscope::parser::grammar {
 
 // ---- whitespace and separators (RFC 3261 25.1) --------------------------------------------
 // LWS = [*WSP CRLF] 1*WSP ; SWS = [LWS]
-inline auto const crlf = x3::lit("\r\n");
-inline auto const lws = (*sp_ht >> crlf >> +sp_ht) | +sp_ht;
-inline auto const sws = -lws;
+// One hand-written primitive for both: they are tried at every separator.
+template <bool Optional>
+struct lws_parser : x3::parser<lws_parser<Optional>> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  template <typename It, typename Ctx, typename RCtx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr&) const {
+    It p = first;
+    while (p != last && (*p == ' ' || *p == '\t')) ++p;
+    if (last - p >= 3 && p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) {
+      p += 3;
+      while (p != last && (*p == ' ' || *p == '\t')) ++p;
+    }
+    if (!Optional && p == first) return false;
+    first = p;
+    return true;
+  }
+};
+inline lws_parser<false> const lws{};
+inline lws_parser<true> const sws{};
 inline auto const SEMI = sws >> ';' >> sws;
 inline auto const COMMA = sws >> ',' >> sws;
 inline auto const EQUAL = sws >> '=' >> sws;
@@ -114,7 +133,22 @@ inline comment_parser const comment{};
 // address (RFC 3261 ABNF; RFC 5118 4.5), so the value characters include ':' there and the
 // Via action checks which parameter may use them.
 inline auto const ipv6_ref = '[' >> +x3::char_("0-9a-fA-F:.") >> ']';
-inline auto const gen_value = quoted_string | ipv6_ref | token;
+inline auto const gen_value = token | quoted_string | ipv6_ref;
+
+// Everything up to (not including) the next C, found with memchr; fails when there is none.
+template <char C>
+struct until_parser : x3::parser<until_parser<C>> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  template <typename It, typename Ctx, typename RCtx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr&) const {
+    const void* p = std::memchr(first, C, static_cast<std::size_t>(last - first));
+    if (!p) return false;
+    first = static_cast<It>(p);
+    return true;
+  }
+};
+inline until_parser<'>'> const until_raquot{};
 inline auto const generic_param = token >> -(EQUAL >> expect_("gen-value (token / host / quoted-string)")[gen_value]);
 inline auto const generic_params = *(SEMI >> expect_("generic-param (token [ \"=\" gen-value ])")[generic_param]);
 
@@ -197,31 +231,42 @@ inline auto const uri_bare = [](auto& ctx) {
 inline auto const star = [](auto& ctx) { x3::_val(ctx).star = true; };
 }  // namespace act
 
-// Contact parameters: expires = delta-seconds (32 bits), q = qvalue ("0" ["." 0*3DIGIT] / "1" ["." 0*3("0")]).
-inline auto const qvalue = ('0' >> -('.' >> x3::repeat(0, 3)[digit])) | ('1' >> -('.' >> x3::repeat(0, 3)[x3::lit('0')]));
+// Contact parameters: expires = delta-seconds (32 bits), q = qvalue (RFC 3261 20.10, 25.1).
+// One pass per parameter: parse it as a generic-param, then check the ones with a syntax.
 namespace act {
-inline auto const check_u32 = [](auto& ctx) {
-  std::uint64_t v;
+inline auto const contact_param = [](auto& ctx) {
   auto s = to_sv(x3::_attr(ctx));
-  if (!to_uint(s, 0xFFFFFFFFull, &v)) {
-    x3::get<failure_tag>(ctx).get().note(s.data(), "delta-seconds from 0 to 4294967295 (32 bits)",
-                                         static_cast<std::uint16_t>(diag_code::bad_number));
-    x3::_pass(ctx) = false;
+  auto eq = s.find('=');
+  if (eq == std::string_view::npos) return;
+  std::string_view name = s.substr(0, eq);
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t' || name.back() == '\r' || name.back() == '\n')) name.remove_suffix(1);
+  std::string_view value = s.substr(eq + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t' || value.front() == '\r' || value.front() == '\n')) value.remove_prefix(1);
+  if (name.size() == 7 && iequals(name, "expires")) {
+    std::uint64_t v;
+    if (!to_uint(value, 0xFFFFFFFFull, &v)) {
+      x3::get<failure_tag>(ctx).get().note(value.data(), "expires = delta-seconds from 0 to 4294967295 (32 bits)",
+                                           static_cast<std::uint16_t>(diag_code::bad_number));
+      x3::_pass(ctx) = false;
+    }
+  } else if (name.size() == 1 && (name[0] == 'q' || name[0] == 'Q')) {
+    // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+    bool ok = !value.empty() && (value[0] == '0' || value[0] == '1') && value.size() <= 5 &&
+              (value.size() == 1 || value[1] == '.');
+    for (std::size_t i = 2; ok && i < value.size(); ++i) ok = value[0] == '0' ? (value[i] >= '0' && value[i] <= '9') : value[i] == '0';
+    if (!ok) {
+      x3::get<failure_tag>(ctx).get().note(value.data(), "q = qvalue (0 to 1, at most 3 decimals)");
+      x3::_pass(ctx) = false;
+    }
   }
 };
 }  // namespace act
-inline auto const expires_param = x3::no_case["expires"] >> EQUAL >> x3::raw[+digit][act::check_u32] >> !token_char;
-inline auto const q_param = x3::no_case["q"] >> EQUAL >> qvalue >> !token_char;
-inline auto const contact_param =
-    (&(x3::no_case["expires"] >> EQUAL) >> expect_("expires = delta-seconds")[expires_param]) |
-    (&(x3::no_case["q"] >> EQUAL) >> expect_("q = qvalue (0 to 1, at most 3 decimals)")[q_param]) |
-    generic_param;
-inline auto const contact_params = *(SEMI >> expect_("contact-params (generic-param)")[contact_param]);
+inline auto const contact_params = *(SEMI >> expect_("contact-params (generic-param)")[x3::raw[generic_param][act::contact_param]]);
 
 x3::rule<class name_addr_class, name_addr> const name_addr_r = "name-addr";
 auto const name_addr_r_def =
     (-(x3::raw[quoted_string][act::display_quoted] | x3::raw[token >> *(lws >> token)][act::display_tokens])
-         >> sws >> '<' >> x3::raw[*~x3::char_('>')][act::uri_bracketed] >> '>'
+         >> sws >> '<' >> x3::raw[until_raquot][act::uri_bracketed] >> '>'
      | x3::raw[+~x3::char_(";, \t\r\n<>\"")][act::uri_bare])
     >> x3::raw[contact_params][act::params_into(&name_addr::params)];
 
@@ -307,28 +352,28 @@ auto const via_r_def =
     >> expect_("\"/\" protocol-version")[SLASH >> x3::raw[token][set(&via_value::version)]]
     >> expect_("\"/\" transport")[SLASH >> x3::raw[token][set(&via_value::transport)]]
     >> expect_("LWS before sent-by")[lws]
-    >> expect_("sent-by host")[x3::raw[ipv6_ref | +x3::char_("a-zA-Z0-9.-")][act::via_host]]
-    >> -(COLON >> expect_("port")[x3::raw[+digit][act::via_port]])
+    >> expect_("sent-by host")[x3::raw[ipv6_ref | host_p][act::via_host]]
+    >> -(COLON >> expect_("port")[x3::raw[digits_p][act::via_port]])
     >> x3::raw[*(SEMI >> expect_("via-params (ttl / maddr / received / branch / rport / generic-param)")[via_param_p[act::via_param]])]
               [act::params_into(&via_value::params)];
 
 // ---- CSeq, RAck ---------------------------------------------------------------------------
 x3::rule<class cseq_class, cseq_value> const cseq_r = "CSeq";
-auto const cseq_r_def = expect_("1*DIGIT sequence number")[x3::raw[+digit][act::number_into(&cseq_value::number, 0xFFFFFFFFull)]]
+auto const cseq_r_def = expect_("1*DIGIT sequence number")[x3::raw[digits_p][act::number_into(&cseq_value::number, 0xFFFFFFFFull)]]
                         >> expect_("LWS Method")[lws >> x3::raw[token][set(&cseq_value::method)]];
 
 x3::rule<class rack_class, rack_value> const rack_r = "RAck";
-auto const rack_r_def = x3::raw[+digit][act::number_into(&rack_value::rseq, 0xFFFFFFFFull)]
-                        >> lws >> x3::raw[+digit][act::number_into(&rack_value::cseq, 0xFFFFFFFFull)]
+auto const rack_r_def = x3::raw[digits_p][act::number_into(&rack_value::rseq, 0xFFFFFFFFull)]
+                        >> lws >> x3::raw[digits_p][act::number_into(&rack_value::cseq, 0xFFFFFFFFull)]
                         >> lws >> x3::raw[token][set(&rack_value::method)];
 
 // ---- numbers with optional parameters -------------------------------------------------------
 x3::rule<class number32_class, number_value> const number32_r = "delta-seconds";
-auto const number32_r_def = expect_("1*DIGIT")[x3::raw[+digit][act::number_into(&number_value::value, 0xFFFFFFFFull)]]
+auto const number32_r_def = expect_("1*DIGIT")[x3::raw[digits_p][act::number_into(&number_value::value, 0xFFFFFFFFull)]]
                             >> -(sws >> comment)   // Retry-After's comment
                             >> x3::raw[generic_params][act::params_into(&number_value::params)];
 x3::rule<class number8_class, number_value> const number8_r = "Max-Forwards";
-auto const number8_r_def = expect_("1*DIGIT (0 to 255)")[x3::raw[+digit][act::number_into(&number_value::value, 255)]];
+auto const number8_r_def = expect_("1*DIGIT (0 to 255)")[x3::raw[digits_p][act::number_into(&number_value::value, 255)]];
 
 // ---- media types, auth, tokens --------------------------------------------------------------
 x3::rule<class media_class, media_type> const media_r = "media-type";
@@ -429,7 +474,7 @@ inline auto const info_uri = [](auto& ctx) {
 };
 }  // namespace act
 x3::rule<class info_class, info_value> const info_r = "info";
-auto const info_r_def = expect_("LAQUOT absoluteURI RAQUOT")['<' >> x3::raw[+~x3::char_('>')][act::info_uri] >> '>']
+auto const info_r_def = expect_("LAQUOT absoluteURI RAQUOT")['<' >> x3::raw[until_raquot][act::info_uri] >> '>']
                         >> x3::raw[generic_params][act::params_into(&info_value::params)];
 
 BOOST_SPIRIT_DEFINE(name_addr_r, contact_r, via_r, cseq_r, rack_r, number32_r, number8_r, media_r,

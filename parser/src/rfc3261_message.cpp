@@ -355,9 +355,12 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
   h.folded = std::memchr(colon, '\n', static_cast<std::size_t>(e - colon)) != nullptr;
   h.first_item = static_cast<std::uint16_t>(std::min<std::size_t>(m_.items.size(), 0xFFFF));
   // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): no control characters but HT and folding.
-  // A quoted-pair inside a quoted-string may escape any %x00-7F but CR and LF (intmeth: "\^G").
+  // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): the typed grammars reject control
+  // characters themselves; values kept as text are checked here. A quoted-pair inside a
+  // quoted-string may escape any %x00-7F but CR and LF (RFC 4475 intmeth: "\^G").
   bool quoted = false;
-  for (const char* q = v; q < ve; ++q) {
+  const bool check_text = header_value_type(h.kind) == value_type::raw;
+  for (const char* q = v; check_text && q < ve; ++q) {
     unsigned char c = static_cast<unsigned char>(*q);
     if (c == '"') quoted = !quoted;
     else if (c == '\\' && quoted && q + 1 < ve && q[1] != '\r' && q[1] != '\n') { ++q; continue; }

@@ -91,19 +91,26 @@ bool is_hostname(std::string_view s) noexcept {
   if (s.empty()) return false;
   if (s.back() == '.') s.remove_suffix(1);
   if (s.empty()) return false;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dot = s.find('.', start);
-    std::string_view label = s.substr(start, dot == std::string_view::npos ? s.size() - start : dot - start);
-    if (label.empty()) return false;
-    if (!std::isalnum(static_cast<unsigned char>(label.front())) ||
-        !std::isalnum(static_cast<unsigned char>(label.back())))
+  // one pass: every label starts and ends with alphanum; the last (toplabel) starts with ALPHA
+  bool label_start = true;
+  char prev = '.';
+  char top_first = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (label_start || prev == '-') return false;
+      label_start = true;
+    } else if (alnum_table(c)) {
+      if (label_start) top_first = c;
+      label_start = false;
+    } else if (c == '-') {
+      if (label_start) return false;
+    } else {
       return false;
-    for (char c : label)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-    if (dot == std::string_view::npos) return std::isalpha(static_cast<unsigned char>(label.front())) != 0;
-    start = dot + 1;
+    }
+    prev = c;
   }
+  if (label_start || prev == '-') return false;
+  return (top_first >= 'a' && top_first <= 'z') || (top_first >= 'A' && top_first <= 'Z');
 }
 
 std::uint8_t classify_host(std::string_view s) noexcept {
@@ -111,7 +118,7 @@ std::uint8_t classify_host(std::string_view s) noexcept {
     if (s.back() != ']') return 0;
     return is_ipv6(s.substr(1, s.size() - 2)) ? 3 : 0;
   }
-  if (is_ipv4(s)) return 2;
+  if (!s.empty() && s.back() >= '0' && s.back() <= '9' && is_ipv4(s)) return 2;  // IPv4 ends in a digit; a hostname may too
   if (is_hostname(s)) return 1;
   return 0;
 }
@@ -169,14 +176,14 @@ uri_result parse_uri(std::string_view text, uri& out) noexcept {
   if (text.empty() || !std::isalpha(static_cast<unsigned char>(text[0]))) {
     return {false, 0, "URI scheme (ALPHA *( ALPHA / DIGIT / \"+\" / \"-\" / \".\" ))"};
   }
-  while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '+' ||
-                             text[i] == '-' || text[i] == '.'))
-    ++i;
+  static constexpr char_table scheme_table{"+-.", true};
+  while (i < text.size() && scheme_table(text[i])) ++i;
   if (i == text.size() || text[i] != ':') return {false, static_cast<std::uint32_t>(i), "\":\" after the URI scheme"};
   out.scheme = text.substr(0, i);
   std::size_t rest = i + 1;
   if (iequals(out.scheme, "sip") || iequals(out.scheme, "sips")) {
     out.kind = out.scheme.size() == 3 ? uri_scheme::sip : uri_scheme::sips;
+    if (std::memchr(text.data() + rest, '@', text.size() - rest)) return run(sip_user_rest, text, rest, out);
     return run(sip_rest, text, rest, out);
   }
   if (iequals(out.scheme, "tel")) {

@@ -46,21 +46,28 @@ inline auto const tel_number = [](auto& ctx) {
 //   [ userinfo ] hostport uri-parameters [ headers ]
 // userinfo is tried first; it fails (and X3 backtracks) when no '@' follows, so
 // "sip:host;lr" and "sip:host:5060" parse as hostport.
+// userinfo ends with the only '@' a SIP URI may hold (params and headers exclude it), so
+// the caller picks the rule by looking for '@' instead of letting X3 try and backtrack.
+inline auto const userinfo = expect_("userinfo (user [\":\" password] \"@\")")
+    [x3::raw[user][set(&uri::user)] >> -(':' >> x3::raw[password][uri_actions::password]) >> '@'];
 x3::rule<class sip_rest_class, uri> const sip_rest = "sip-uri";
-auto const sip_rest_def =
-    -(x3::raw[user][set(&uri::user)] >> -(':' >> x3::raw[password][uri_actions::password]) >> '@')
-    >> expect_("host")[x3::raw['[' >> +x3::char_("0-9a-fA-F:.") >> ']' | +x3::char_("a-zA-Z0-9.-")]
+x3::rule<class sip_user_rest_class, uri> const sip_user_rest = "sip-uri";
+// (the body is an expression, not a rule call, so its actions fill the calling rule's uri)
+inline auto const hostport_params_headers =
+    expect_("host")[x3::raw['[' >> +x3::char_("0-9a-fA-F:.") >> ']' | host_p]
                        [uri_actions::host]]
-    >> -(':' >> expect_("port (1*DIGIT, at most 65535)")[x3::raw[+digit][uri_actions::port]])
+    >> -(':' >> expect_("port (1*DIGIT, at most 65535)")[x3::raw[digits_p][uri_actions::port]])
     >> x3::raw[*(';' >> expect_("uri-parameter (pname [\"=\" pvalue])")[pname >> -('=' >> pvalue)])]
               [uri_actions::params]
     >> -('?' >> x3::raw[expect_("header (hname \"=\" hvalue)")[hname >> '=' >> hvalue] % '&']
                        [uri_actions::headers]);
+auto const sip_rest_def = hostport_params_headers;
+auto const sip_user_rest_def = userinfo >> hostport_params_headers;
 
 // tel (RFC 3966): telephone-subscriber *par. The number's structure (global "+" digits with
 // visual separators, or local hex digits * #) is checked by the action in rfc3261_uri.cpp.
 inline auto const tel_pname = +x3::char_("a-zA-Z0-9-");
-inline auto const tel_pvalue = +(x3::char_("a-zA-Z0-9_.!~*'()[]/:&+$-") | escaped);
+inline escaped_span_parser<param_table, 1> const tel_pvalue{};
 x3::rule<class tel_rest_class, uri> const tel_rest = "tel-uri";
 auto const tel_rest_def =
     expect_("telephone-subscriber")[x3::raw[+x3::char_("0-9a-fA-F*#+().-")][uri_actions::tel_number]]
@@ -68,8 +75,8 @@ auto const tel_rest_def =
               [uri_actions::params];
 
 // absoluteURI rest (RFC 3261 25.1 / RFC 2396): hier-part / opaque-part, i.e. uric characters.
-inline auto const opaque_rest = +(uric_char | escaped);
+inline escaped_span_parser<uric_table, 1> const opaque_rest{};
 
-BOOST_SPIRIT_DEFINE(sip_rest, tel_rest)
+BOOST_SPIRIT_DEFINE(sip_rest, sip_user_rest, tel_rest)
 
 }  // namespace sipscope::parser::grammar
