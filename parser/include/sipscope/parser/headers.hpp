@@ -145,7 +145,10 @@ struct header_item {
   std::string_view raw;           // the element's text, trimmed
   std::uint32_t offset = 0;       // of `raw` in the message
   value_type type = value_type::raw;
+  // The member named by `type` is the live one (raw and call_id use none). The parser
+  // constructs only that member, so adding an item costs the size of its own type.
   union {
+    char none_;
     name_addr addr;
     via_value via;
     cseq_value cseq;
@@ -160,7 +163,7 @@ struct header_item {
     warning_value warning;
     info_value info;
   };
-  header_item() : addr() {}
+  header_item() : none_() {}
 };
 
 struct header {
