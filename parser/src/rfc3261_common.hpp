@@ -149,6 +149,15 @@ inline constexpr char_table hnv_table{"-_.!~*'()[]/?:+$", true};
 // uric = reserved / unreserved / escaped
 inline constexpr char_table uric_table{"-_.!~*'();/?:@&=+$,", true};
 inline constexpr char_table alnum_table{"", true};
+// word (Call-ID) = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
+//   "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}" )
+inline constexpr char_table word_table{"-.!%*_+`'~()<>:\\\"/[]?{}", true};
+// a Via parameter value: token, host (with ':' and brackets for IPv6 received/maddr)
+inline constexpr char_table via_value_table{"-.!%*_+`'~:[]", true};
+inline constexpr char_table ipv6_table{"0123456789abcdefABCDEF:.", false};
+inline span_parser<word_table, 1> const word_p{};
+inline span_parser<via_value_table, 1> const via_value_p{};
+inline span_parser<ipv6_table, 1> const ipv6_chars_p{};
 
 inline span_parser<token_table, 1> const token_p{};
 inline span_parser<digit_table, 1> const digits_p{};

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstring>
+#include <new>
 
 namespace sipscope::parser {
 
@@ -121,25 +122,32 @@ header_kind lookup_header(std::string_view n, bool* is_compact) noexcept {
       }
     return hk::other;
   }
-  // Candidates share the first letter: a bucket per letter, built once, holds the few to compare.
-  struct buckets_t {
-    std::uint8_t kinds[26][16] = {};
-    std::uint8_t count[26] = {};
-    buckets_t() {
+  // Candidates share the length and the first letter: a slot per (length, letter), built once,
+  // holds the one to three names to compare.
+  constexpr std::size_t max_len = 24;
+  struct slots_t {
+    std::uint8_t kinds[max_len + 1][26][3] = {};
+    slots_t() {
       for (std::size_t i = 1; i < table.size(); ++i) {
+        std::size_t len = table[i].name.size();
         int b = lower(table[i].name[0]) - 'a';
-        if (b >= 0 && b < 26 && count[b] < 16) kinds[b][count[b]++] = static_cast<std::uint8_t>(i);
+        if (len > max_len || b < 0 || b >= 26) continue;
+        for (auto& k : kinds[len][b])
+          if (k == 0) { k = static_cast<std::uint8_t>(i); break; }
       }
     }
   };
-  static const buckets_t buckets;
+  static const slots_t slots;
+  if (n.size() > max_len) return hk::other;
   char c = lower(n[0]);
   if (c < 'a' || c > 'z') return hk::other;
-  int b = c - 'a';
-  for (int i = 0; i < buckets.count[b]; ++i) {
-    const auto& h = table[buckets.kinds[b][i]];
-    if (h.name.size() != n.size()) continue;
-    if (std::memcmp(h.name.data(), n.data(), n.size()) == 0 || iequals(h.name, n)) return h.kind;
+  for (std::uint8_t k : slots.kinds[n.size()][c - 'a']) {
+    if (k == 0) break;
+    const auto& h = table[k];
+    // names hold letters and '-': OR-ing 0x20 folds case and leaves '-' alone
+    std::size_t i = 1;
+    while (i < n.size() && (h.name[i] | 0x20) == (n[i] | 0x20)) ++i;
+    if (i == n.size()) return h.kind;
   }
   return hk::other;
 }
@@ -212,6 +220,7 @@ bool parse_elements(Rule const& rule, Member header_item::*member, value_type ty
     if (items.size() >= max_items) return fail(it, "fewer list elements (limit reached)", static_cast<std::uint16_t>(diag_code::too_many_headers));
     header_item& item = items.emplace_back();
     item.type = type;
+    ::new (static_cast<void*>(&(item.*member))) Member();
     failure f;
     const char* start = it;
     bool ok = x3::parse(it, end, x3::with<failure_tag>(std::ref(f))[rule], item.*member);

@@ -132,7 +132,7 @@ inline comment_parser const comment{};
 // host adds IPv6reference to what token already covers. Via's received accepts a bare IPv6
 // address (RFC 3261 ABNF; RFC 5118 4.5), so the value characters include ':' there and the
 // Via action checks which parameter may use them.
-inline auto const ipv6_ref = '[' >> +x3::char_("0-9a-fA-F:.") >> ']';
+inline auto const ipv6_ref = '[' >> ipv6_chars_p >> ']';
 inline auto const gen_value = token | quoted_string | ipv6_ref;
 
 // Everything up to (not including) the next C, found with memchr; fails when there is none.
@@ -343,7 +343,7 @@ inline auto const via_param = [](auto& ctx) {
 };
 }  // namespace act
 
-inline auto const via_gen_value = quoted_string | +x3::char_("a-zA-Z0-9.!%*_+`'~:[]-");
+inline auto const via_gen_value = via_value_p | quoted_string;
 inline auto const via_param_p = x3::raw[token >> -(EQUAL >> expect_("via-params value")[via_gen_value])];
 
 x3::rule<class via_class, via_value> const via_r = "via-parm";
@@ -413,7 +413,7 @@ x3::rule<class mime_class, token_value> const mime_r = "MIME-Version";
 auto const mime_r_def = x3::raw[+digit >> '.' >> +digit][set(&token_value::token)];
 
 // ---- Call-ID, Replaces, In-Reply-To ---------------------------------------------------------
-inline auto const callid = +word_char >> -('@' >> +word_char);
+inline auto const callid = word_p >> -('@' >> word_p);
 x3::rule<class replaces_class, replaces_value> const replaces_r = "Replaces";
 auto const replaces_r_def = expect_("callid")[x3::raw[callid][set(&replaces_value::call_id)]]
                             >> x3::raw[generic_params][act::params_into(&replaces_value::params)];
@@ -457,7 +457,7 @@ x3::rule<class warning_class, warning_value> const warning_r = "warning-value";
 auto const warning_r_def =
     expect_("warn-code (3DIGIT)", static_cast<std::uint16_t>(diag_code::bad_number))
         [x3::raw[x3::repeat(3)[digit] >> !digit][act::number_into(&warning_value::code, 999)]]
-    >> ' ' >> expect_("warn-agent (hostport / pseudonym)")[x3::raw[+x3::char_("a-zA-Z0-9.!%*_+`'~:[]-")][set(&warning_value::agent)]]
+    >> ' ' >> expect_("warn-agent (hostport / pseudonym)")[x3::raw[via_value_p][set(&warning_value::agent)]]
     >> ' ' >> expect_("warn-text (quoted-string)")[x3::raw[quoted_string][set(&warning_value::text)]];
 
 namespace act {

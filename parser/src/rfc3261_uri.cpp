@@ -21,18 +21,19 @@ bool to_uint(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept
 
 // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT (each at most 255).
 bool is_ipv4(std::string_view s) noexcept {
-  int parts = 0;
-  std::size_t i = 0;
-  while (true) {
-    std::size_t start = i;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (int part = 0; part < 4; ++part) {
+    if (part) {
+      if (p == end || *p != '.') return false;
+      ++p;
+    }
     unsigned v = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + unsigned(s[i++] - '0');
-    if (i == start || v > 255) return false;
-    ++parts;
-    if (i == s.size()) return parts == 4;
-    if (s[i] != '.' || parts == 4) return false;
-    ++i;
+    int n = 0;
+    while (p != end && n < 3 && static_cast<unsigned>(*p - '0') < 10) { v = v * 10 + static_cast<unsigned>(*p - '0'); ++p; ++n; }
+    if (n == 0 || v > 255) return false;
   }
+  return p == end;
 }
 
 // IPv6address = hexpart [ ":" IPv4address ]; hexpart = hexseq / hexseq "::" [hexseq] / "::" [hexseq].

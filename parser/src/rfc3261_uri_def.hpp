@@ -54,7 +54,7 @@ x3::rule<class sip_rest_class, uri> const sip_rest = "sip-uri";
 x3::rule<class sip_user_rest_class, uri> const sip_user_rest = "sip-uri";
 // (the body is an expression, not a rule call, so its actions fill the calling rule's uri)
 inline auto const hostport_params_headers =
-    expect_("host")[x3::raw['[' >> +x3::char_("0-9a-fA-F:.") >> ']' | host_p]
+    expect_("host")[x3::raw['[' >> ipv6_chars_p >> ']' | host_p]
                        [uri_actions::host]]
     >> -(':' >> expect_("port (1*DIGIT, at most 65535)")[x3::raw[digits_p][uri_actions::port]])
     >> x3::raw[*(';' >> expect_("uri-parameter (pname [\"=\" pvalue])")[pname >> -('=' >> pvalue)])]

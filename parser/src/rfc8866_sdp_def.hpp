@@ -256,7 +256,13 @@ inline constexpr set_time_fn<Member> set_time{};
 using x3::lit;
 auto const sp = lit(' ');
 auto const wsp = lit(' ') | lit('\t');
-auto const digit = x3::digit;
+// Own classes, not x3::digit/xdigit/no_case: Boost's "standard" encoding asserts (and calls
+// <cctype> with a negative value, which is UB) on bytes >= 0x80, and SDP text carries UTF-8.
+constexpr bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_hexdig(unsigned char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+auto const digit = class_parser<is_digit>{};
 auto const token = x3::raw[+class_parser<is_token>{}];
 auto const non_ws = x3::raw[+class_parser<is_non_ws>{}];
 auto const byte_string = x3::raw[+class_parser<is_byte>{}];
@@ -548,25 +554,33 @@ bool candidate(std::string_view v, sdp_candidate& out, failure& f) noexcept {
 
 // RFC 4145 4: setup-attr = "active" / "passive" / "actpass" / "holdconn" (ABNF strings are
 // case-insensitive)
-struct setup_sym : x3::symbols<sdp_setup> {
-  setup_sym() {
-    add("active", sdp_setup::active)("passive", sdp_setup::passive)("actpass", sdp_setup::actpass)(
-        "holdconn", sdp_setup::holdconn);
+inline bool ascii_ieq(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
+    if (x != b[i]) return false;
   }
-};
-struct setup_fn {
-  template <typename Context>
-  void operator()(Context& ctx) const { x3::get<out_tag>(ctx) = x3::_attr(ctx); }
-};
+  return true;
+}
 bool setup(std::string_view v, sdp_setup& out, failure& f) noexcept {
-  static const setup_sym sym;
-  auto const p = need("active, passive, actpass or holdconn")[x3::no_case[sym][setup_fn{}]] >> eol;
-  return run(p, v, out, f);
+  static constexpr struct { std::string_view name; sdp_setup value; } roles[] = {
+      {"active", sdp_setup::active}, {"passive", sdp_setup::passive},
+      {"actpass", sdp_setup::actpass}, {"holdconn", sdp_setup::holdconn}};
+  for (const auto& r : roles) {
+    if (ascii_ieq(v, r.name)) {
+      out = r.value;
+      return true;
+    }
+  }
+  f.pos = v.data();
+  f.expected = "active, passive, actpass or holdconn";
+  return false;
 }
 
 // RFC 8122 5: hash-func SP fingerprint; fingerprint = 2UHEX *(":" 2UHEX). Lower-case hex is
 // accepted here; the caller warns about it.
-auto const hex2 = x3::repeat(2)[x3::xdigit];
+auto const hex2 = x3::repeat(2)[class_parser<is_hexdig>{}];
 auto const fingerprint_def = need("hash-func")[token[set<&sdp_fingerprint::hash_func>]] >> need("SP")[sp] >>
                              need("fingerprint")[x3::raw[hex2 >> *(lit(':') >> need("2HEX")[hex2])]
                                                      [set<&sdp_fingerprint::value>]] >>
