@@ -114,7 +114,7 @@ std::vector<std::string_view> message_set::views() const {
 message_set load_messages(const std::vector<std::string>& paths) {
   std::vector<fs::path> files;
   for (const auto& p : paths) {
-    fs::path path(p);
+    fs::path path = fs::path(p).lexically_normal();  // "bench/../corpus" reads as "corpus"
     if (fs::is_directory(path)) {
       std::vector<fs::path> in_dir;
       for (const auto& e : fs::directory_iterator(path))
