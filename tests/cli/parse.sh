@@ -116,6 +116,23 @@ if [ -f "$sdp_msg" ]; then
   json_check "$tmp/sdp.json" "d[0]['body']['sdp']['origin']['address'] == '192.0.2.198' and [m['port'] for m in d[0]['body']['sdp']['media']] == [49217, 3227]" "json: SDP decoded"
 fi
 
+# A multipart body: its parts are listed and an SDP part is decoded.
+python3 - "$tmp/mp.sip" <<'EOF'
+import sys
+sdp = b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+body = (b"--XyZ\r\nContent-Type: application/sdp\r\n\r\n" + sdp +
+        b"\r\n--XyZ\r\nContent-Type: application/isup\r\n\r\n\x01\x02\x00\xff\r\n--XyZ--\r\n")
+msg = (b"INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bKmp\r\n"
+       b"To: <sip:bob@example.com>\r\nFrom: <sip:al@example.com>;tag=1\r\nCall-ID: mp1\r\nCSeq: 1 INVITE\r\n"
+       b"Max-Forwards: 70\r\nContact: <sip:al@h.example.com>\r\nContent-Type: multipart/mixed;boundary=XyZ\r\n"
+       b"Content-Length: %d\r\n\r\n" % len(body)) + body
+open(sys.argv[1], "wb").write(msg)
+EOF
+expect_rc 0 "json with a multipart body" -- "$bin" parse --format json "$tmp/mp.sip"
+cp "$tmp/out" "$tmp/mp.json"
+json_check "$tmp/mp.json" "[p['content_type'] for p in d[0]['body']['parts']] == ['application/sdp', 'application/isup'] and d[0]['body']['parts'][1]['length'] == 4" "multipart: parts listed"
+json_check "$tmp/mp.json" "d[0]['body']['parts'][0]['sdp']['media'][0]['port'] == 4000 and d[0]['body']['parts'][0]['sdp']['media'][0]['attributes'][0]['rtpmap']['encoding'] == 'PCMU'" "multipart: SDP part decoded"
+
 # --- stdin -----------------------------------------------------------------------------------
 "$bin" parse --format json - <"$valid" >"$tmp/stdin.json" 2>"$tmp/err"
 rc=$?
