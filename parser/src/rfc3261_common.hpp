@@ -24,8 +24,10 @@ struct failure {
   const char* where = nullptr;
   std::string_view what;
   std::uint16_t code = 0;   // a diag_code value, 0 = the caller's default for the rule
+  // The furthest failure wins; at the same place, the first (innermost, most specific) one
+  // stays, unless a later one names a diagnostic code and the first did not.
   void note(const char* at, std::string_view w, std::uint16_t c = 0) {
-    if (!where || at >= where) { where = at; what = w; code = c; }
+    if (!where || at > where || (at == where && c != 0 && code == 0)) { where = at; what = w; code = c; }
   }
 };
 struct failure_tag;

@@ -198,6 +198,15 @@ inline auto const display_tokens = [](auto& ctx) {
 inline auto const uri_bracketed = [](auto& ctx) {
   auto s = to_sv(x3::_attr(ctx));
   auto& v = x3::_val(ctx);
+  // "< sip:a@b >" (RFC 4475 badaspec): no LWS between the angle brackets and the URI
+  if (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.back() == ' ' || s.back() == '\t')) {
+    bool front = s.front() == ' ' || s.front() == '\t';
+    x3::get<failure_tag>(ctx).get().note(front ? s.data() : s.data() + s.size() - 1,
+                                         "an addr-spec right after \"<\" and before \">\" (no LWS inside the brackets)",
+                                         static_cast<std::uint16_t>(diag_code::bad_name_addr));
+    x3::_pass(ctx) = false;
+    return;
+  }
   uri_result r = parse_uri(s, v.address);
   if (!r.ok) {
     x3::get<failure_tag>(ctx).get().note(s.data() + r.error_offset, r.expected,
@@ -263,15 +272,18 @@ inline auto const contact_param = [](auto& ctx) {
 }  // namespace act
 inline auto const contact_params = *(SEMI >> expect_("contact-params (generic-param)")[x3::raw[generic_param][act::contact_param]]);
 
-x3::rule<class name_addr_class, name_addr> const name_addr_r = "name-addr";
-auto const name_addr_r_def =
+// (an expression, not a rule, so that Contact's rule can reuse it and its actions still fill
+// the calling rule's attribute: a rule called from a rule gets a temporary attribute)
+inline auto const name_addr_body =
     (-(x3::raw[quoted_string][act::display_quoted] | x3::raw[token >> *(lws >> token)][act::display_tokens])
          >> sws >> '<' >> x3::raw[until_raquot][act::uri_bracketed] >> '>'
      | x3::raw[+~x3::char_(";, \t\r\n<>\"")][act::uri_bare])
     >> x3::raw[contact_params][act::params_into(&name_addr::params)];
 
+x3::rule<class name_addr_class, name_addr> const name_addr_r = "name-addr";
+auto const name_addr_r_def = name_addr_body;
 x3::rule<class contact_class, name_addr> const contact_r = "contact-param";
-auto const contact_r_def = (x3::lit('*') >> !x3::char_)[act::star] | name_addr_r;
+auto const contact_r_def = (x3::lit('*') >> !x3::char_)[act::star] | name_addr_body;
 
 // ---- Via --------------------------------------------------------------------------------------
 // via-parm = sent-protocol LWS sent-by *( SEMI via-params )

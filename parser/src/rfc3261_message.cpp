@@ -494,7 +494,10 @@ parse_result parser_run::run() {
     int n = 0;
     for (const header& h : m_.headers)
       if (h.kind == header_kind::content_length && ++n == 2) { second = &h; break; }
-    diag(diag_code::multiple_content_length, severity::warning, second ? second->offset : 0, second ? second->length : 0,
+    // Disagreeing values cannot frame the body: RFC 4475 3.3.9 says an element MUST answer with
+    // an error (and close a stream connection). Equal duplicates are only a warning.
+    diag(diag_code::multiple_content_length, cl_conflict ? severity::error : severity::warning,
+         second ? second->offset : 0, second ? second->length : 0,
          "Content-Length", cl_conflict ? "one Content-Length (several disagree: the body cannot be framed)"
                                        : "one Content-Length (RFC 3261 7.3.1)");
   }
