@@ -455,3 +455,23 @@ TEST(SdpGrammar, ResynchronisesAtTheNextLine) {
   EXPECT_EQ(s.attributes(s.media[0]).size(), 2u);
   EXPECT_EQ(s.attributes(s.media[0])[1].name, "ptime");
 }
+
+// Fuzz finding: x3::digit/xdigit/no_case (Boost "standard" encoding) assert on bytes >= 0x80
+// and pass negative values to <cctype>. Every grammar position that takes digits, hex or a
+// case-insensitive keyword must fail cleanly on such bytes and point at them.
+TEST(SdpGrammar, HighBytesFailCleanly) {
+  std::string b = "v=0\r\no=- 1 \x95\xa8 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 \xb0\r\n"
+                  "m=audio 1 RTP/AVP 0\r\na=fingerprint:sha-1 4A:\xc3\xa9\r\na=setup:\xc3\x81\x63tive\r\n";
+  sdp_session s;
+  std::vector<diagnostic> d;
+  EXPECT_EQ(parse_sdp(b, s, d), status::malformed);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].rule, "o=");
+  EXPECT_EQ(d[0].offset, b.find("\x95"));
+  EXPECT_EQ(d[1].rule, "t=");
+  EXPECT_EQ(d[1].offset, b.find("\xb0"));
+  EXPECT_EQ(d[2].rule, "a=fingerprint");
+  EXPECT_EQ(d[2].offset, b.find("\xc3\xa9"));
+  EXPECT_EQ(d[3].rule, "a=setup");
+  EXPECT_EQ(d[3].offset, b.find("\xc3\x81"));
+}
