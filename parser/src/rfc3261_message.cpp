@@ -154,7 +154,8 @@ using namespace grammar;
 
 // ---- start-line grammar (RFC 3261 7.1, 7.2, 25.1) ---------------------------------------------
 // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT   ("SIP" is case-insensitive, 7.1)
-auto const sip_version = x3::no_case[x3::lit("SIP")] >> '/' >> +digit >> '.' >> +digit;
+// (no x3::no_case: in Boost 1.74 it hands bytes >= 0x80 to <cctype>, which is undefined)
+auto const sip_version = (x3::lit('S') | 's') >> (x3::lit('I') | 'i') >> (x3::lit('P') | 'p') >> '/' >> +digit >> '.' >> +digit;
 // Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP / HTAB)
 auto const reason_char = x3::char_("a-zA-Z0-9_.!~*'();/?:@&=+$, \t-") | escaped | x3::char_('\x80', '\xFF');
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses (clang, ASan+UBSan) and runs each for a bounded time.
+#   scripts/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]      (default: 60 s, all harnesses)
+# Seeds come from corpus/ (and ../shared/corpus/fuzz-seeds/ where present); the corpus each
+# run grows is kept in fuzz/work/<harness> (git-ignored) so that later runs start from it.
+# A crash makes the script fail and leaves the input as fuzz/work/crash-<harness>-*:
+# minimise it, fix the bug, and keep it in fuzz/regressions/<harness>/ (ctest replays those).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+harnesses=("$@")
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_sip fuzz_uri fuzz_sdp fuzz_multipart)
+
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DSIPSCOPE_FUZZ=ON -DSIPSCOPE_TESTS=OFF -DSIPSCOPE_BENCH=OFF -DSIPSCOPE_VIEWER=OFF >/dev/null
+cmake --build build-fuzz --target "${harnesses[@]}"
+
+declare -A seeds=(
+  [fuzz_sip]="corpus/sip corpus/bench"
+  [fuzz_uri]="corpus/uri"
+  [fuzz_sdp]="corpus/sdp"
+  [fuzz_multipart]="corpus/multipart"
+)
+shared=../shared/corpus/fuzz-seeds
+status=0
+for h in "${harnesses[@]}"; do
+  work=fuzz/work/$h
+  mkdir -p "$work"
+  extra=()
+  [ -d "$shared/$h" ] && extra+=("$shared/$h")
+  echo "== $h: ${seconds}s"
+  # -timeout: a single input taking over 10 s is a hang; -rss_limit_mb: memory stays bounded
+  if ! build-fuzz/bin/$h -dict=fuzz/dict/sip.dict -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="fuzz/work/crash-$h-" "$work" ${seeds[$h]} "${extra[@]}" \
+        > "fuzz/work/$h.log" 2>&1; then
+    echo "!! $h failed: see fuzz/work/$h.log"
+    tail -40 "fuzz/work/$h.log"
+    status=1
+  fi
+  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "fuzz/work/$h.log" | sed 's/^/   /'
+done
+exit $status
