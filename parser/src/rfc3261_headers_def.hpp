@@ -32,11 +32,35 @@ struct lws_parser : x3::parser<lws_parser<Optional>> {
 };
 inline lws_parser<false> const lws{};
 inline lws_parser<true> const sws{};
-inline auto const SEMI = sws >> ';' >> sws;
-inline auto const COMMA = sws >> ',' >> sws;
-inline auto const EQUAL = sws >> '=' >> sws;
-inline auto const SLASH = sws >> '/' >> sws;
-inline auto const COLON = sws >> ':' >> sws;
+
+// SEMI = SWS ";" SWS and its siblings, as one primitive: separators are the most frequently
+// tried elements of the grammar, and most of the time the character is right there.
+inline const char* skip_sws(const char* p, const char* last) {
+  while (p != last && (*p == ' ' || *p == '\t')) ++p;
+  if (last - p >= 3 && p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) {
+    p += 3;
+    while (p != last && (*p == ' ' || *p == '\t')) ++p;
+  }
+  return p;
+}
+template <char C>
+struct separator_parser : x3::parser<separator_parser<C>> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  template <typename It, typename Ctx, typename RCtx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr&) const {
+    const char* p = first;
+    if (p != last && *p != C) p = skip_sws(p, last);
+    if (p == last || *p != C) return false;
+    first = skip_sws(p + 1, last);
+    return true;
+  }
+};
+inline separator_parser<';'> const SEMI{};
+inline separator_parser<','> const COMMA{};
+inline separator_parser<'='> const EQUAL{};
+inline separator_parser<'/'> const SLASH{};
+inline separator_parser<':'> const COLON{};
 
 // ---- quoted-string and comment: hand-written X3 primitives ---------------------------------
 // UTF8-NONASCII: one well-formed multi-byte UTF-8 sequence (RFC 3261 25.1, RFC 3629 shape).
@@ -58,46 +82,53 @@ inline std::size_t fold_len(const char* p, const char* end) {
 // quoted-string = DQUOTE *(qdtext / quoted-pair) DQUOTE  (the leading SWS is the caller's)
 // qdtext = LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII
 // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+// Returns the end of the quoted-string starting at p (which holds the DQUOTE), or nullptr
+// after noting why it is not one.
+inline const char* scan_quoted(const char* p, const char* last, failure& fail) {
+  ++p;
+  while (p != last) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '"') return p + 1;
+    if (c == '\\') {
+      if (p + 1 == last) break;
+      unsigned char n = static_cast<unsigned char>(p[1]);
+      if (n == '\n' || n == '\r' || n > 0x7F) {
+        fail.note(p, "quoted-pair (\"\\\" %x00-09 / %x0B-0C / %x0E-7F)");
+        return nullptr;
+      }
+      p += 2;
+    } else if (c == '\r') {
+      std::size_t f = fold_len(p, last);
+      if (!f) break;
+      p += f;
+    } else if (c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7E)) {
+      ++p;
+    } else if (c >= 0x80) {
+      std::size_t n = utf8_len(p, last);
+      if (!n) {
+        fail.note(p, "qdtext (a well-formed UTF-8 character)");
+        return nullptr;
+      }
+      p += n;
+    } else {
+      fail.note(p, "qdtext (no control characters in a quoted-string)");
+      return nullptr;
+    }
+  }
+  fail.note(p, "closing DQUOTE of the quoted-string", static_cast<std::uint16_t>(diag_code::unterminated_quote));
+  return nullptr;
+}
+
 struct quoted_string_parser : x3::parser<quoted_string_parser> {
   using attribute_type = x3::unused_type;
   static bool const has_attribute = false;
   template <typename It, typename Ctx, typename RCtx, typename Attr>
   bool parse(It& first, It const& last, Ctx const& ctx, RCtx&, Attr&) const {
-    const char* p = first;
-    if (p == last || *p != '"') return false;
-    ++p;
-    while (p != last) {
-      unsigned char c = static_cast<unsigned char>(*p);
-      if (c == '"') { first = p + 1; return true; }
-      if (c == '\\') {
-        if (p + 1 == last) break;
-        unsigned char n = static_cast<unsigned char>(p[1]);
-        if (n == '\n' || n == '\r' || n > 0x7F) {
-          x3::get<failure_tag>(ctx).get().note(p, "quoted-pair (\"\\\" %x00-09 / %x0B-0C / %x0E-7F)");
-          return false;
-        }
-        p += 2;
-      } else if (c == '\r') {
-        std::size_t f = fold_len(p, last);
-        if (!f) break;
-        p += f;
-      } else if (c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7E)) {
-        ++p;
-      } else if (c >= 0x80) {
-        std::size_t n = utf8_len(p, last);
-        if (!n) {
-          x3::get<failure_tag>(ctx).get().note(p, "qdtext (a well-formed UTF-8 character)");
-          return false;
-        }
-        p += n;
-      } else {
-        x3::get<failure_tag>(ctx).get().note(p, "qdtext (no control characters in a quoted-string)");
-        return false;
-      }
-    }
-    x3::get<failure_tag>(ctx).get().note(p, "closing DQUOTE of the quoted-string",
-                                         static_cast<std::uint16_t>(diag_code::unterminated_quote));
-    return false;
+    if (first == last || *first != '"') return false;
+    const char* e = scan_quoted(first, last, x3::get<failure_tag>(ctx).get());
+    if (!e) return false;
+    first = e;
+    return true;
   }
 };
 inline quoted_string_parser const quoted_string{};
@@ -133,7 +164,6 @@ inline comment_parser const comment{};
 // address (RFC 3261 ABNF; RFC 5118 4.5), so the value characters include ':' there and the
 // Via action checks which parameter may use them.
 inline auto const ipv6_ref = '[' >> ipv6_chars_p >> ']';
-inline auto const gen_value = token | quoted_string | ipv6_ref;
 
 // Everything up to (not including) the next C, found with memchr; fails when there is none.
 template <char C>
@@ -149,8 +179,69 @@ struct until_parser : x3::parser<until_parser<C>> {
   }
 };
 inline until_parser<'>'> const until_raquot{};
-inline auto const generic_param = token >> -(EQUAL >> expect_("gen-value (token / host / quoted-string)")[gen_value]);
-inline auto const generic_params = *(SEMI >> expect_("generic-param (token [ \"=\" gen-value ])")[generic_param]);
+// *( SEMI param ) as one primitive: the parameter lists are the bulk of every header, and a
+// hand-written loop over the same ABNF costs a fraction of the composed X3 expression.
+//   param = token [ EQUAL value ];  value = <ValueTable run> / quoted-string / IPv6reference
+// Check(ctx, name, value, has_value) validates a parameter with a syntax of its own and
+// records it; it notes its own failure. Like X3's kleene, a parameter that fails ends the
+// list before its ";" (the caller then reports the furthest failure, which is inside it).
+struct no_check {
+  template <typename Ctx, typename RCtx>
+  bool operator()(Ctx const&, RCtx&, std::string_view, std::string_view, bool) const { return true; }
+};
+template <const char_table& ValueTable, typename Check>
+struct params_parser : x3::parser<params_parser<ValueTable, Check>> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  constexpr params_parser(std::string_view what, Check check = {}) : what(what), check(check) {}
+  template <typename It, typename Ctx, typename RCtx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const& ctx, RCtx& rctx, Attr&) const {
+    const char* p = first;
+    while (true) {
+      const char* q = p;
+      if (q != last && *q != ';') q = skip_sws(q, last);
+      if (q == last || *q != ';') break;
+      q = skip_sws(q + 1, last);
+      const char* n0 = q;
+      while (q != last && token_table(*q)) ++q;
+      if (q == n0) {
+        x3::get<failure_tag>(ctx).get().note(n0, what);
+        break;
+      }
+      std::string_view name(n0, static_cast<std::size_t>(q - n0)), value;
+      bool has_value = false;
+      const char* e = q != last && *q == '=' ? q : skip_sws(q, last);
+      if (e != last && *e == '=') {
+        const char* v0 = skip_sws(e + 1, last);
+        const char* v1 = v0;
+        while (v1 != last && ValueTable(*v1)) ++v1;
+        if (v1 == v0 && v0 != last) {
+          if (*v0 == '"') {
+            v1 = scan_quoted(v0, last, x3::get<failure_tag>(ctx).get());
+          } else if (*v0 == '[') {
+            v1 = v0 + 1;
+            while (v1 != last && ipv6_table(*v1)) ++v1;
+            v1 = (v1 != last && v1 > v0 + 1 && *v1 == ']') ? v1 + 1 : nullptr;
+          }
+        }
+        if (!v1 || v1 == v0) {
+          x3::get<failure_tag>(ctx).get().note(v0, "gen-value (token / host / quoted-string)");
+          break;
+        }
+        value = std::string_view(v0, static_cast<std::size_t>(v1 - v0));
+        has_value = true;
+        q = v1;
+      }
+      if (!check(ctx, rctx, name, value, has_value)) break;
+      p = q;
+    }
+    first = p;
+    return true;
+  }
+  std::string_view what;
+  Check check;
+};
+inline params_parser<token_table, no_check> const generic_params{"generic-param (token [ \"=\" gen-value ])"};
 
 // The raw text of *(SEMI param) starts with SWS ";": a param_list keeps what follows the ';'.
 inline param_list after_semi(std::string_view s, char sep = ';') {
@@ -241,36 +332,31 @@ inline auto const star = [](auto& ctx) { x3::_val(ctx).star = true; };
 }  // namespace act
 
 // Contact parameters: expires = delta-seconds (32 bits), q = qvalue (RFC 3261 20.10, 25.1).
-// One pass per parameter: parse it as a generic-param, then check the ones with a syntax.
-namespace act {
-inline auto const contact_param = [](auto& ctx) {
-  auto s = to_sv(x3::_attr(ctx));
-  auto eq = s.find('=');
-  if (eq == std::string_view::npos) return;
-  std::string_view name = s.substr(0, eq);
-  while (!name.empty() && (name.back() == ' ' || name.back() == '\t' || name.back() == '\r' || name.back() == '\n')) name.remove_suffix(1);
-  std::string_view value = s.substr(eq + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t' || value.front() == '\r' || value.front() == '\n')) value.remove_prefix(1);
-  if (name.size() == 7 && iequals(name, "expires")) {
-    std::uint64_t v;
-    if (!to_uint(value, 0xFFFFFFFFull, &v)) {
-      x3::get<failure_tag>(ctx).get().note(value.data(), "expires = delta-seconds from 0 to 4294967295 (32 bits)",
-                                           static_cast<std::uint16_t>(diag_code::bad_number));
-      x3::_pass(ctx) = false;
+struct contact_check {
+  template <typename Ctx, typename RCtx>
+  bool operator()(Ctx const& ctx, RCtx&, std::string_view name, std::string_view value, bool has_value) const {
+    if (!has_value) return true;
+    if (name.size() == 7 && iequals(name, "expires")) {
+      std::uint64_t v;
+      if (!to_uint(value, 0xFFFFFFFFull, &v)) {
+        x3::get<failure_tag>(ctx).get().note(value.data(), "expires = delta-seconds from 0 to 4294967295 (32 bits)",
+                                             static_cast<std::uint16_t>(diag_code::bad_number));
+        return false;
+      }
+    } else if (name.size() == 1 && (name[0] == 'q' || name[0] == 'Q')) {
+      // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+      bool ok = (value[0] == '0' || value[0] == '1') && value.size() <= 5 && (value.size() == 1 || value[1] == '.');
+      for (std::size_t i = 2; ok && i < value.size(); ++i)
+        ok = value[0] == '0' ? (value[i] >= '0' && value[i] <= '9') : value[i] == '0';
+      if (!ok) {
+        x3::get<failure_tag>(ctx).get().note(value.data(), "q = qvalue (0 to 1, at most 3 decimals)");
+        return false;
+      }
     }
-  } else if (name.size() == 1 && (name[0] == 'q' || name[0] == 'Q')) {
-    // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
-    bool ok = !value.empty() && (value[0] == '0' || value[0] == '1') && value.size() <= 5 &&
-              (value.size() == 1 || value[1] == '.');
-    for (std::size_t i = 2; ok && i < value.size(); ++i) ok = value[0] == '0' ? (value[i] >= '0' && value[i] <= '9') : value[i] == '0';
-    if (!ok) {
-      x3::get<failure_tag>(ctx).get().note(value.data(), "q = qvalue (0 to 1, at most 3 decimals)");
-      x3::_pass(ctx) = false;
-    }
+    return true;
   }
 };
-}  // namespace act
-inline auto const contact_params = *(SEMI >> expect_("contact-params (generic-param)")[x3::raw[generic_param][act::contact_param]]);
+inline params_parser<token_table, contact_check> const contact_params{"contact-params (generic-param)"};
 
 // (an expression, not a rule, so that Contact's rule can reuse it and its actions still fill
 // the calling rule's attribute: a rule called from a rule gets a temporary attribute)
@@ -311,52 +397,49 @@ inline auto const via_port = [](auto& ctx) {
   x3::_val(ctx).port = static_cast<std::uint16_t>(v);
   x3::_val(ctx).has_port = true;
 };
-// Checks the value of a via-param with a defined syntax and records the common ones.
-inline auto const via_param = [](auto& ctx) {
-  auto s = to_sv(x3::_attr(ctx));
-  auto& v = x3::_val(ctx);
-  auto eq = s.find('=');
-  std::string_view name = s.substr(0, eq), value;
-  while (!name.empty() && (name.back() == ' ' || name.back() == '\t' || name.back() == '\n' || name.back() == '\r')) name.remove_suffix(1);
-  if (eq != std::string_view::npos) {
-    value = s.substr(eq + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t' || value.front() == '\r' || value.front() == '\n')) value.remove_prefix(1);
-  }
-  auto fail = [&](const char* what) {
-    x3::get<failure_tag>(ctx).get().note(value.empty() ? s.data() : value.data(), what);
-    x3::_pass(ctx) = false;
-  };
-  bool colon = value.find(':') != std::string_view::npos;
-  if (iequals(name, "branch")) {
-    if (value.empty() || colon || value.front() == '"') return fail("branch = token");
-    v.branch = value;
-  } else if (iequals(name, "received")) {
-    // via-received = "received" EQUAL (IPv4address / IPv6address); RFC 5118 4.5 also sees
-    // the bracketed form in the wild and asks to accept it.
-    std::string_view a = value;
-    if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
-    if (!is_ipv4(a) && !is_ipv6(a)) return fail("received = IPv4address / IPv6address");
-    v.received = value;
-  } else if (iequals(name, "maddr")) {
-    if (value.empty() || classify_host(value) == 0) return fail("maddr = host");
-    v.maddr = value;
-  } else if (iequals(name, "ttl")) {
-    std::uint64_t t;
-    if (!to_uint(value, 255, &t) || value.size() > 3) return fail("ttl = 1*3DIGIT (0 to 255)");
-    v.ttl = value;
-  } else if (iequals(name, "rport")) {
-    std::uint64_t t;
-    if (eq != std::string_view::npos && !to_uint(value, 65535, &t)) return fail("rport [= port]");
-    v.rport = value;
-    v.has_rport = true;
-  } else if (colon && !(value.front() == '[' || value.front() == '"')) {
-    return fail("gen-value (token / host / quoted-string)");
+// Checks the via-params with a syntax of their own and records the common ones in the
+// via_value being parsed (the rule's attribute).
+struct via_check {
+  // rctx is the attribute of the rule being parsed: the via_value
+  template <typename Ctx>
+  bool operator()(Ctx const& ctx, via_value& v, std::string_view name, std::string_view value, bool has_value) const {
+    auto fail = [&](const char* what) {
+      x3::get<failure_tag>(ctx).get().note(value.empty() ? name.data() : value.data(), what);
+      return false;
+    };
+    bool colon = value.find(':') != std::string_view::npos;
+    if (name.size() == 6 && iequals(name, "branch")) {
+      if (value.empty() || colon || value.front() == '"' || value.front() == '[') return fail("branch = token");
+      v.branch = value;
+    } else if (name.size() == 8 && iequals(name, "received")) {
+      // via-received = "received" EQUAL (IPv4address / IPv6address); RFC 5118 4.5 also sees
+      // the bracketed form in the wild and asks to accept it.
+      std::string_view a = value;
+      if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
+      if (!is_ipv4(a) && !is_ipv6(a)) return fail("received = IPv4address / IPv6address");
+      v.received = value;
+    } else if (name.size() == 5 && iequals(name, "maddr")) {
+      if (value.empty() || classify_host(value) == 0) return fail("maddr = host");
+      v.maddr = value;
+    } else if (name.size() == 3 && iequals(name, "ttl")) {
+      std::uint64_t t;
+      if (!to_uint(value, 255, &t) || value.size() > 3) return fail("ttl = 1*3DIGIT (0 to 255)");
+      v.ttl = value;
+    } else if (name.size() == 5 && iequals(name, "rport")) {
+      std::uint64_t t;
+      if (has_value && !to_uint(value, 65535, &t)) return fail("rport [= port]");
+      v.rport = value;
+      v.has_rport = true;
+    } else if (colon && !(value.front() == '[' || value.front() == '"')) {
+      return fail("gen-value (token / host / quoted-string)");
+    }
+    return true;
   }
 };
 }  // namespace act
 
-inline auto const via_gen_value = via_value_p | quoted_string;
-inline auto const via_param_p = x3::raw[token >> -(EQUAL >> expect_("via-params value")[via_gen_value])];
+inline params_parser<via_value_table, act::via_check> const via_params{
+    "via-params (ttl / maddr / received / branch / rport / generic-param)"};
 
 x3::rule<class via_class, via_value> const via_r = "via-parm";
 auto const via_r_def =
@@ -366,8 +449,7 @@ auto const via_r_def =
     >> expect_("LWS before sent-by")[lws]
     >> expect_("sent-by host")[x3::raw[ipv6_ref | host_p][act::via_host]]
     >> -(COLON >> expect_("port")[x3::raw[digits_p][act::via_port]])
-    >> x3::raw[*(SEMI >> expect_("via-params (ttl / maddr / received / branch / rport / generic-param)")[via_param_p[act::via_param]])]
-              [act::params_into(&via_value::params)];
+    >> x3::raw[via_params][act::params_into(&via_value::params)];
 
 // ---- CSeq, RAck ---------------------------------------------------------------------------
 x3::rule<class cseq_class, cseq_value> const cseq_r = "CSeq";

@@ -191,7 +191,7 @@ class parser_run {
     return lf;
   }
   bool start_line(const char* b, const char* e);
-  void header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next);
+  void header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next, bool folded);
   void semantic_checks();
   parse_result finish(status s, std::size_t consumed) {
     m_.size = static_cast<std::uint32_t>(consumed);
@@ -328,7 +328,8 @@ bool parser_run::start_line(const char* b, const char* e) {
   return true;
 }
 
-void parser_run::header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next) {
+void parser_run::header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next,
+                              bool folded) {
   if (m_.headers.size() >= o_.limit.max_headers) {
     if (!headers_limited_) {
       headers_limited_ = true;
@@ -353,7 +354,7 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
   while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r' || ve[-1] == '\n')) --ve;
   h.value = to_sv(v, ve);
   h.value_offset = static_cast<std::uint32_t>(off(v));
-  h.folded = std::memchr(colon, '\n', static_cast<std::size_t>(e - colon)) != nullptr;
+  h.folded = folded;
   h.first_item = static_cast<std::uint16_t>(std::min<std::size_t>(m_.items.size(), 0xFFFF));
   // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): no control characters but HT and folding.
   // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): the typed grammars reject control
@@ -457,7 +458,7 @@ parse_result parser_run::run() {
       diag(diag_code::bad_header_line, severity::error, off(n == p ? p : c), 1, "message-header",
            n == p ? "a header field name (token)" : "\":\" after the header field name");
     } else {
-      header_field(p, n, c, fe, fnext);
+      header_field(p, n, c, fe, fnext, fe != le);
     }
     p = fnext;
     if (m_.headers.size() > o_.limit.max_headers) break;
