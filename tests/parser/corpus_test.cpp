@@ -657,6 +657,76 @@ TEST(corpus_layout, copies_match_shared_corpus) {
   EXPECT_EQ(compared, 62u);
 }
 
+// The RFC 5118 archive holds the messages with bare LF line ends (corpus/sip/README.md). Strict
+// parsing must refuse them; with the bare_lf leniency each must parse like its CRLF wire form,
+// except where the LF form is itself broken: no empty line closing the headers (the two 4.10
+// files), or a body shorter than its Content-Length (RFC 3261 18.3: an error on a datagram).
+TEST(corpus_bare_lf, rfc5118_archive_parses_like_the_wire_form) {
+  const fs::path archive = shared_root / "rfc5118-archive";
+  std::error_code ec;
+  if (!fs::is_directory(archive, ec)) GTEST_SKIP() << "shared corpus archive not found at " << archive;
+  std::size_t checked = 0;
+  for (const auto& entry : fs::directory_iterator(archive, ec)) {
+    const std::string name = entry.path().filename().string();
+    const fs::path wire = corpus_root / "rfc5118" / (name + ".sip");
+    if (!fs::exists(wire)) continue;
+    SCOPED_TRACE(entry.path().string());
+    const std::string lf = read_file(entry.path());
+    const std::string crlf = read_file(wire);
+    const json e = json::parse(read_file(fs::path(wire).replace_extension(".expect.json")));
+
+    // What RFC 3261 says about these LF bytes, worked out here without the parser.
+    const auto hdr_end = lf.find("\n\n");
+    long long cl = -1;
+    if (auto p = lf.find("\nContent-Length:"); p != std::string::npos) {
+      p += 16;
+      while (p < lf.size() && lf[p] == ' ') ++p;
+      cl = 0;
+      while (p < lf.size() && lf[p] >= '0' && lf[p] <= '9') cl = cl * 10 + (lf[p++] - '0');
+    }
+    const bool terminated = hdr_end != std::string::npos;
+    const long long body_len = terminated ? static_cast<long long>(lf.size() - hdr_end - 2) : 0;
+    const bool expect_ok = terminated && body_len >= cl && e.at("verdict") != "invalid";
+
+    auto errors = [](const sp::message& m) {
+      return std::any_of(m.diagnostics.begin(), m.diagnostics.end(),
+                         [](const sp::diagnostic& d) { return d.level == sp::severity::error; });
+    };
+    sp::message strict;
+    auto rs = sp::parse_message(lf, strict);
+    EXPECT_TRUE(rs.state == sp::status::malformed || errors(strict)) << "bare LF accepted without the bare_lf leniency";
+
+    sp::parse_options opt;
+    opt.lenient.bare_lf = true;
+    sp::message m;
+    auto r = sp::parse_message(lf, m, opt);
+    if (!expect_ok) {
+      EXPECT_TRUE(r.state == sp::status::malformed || errors(m))
+          << "accepted (terminated=" << terminated << ", body " << body_len << ", Content-Length " << cl << ")"
+          << describe(m);
+      ++checked;
+      continue;
+    }
+    EXPECT_EQ(r.state, sp::status::ok) << describe(m);
+    EXPECT_FALSE(errors(m)) << describe(m);
+    sp::message w;
+    sp::parse_message(crlf, w);
+    EXPECT_EQ(m.is_request, w.is_request);
+    EXPECT_EQ(m.start_line, w.start_line);
+    EXPECT_EQ(m.request.request_uri.host, w.request.request_uri.host);
+    EXPECT_EQ(m.call_id(), w.call_id());
+    EXPECT_EQ(m.headers.size(), w.headers.size());
+    EXPECT_EQ(m.items.size(), w.items.size());
+    EXPECT_EQ(static_cast<long long>(m.body.size()), cl);
+    if (m.top_via() && w.top_via()) {
+      EXPECT_EQ(m.top_via()->host, w.top_via()->host);
+      EXPECT_EQ(m.top_via()->branch, w.top_via()->branch);
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12u);
+}
+
 // The evaluator itself must be able to fail: a few paths on a hand-made message.
 TEST(corpus_paths, evaluator_reports_real_values) {
   const std::string msg =
