@@ -9,8 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -143,19 +142,28 @@ std::optional<int> parse_args(args a, options& o) {
   return std::nullopt;
 }
 
+bool read_stream(std::FILE* f, std::string& out) {
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  return !std::ferror(f);
+}
+
 bool read_input(std::string_view file, std::string& out, std::string& err) {
   out.clear();
   if (file == "-") {
-    char buf[65536];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) out.append(buf, n);
-    if (std::ferror(stdin)) { err = "cannot read standard input"; return false; }
+    if (!read_stream(stdin, out)) { err = "cannot read standard input: " + std::string(std::strerror(errno)); return false; }
     return true;
   }
-  std::ifstream in{std::string(file), std::ios::binary};
-  if (!in) { err = "cannot open '" + std::string(file) + "': " + std::strerror(errno); return false; }
-  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) { err = "cannot read '" + std::string(file) + "'"; return false; }
+  const std::string path(file);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) { err = "'" + path + "' is a directory"; return false; }
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) { err = "cannot open '" + path + "': " + std::strerror(errno); return false; }
+  const bool ok = read_stream(f, out);
+  const int saved = errno;
+  std::fclose(f);
+  if (!ok) { err = "cannot read '" + path + "': " + std::strerror(saved); return false; }
   return true;
 }
 

@@ -1,6 +1,7 @@
 // sipscope: command-line front end. Dispatches to one subcommand per table entry; the
 // subcommands hold no protocol logic of their own beyond presenting what the libraries return.
 #include <cstdio>
+#include <exception>
 #include <string_view>
 #include <vector>
 
@@ -60,8 +61,17 @@ int main(int argc, char** argv) {
     std::printf("sipscope %s\n", SIPSCOPE_VERSION);
     return exit_ok;
   }
-  for (const auto& c : commands)
-    if (c.name == first) return c.run(args(a).subspan(1));
+  for (const auto& c : commands) {
+    if (c.name != first) continue;
+    // Exceptions stop at this edge (the libraries never throw; std:: allocation may).
+    try {
+      return c.run(args(a).subspan(1));
+    } catch (const std::exception& e) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "sipscope %.*s: %s\n", static_cast<int>(first.size()), first.data(), e.what());
+      return exit_usage;
+    }
+  }
   std::fprintf(stderr, "sipscope: unknown command '%.*s'\n\n", static_cast<int>(first.size()), first.data());
   print_usage(stderr);
   return exit_usage;
