@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -279,7 +280,6 @@ void decode_multipart(std::string_view body, std::string_view content_type_value
 // Everything known about one message once parsed, for either output format.
 struct parsed {
   std::string_view file_label;
-  const std::string* file_bytes = nullptr;
   const line_index* lines = nullptr;
   std::size_t index = 0;
   std::size_t file_offset = 0;    // of the message in the file
@@ -290,6 +290,7 @@ struct parsed {
   std::vector<part_node> parts;                 // its parts
   const sdp_pool* pool = nullptr;
   std::vector<sp::diagnostic> all_diagnostics;  // message's, then the body's
+  std::size_t message_diagnostics = 0;          // how many of them are the message's
   bool has_error = false;
 };
 
@@ -554,11 +555,16 @@ void json_message(json_writer& w, const parsed& p, const options& o) {
   }
 
   w.key("diagnostics").begin_array();
-  for (const auto& d : p.all_diagnostics) {
+  // offset: in the message (as the parser reports it); file_offset, line, column: in the file.
+  // source "body": found inside the SDP/multipart body; those do not decide the exit status.
+  for (std::size_t i = 0; i < p.all_diagnostics.size(); ++i) {
+    const auto& d = p.all_diagnostics[i];
     auto [line, col] = p.lines->at(p.file_offset + d.offset);
     w.begin_object().member("code", sp::to_string(d.code)).member("code_number", unsigned{static_cast<std::uint16_t>(d.code)})
-        .member("severity", sp::to_string(d.level)).member("offset", unsigned{d.offset}).member("length", unsigned{d.length})
-        .member("line", line).member("column", col).member("rule", d.rule).member("expected", d.expected).end_object();
+        .member("severity", sp::to_string(d.level)).member("source", i < p.message_diagnostics ? "message" : "body")
+        .member("offset", unsigned{d.offset}).member("file_offset", p.file_offset + d.offset)
+        .member("length", unsigned{d.length}).member("line", line).member("column", col).member("rule", d.rule)
+        .member("expected", d.expected).end_object();
   }
   w.end_array();
   w.member("dropped_diagnostics", unsigned{m.dropped_diagnostics});
@@ -853,13 +859,13 @@ int cmd_parse(args a) {
       }
       parsed p;
       p.file_label = label;
-      p.file_bytes = &bytes;
       p.lines = &lines;
       p.index = index++;
       p.file_offset = pos;
       p.result = sp::parse_message(all.substr(pos), m, popt);
       p.msg = &m;
       p.all_diagnostics.assign(m.diagnostics.begin(), m.diagnostics.end());
+      p.message_diagnostics = p.all_diagnostics.size();
       pool.used = 0;
       p.pool = &pool;
       if (p.result.state != sp::status::incomplete && !m.body.empty()) {

@@ -117,6 +117,9 @@ if [ -f "$sdp_msg" ]; then
   cp "$tmp/out" "$tmp/sdp.json"
   json_check "$tmp/sdp.json" "d[0]['start_line']['code'] == 200 and d[0]['body']['length'] == 154 and d[0]['body']['content_type'] == 'application/sdp'" "json: response line and body"
   json_check "$tmp/sdp.json" "d[0]['body']['sdp']['origin']['address'] == '192.0.2.198' and [m['port'] for m in d[0]['body']['sdp']['media']] == [49217, 3227]" "json: SDP decoded"
+  # RFC 4475's SDP bodies have 'a=rtpmap:31 LPC' (no clock rate): a body finding, which is
+  # reported with source "body" and does not make the SIP message malformed (exit 0 above).
+  json_check "$tmp/sdp.json" "all(x['source'] == 'body' for x in d[0]['diagnostics'] if x['severity'] == 'error')" "json: body findings marked as such"
 fi
 
 # A multipart body: its parts are listed and an SDP part is decoded.
