@@ -20,6 +20,7 @@
 #include "json_writer.hpp"
 #include "sipscope/parser/diagnostic.hpp"
 #include "sipscope/parser/headers.hpp"
+#include "sipscope/parser/body.hpp"
 #include "sipscope/parser/message.hpp"
 #include "sipscope/parser/multipart.hpp"
 #include "sipscope/parser/params.hpp"
@@ -233,50 +234,6 @@ const char* value_type_name(sp::value_type t) {
   return "raw";
 }
 
-bool is_sdp(const sp::media_type* ct) {
-  return ct && sp::iequals(ct->type, "application") && sp::iequals(ct->subtype, "sdp");
-}
-
-// A body part of a multipart body, with what was decoded inside it.
-struct part_node {
-  sp::body_part part;
-  int sdp = -1;                     // index into the SDP pool when the part is application/sdp
-  std::vector<part_node> children;  // when the part is multipart/* itself
-};
-
-// SDP sessions reused from message to message (parse_sdp keeps their capacity).
-struct sdp_pool {
-  std::vector<sp::sdp_session> sessions;
-  std::size_t used = 0;
-  int next() {
-    if (used == sessions.size()) sessions.emplace_back();
-    return static_cast<int>(used++);
-  }
-};
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && sp::iequals(s.substr(0, prefix.size()), prefix);
-}
-
-void decode_multipart(std::string_view body, std::string_view content_type_value, std::uint32_t base_offset,
-                      unsigned depth_left, std::vector<sp::diagnostic>& diags, std::vector<part_node>& out,
-                      sdp_pool& pool) {
-  std::vector<sp::body_part> parts;
-  sp::parse_multipart(body, sp::multipart_boundary(content_type_value), parts, diags, base_offset, depth_left);
-  for (const auto& bp : parts) {
-    part_node n;
-    n.part = bp;
-    if (bp.is("application/sdp")) {
-      n.sdp = pool.next();
-      sp::parse_sdp(bp.body, pool.sessions[static_cast<std::size_t>(n.sdp)], diags, bp.body_offset);
-    } else if (starts_with_ci(bp.content_type(), "multipart/")) {
-      decode_multipart(bp.body, bp.content_type(), bp.body_offset, depth_left ? depth_left - 1 : 0, diags, n.children,
-                       pool);
-    }
-    out.push_back(std::move(n));
-  }
-}
-
 // Everything known about one message once parsed, for either output format.
 struct parsed {
   std::string_view file_label;
@@ -285,10 +242,7 @@ struct parsed {
   std::size_t file_offset = 0;    // of the message in the file
   sp::parse_result result;
   const sp::message* msg = nullptr;
-  const sp::sdp_session* sdp = nullptr;         // when the body is SDP
-  bool multipart = false;                       // when the body is multipart/*
-  std::vector<part_node> parts;                 // its parts
-  const sdp_pool* pool = nullptr;
+  const sp::decoded_body* body = nullptr;       // its SDP / multipart structure
   std::vector<sp::diagnostic> all_diagnostics;  // message's, then the body's
   std::size_t message_diagnostics = 0;          // how many of them are the message's
   bool has_error = false;
@@ -484,7 +438,7 @@ void json_sdp(json_writer& w, const sp::sdp_session& s) {
   w.end_array().end_object();
 }
 
-void json_parts(json_writer& w, const std::vector<part_node>& parts, const sdp_pool& pool) {
+void json_parts(json_writer& w, const std::vector<sp::body_node>& parts, const sp::decoded_body& pool) {
   w.begin_array();
   for (const auto& n : parts) {
     const auto& bp = n.part;
@@ -496,7 +450,7 @@ void json_parts(json_writer& w, const std::vector<part_node>& parts, const sdp_p
           .member("offset", unsigned{bp.headers[i].offset}).end_object();
     w.end_array();
     if (bp.headers_seen > bp.header_count) w.member("headers_not_kept", unsigned{bp.headers_seen} - bp.header_count);
-    if (n.sdp >= 0) { w.key("sdp"); json_sdp(w, pool.sessions[static_cast<std::size_t>(n.sdp)]); }
+    if (n.sdp >= 0) { w.key("sdp"); json_sdp(w, *pool.session(n.sdp)); }
     if (!n.children.empty()) { w.key("parts"); json_parts(w, n.children, pool); }
     w.end_object();
   }
@@ -549,8 +503,8 @@ void json_message(json_writer& w, const parsed& p, const options& o) {
     else
       w.member_null("content_type");
     w.member("content_length", m.content_length());
-    if (p.sdp) { w.key("sdp"); json_sdp(w, *p.sdp); }
-    if (p.multipart) { w.key("parts"); json_parts(w, p.parts, *p.pool); }
+    if (p.body->sdp >= 0) { w.key("sdp"); json_sdp(w, *p.body->session(p.body->sdp)); }
+    if (p.body->multipart) { w.key("parts"); json_parts(w, p.body->parts, *p.body); }
     w.end_object();
   }
 
@@ -737,14 +691,14 @@ std::string_view gcc_severity(sp::severity s) {
   return "note";
 }
 
-void text_parts(tree& t, int d, const std::vector<part_node>& parts, const sdp_pool& pool) {
+void text_parts(tree& t, int d, const std::vector<sp::body_node>& parts, const sp::decoded_body& pool) {
   std::size_t i = 0;
   for (const auto& n : parts) {
     const auto& bp = n.part;
     t.heading(d, "Encapsulated multipart part " + std::to_string(++i) + " (" + printable(bp.content_type()) + ", " +
                      std::to_string(bp.body.size()) + " bytes at offset " + std::to_string(bp.body_offset) + ")");
     for (std::size_t k = 0; k < bp.header_count; ++k) t.line(d + 1, bp.headers[k].name, bp.headers[k].value);
-    if (n.sdp >= 0) text_sdp(t, d + 1, pool.sessions[static_cast<std::size_t>(n.sdp)]);
+    if (n.sdp >= 0) text_sdp(t, d + 1, *pool.session(n.sdp));
     if (!n.children.empty()) text_parts(t, d + 1, n.children, pool);
   }
 }
@@ -792,10 +746,10 @@ void text_message(std::string& out, const parsed& p, const options& o) {
     std::string label = "Message Body (" + std::to_string(m.body.size()) + " bytes at offset " + std::to_string(m.body_offset);
     if (const auto* ct = m.content_type()) label += ", " + std::string(ct->type) + "/" + std::string(ct->subtype);
     t.heading(1, label + ")");
-    if (p.sdp) text_sdp(t, 2, *p.sdp);
-    if (p.multipart) {
+    if (p.body->sdp >= 0) text_sdp(t, 2, *p.body->session(p.body->sdp));
+    if (p.body->multipart) {
       t.heading(2, "MIME Multipart Media Encapsulation");
-      text_parts(t, 3, p.parts, *p.pool);
+      text_parts(t, 3, p.body->parts, *p.body);
     }
   }
   for (const auto& d : p.all_diagnostics) {
@@ -832,7 +786,7 @@ int cmd_parse(args a) {
   std::size_t stdin_uses = 0;
 
   sp::message m;
-  sdp_pool pool;
+  sp::decoded_body body;
   std::string bytes;
   for (std::string_view file : o.files) {
     if (file == "-" && stdin_uses++) {
@@ -866,21 +820,10 @@ int cmd_parse(args a) {
       p.msg = &m;
       p.all_diagnostics.assign(m.diagnostics.begin(), m.diagnostics.end());
       p.message_diagnostics = p.all_diagnostics.size();
-      pool.used = 0;
-      p.pool = &pool;
-      if (p.result.state != sp::status::incomplete && !m.body.empty()) {
-        const sp::media_type* ct = m.content_type();
-        const sp::header* cth = m.find(sp::header_kind::content_type);
-        if (is_sdp(ct)) {
-          int i = pool.next();
-          sp::parse_sdp(m.body, pool.sessions[static_cast<std::size_t>(i)], p.all_diagnostics, m.body_offset);
-          p.sdp = &pool.sessions[static_cast<std::size_t>(i)];
-        } else if (ct && cth && sp::iequals(ct->type, "multipart")) {
-          p.multipart = true;
-          decode_multipart(m.body, cth->value, m.body_offset, static_cast<unsigned>(popt.limit.max_multipart_depth),
-                           p.all_diagnostics, p.parts, pool);
-        }
-      }
+      body.clear();
+      p.body = &body;
+      if (p.result.state != sp::status::incomplete)
+        sp::decode_body(m, body, p.all_diagnostics, static_cast<unsigned>(popt.limit.max_multipart_depth));
       // The exit status judges the SIP message; findings inside its body (SDP, multipart) are
       // printed but do not make the message malformed (RFC 4475's own SDP bodies have such nits).
       p.has_error = p.result.state != sp::status::ok ||
