@@ -144,6 +144,7 @@ header_kind lookup_header(std::string_view n, bool* is_compact) noexcept {
   for (std::uint8_t k : slots.kinds[n.size()][c - 'a']) {
     if (k == 0) break;
     const auto& h = table[k];
+    if (std::memcmp(h.name.data() + 1, n.data() + 1, n.size() - 1) == 0) return h.kind;  // canonical case
     // names hold letters and '-': OR-ing 0x20 folds case and leaves '-' alone
     std::size_t i = 1;
     while (i < n.size() && (h.name[i] | 0x20) == (n[i] | 0x20)) ++i;
