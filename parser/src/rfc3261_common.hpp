@@ -6,6 +6,8 @@
 
 #include <boost/spirit/home/x3.hpp>
 
+#include "addresses.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -83,18 +85,6 @@ constexpr auto set(std::string_view T::*field) {
 // The hot loops of the grammar are runs of a character class (token, paramchar...). X3's
 // char_set tests a bitset through several layers of templates per character; span<Table>
 // tests a constexpr 256-entry table in one load. min is 0 (*class) or 1 (+class).
-struct char_table {
-  bool v[256] = {};
-  constexpr char_table(const char* chars, bool alnum) {
-    if (alnum) {
-      for (int c = '0'; c <= '9'; ++c) v[c] = true;
-      for (int c = 'a'; c <= 'z'; ++c) v[c] = true;
-      for (int c = 'A'; c <= 'Z'; ++c) v[c] = true;
-    }
-    for (const char* p = chars; *p; ++p) v[static_cast<unsigned char>(*p)] = true;
-  }
-  constexpr bool operator()(char c) const { return v[static_cast<unsigned char>(c)]; }
-};
 
 template <const char_table& Table, int Min>
 struct span_parser : x3::parser<span_parser<Table, Min>> {
@@ -111,9 +101,6 @@ struct span_parser : x3::parser<span_parser<Table, Min>> {
 };
 
 // A run of a class where "%" HEXDIG HEXDIG (escaped) also counts as one character.
-inline constexpr bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 template <const char_table& Table, int Min>
 struct escaped_span_parser : x3::parser<escaped_span_parser<Table, Min>> {
   using attribute_type = x3::unused_type;
@@ -150,7 +137,6 @@ inline constexpr char_table param_table{"-_.!~*'()[]/:&+$", true};
 inline constexpr char_table hnv_table{"-_.!~*'()[]/?:+$", true};
 // uric = reserved / unreserved / escaped
 inline constexpr char_table uric_table{"-_.!~*'();/?:@&=+$,", true};
-inline constexpr char_table alnum_table{"", true};
 // word (Call-ID) = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
 //   "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}" )
 inline constexpr char_table word_table{"-.!%*_+`'~()<>:\\\"/[]?{}", true};
@@ -200,17 +186,5 @@ inline escaped_span_parser<param_table, 1> const pname{};
 inline escaped_span_parser<param_table, 1> const pvalue{};
 inline escaped_span_parser<hnv_table, 1> const hname{};
 inline escaped_span_parser<hnv_table, 0> const hvalue{};
-
-// ---- host validation (hand-written: PEG cannot backtrack into hostname's *(label ".")) -----
-bool is_ipv4(std::string_view s) noexcept;
-// RFC 3261 IPv6address; tolerate_three_colons accepts "2001:db8:::192.0.2.1" (RFC 5118 4.10).
-bool is_ipv6(std::string_view s, bool tolerate_three_colons = true) noexcept;
-bool is_hostname(std::string_view s) noexcept;
-// Classifies a host (IPv6 references keep brackets). Returns 0 when invalid, else 1 hostname,
-// 2 ipv4, 3 ipv6 (the values of host_kind).
-std::uint8_t classify_host(std::string_view s) noexcept;
-
-// Parses up to max_digits decimal digits into *out, false on overflow beyond `max`.
-bool to_uint(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept;
 
 }  // namespace sipscope::parser::grammar

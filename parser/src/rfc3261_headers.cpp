@@ -108,6 +108,27 @@ bool header_is_list(header_kind k) noexcept { return info(k).list; }
 bool header_is_single(header_kind k) noexcept { return info(k).single; }
 value_type header_value_type(header_kind k) noexcept { return info(k).type; }
 
+std::string_view to_string(value_type t) noexcept {
+  switch (t) {
+    case vt::raw: return "raw";
+    case vt::name_addr: return "name_addr";
+    case vt::via: return "via";
+    case vt::cseq: return "cseq";
+    case vt::rack: return "rack";
+    case vt::media_type: return "media_type";
+    case vt::auth: return "auth";
+    case vt::token: return "token";
+    case vt::number: return "number";
+    case vt::replaces: return "replaces";
+    case vt::timestamp: return "timestamp";
+    case vt::date: return "date";
+    case vt::warning: return "warning";
+    case vt::info: return "info";
+    case vt::call_id: return "call_id";
+  }
+  return "?";
+}
+
 // Field names are compared case-insensitively (RFC 3261 7.3.1). The switch on the first
 // letter and the length keeps the lookup to one or two comparisons.
 header_kind lookup_header(std::string_view n, bool* is_compact) noexcept {

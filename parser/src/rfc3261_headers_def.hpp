@@ -13,18 +13,21 @@ namespace sipscope::parser::grammar {
 // ---- whitespace and separators (RFC 3261 25.1) --------------------------------------------
 // LWS = [*WSP CRLF] 1*WSP ; SWS = [LWS]
 // One hand-written primitive for both: they are tried at every separator.
+inline const char* skip_sws(const char* p, const char* last) {
+  while (p != last && (*p == ' ' || *p == '\t')) ++p;
+  if (last - p >= 3 && p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) {
+    p += 3;
+    while (p != last && (*p == ' ' || *p == '\t')) ++p;
+  }
+  return p;
+}
 template <bool Optional>
 struct lws_parser : x3::parser<lws_parser<Optional>> {
   using attribute_type = x3::unused_type;
   static bool const has_attribute = false;
   template <typename It, typename Ctx, typename RCtx, typename Attr>
   bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr&) const {
-    It p = first;
-    while (p != last && (*p == ' ' || *p == '\t')) ++p;
-    if (last - p >= 3 && p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) {
-      p += 3;
-      while (p != last && (*p == ' ' || *p == '\t')) ++p;
-    }
+    const char* p = skip_sws(first, last);
     if (!Optional && p == first) return false;
     first = p;
     return true;
@@ -35,14 +38,6 @@ inline lws_parser<true> const sws{};
 
 // SEMI = SWS ";" SWS and its siblings, as one primitive: separators are the most frequently
 // tried elements of the grammar, and most of the time the character is right there.
-inline const char* skip_sws(const char* p, const char* last) {
-  while (p != last && (*p == ' ' || *p == '\t')) ++p;
-  if (last - p >= 3 && p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) {
-    p += 3;
-    while (p != last && (*p == ' ' || *p == '\t')) ++p;
-  }
-  return p;
-}
 template <char C>
 struct separator_parser : x3::parser<separator_parser<C>> {
   using attribute_type = x3::unused_type;

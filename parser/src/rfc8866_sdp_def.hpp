@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "addresses.hpp"
 #include "rfc8866_sdp.hpp"
 
 namespace sipscope::parser::rfc8866 {
@@ -102,65 +103,11 @@ struct class_parser : x3::char_parser<class_parser<Pred>> {
 
 // ---- custom primitives ----------------------------------------------------------------
 
-inline bool valid_ipv4(std::string_view s) noexcept {
-  // IP4-address = b1 3("." decimal-uchar); decimal-uchar has no leading zeros
-  int parts = 0;
-  std::size_t i = 0;
-  while (true) {
-    std::size_t j = i;
-    unsigned v = 0;
-    while (j < s.size() && j - i < 4 && s[j] >= '0' && s[j] <= '9') v = v * 10 + unsigned(s[j++] - '0');
-    std::size_t len = j - i;
-    if (len == 0 || len > 3 || v > 255 || (len > 1 && s[i] == '0')) return false;
-    ++parts;
-    if (j == s.size()) return parts == 4;
-    if (s[j] != '.' || parts == 4) return false;
-    i = j + 1;
-  }
-}
-
-inline bool is_hex(char c) noexcept {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-// RFC 4291 2.2 text forms: eight h16, one "::" standing for one or more zero groups, and an
-// optional dotted IPv4 tail (RFC 5118 4.4: ::ffff:192.0.2.1).
-inline bool valid_ipv6(std::string_view s) noexcept {
-  std::size_t i = 0, n = s.size();
-  int groups = 0;
-  bool compressed = false;
-  if (n >= 2 && s[0] == ':' && s[1] == ':') {
-    compressed = true;
-    i = 2;
-    if (i == n) return true;
-  } else if (n == 0 || s[0] == ':') {
-    return false;
-  }
-  while (i < n) {
-    std::size_t j = i;
-    while (j < n && j - i < 5 && is_hex(s[j])) ++j;
-    if (j < n && s[j] == '.') {
-      if (!valid_ipv4(s.substr(i))) return false;
-      groups += 2;
-      break;
-    }
-    if (j == i || j - i > 4) return false;
-    ++groups;
-    i = j;
-    if (i == n) break;
-    if (s[i] != ':') return false;
-    ++i;
-    if (i < n && s[i] == ':') {
-      if (compressed) return false;
-      compressed = true;
-      ++i;
-      if (i == n) break;
-    } else if (i == n) {
-      return false;
-    }
-  }
-  return compressed ? groups <= 7 : groups == 8;
-}
+// IP4-address = b1 3("." decimal-uchar): no leading zeros (RFC 8866 9). IPv6: RFC 4291 2.2
+// text forms, with the dotted IPv4 tail (RFC 5118 4.4) but not RFC 3261's three-colon form.
+inline bool valid_ipv4(std::string_view s) noexcept { return grammar::is_ipv4(s, false); }
+inline bool valid_ipv6(std::string_view s) noexcept { return grammar::is_ipv6(s, false, false); }
+using grammar::is_hex;
 
 // Matches the longest run of IPv6 text characters and accepts it when it is an IPv6 address.
 struct ipv6_parser : x3::parser<ipv6_parser> {

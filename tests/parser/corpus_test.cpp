@@ -243,26 +243,7 @@ eval_result eval_via(const sp::via_value& v, seg_it it, seg_it end) {
   return eval_result::err("unknown via field '" + f + "'");
 }
 
-const char* value_type_name(sp::value_type t) {
-  switch (t) {
-    case sp::value_type::raw: return "raw";
-    case sp::value_type::name_addr: return "name_addr";
-    case sp::value_type::via: return "via";
-    case sp::value_type::cseq: return "cseq";
-    case sp::value_type::rack: return "rack";
-    case sp::value_type::media_type: return "media_type";
-    case sp::value_type::auth: return "auth";
-    case sp::value_type::token: return "token";
-    case sp::value_type::number: return "number";
-    case sp::value_type::replaces: return "replaces";
-    case sp::value_type::timestamp: return "timestamp";
-    case sp::value_type::date: return "date";
-    case sp::value_type::warning: return "warning";
-    case sp::value_type::info: return "info";
-    case sp::value_type::call_id: return "call_id";
-  }
-  return "?";
-}
+std::string value_type_name(sp::value_type t) { return std::string(sp::to_string(t)); }
 
 eval_result eval_item(const sp::header_item& item, seg_it it, seg_it end) {
   if (it == end) return eval_result::ok(sv(item.raw));

@@ -139,6 +139,7 @@ enum class value_type : std::uint8_t {
   date, warning, info, call_id,
 };
 value_type header_value_type(header_kind k) noexcept;
+std::string_view to_string(value_type t) noexcept;  // "name_addr", "via"...
 
 // One element of a header's value: a header with a comma-separated list gives several.
 struct header_item {

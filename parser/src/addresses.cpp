@@ -1,0 +1,124 @@
+// Address and number validators shared by the SIP and SDP grammars (addresses.hpp).
+#include "addresses.hpp"
+
+namespace sipscope::parser::grammar {
+
+bool to_uint(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept {
+  if (s.empty()) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    if (v > max) return false;
+  }
+  *out = v;
+  return true;
+}
+
+// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT (each at most 255).
+bool is_ipv4(std::string_view s, bool leading_zeros) noexcept {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (int part = 0; part < 4; ++part) {
+    if (part) {
+      if (p == end || *p != '.') return false;
+      ++p;
+    }
+    unsigned v = 0;
+    int n = 0;
+    const char* start = p;
+    while (p != end && n < 3 && static_cast<unsigned>(*p - '0') < 10) { v = v * 10 + static_cast<unsigned>(*p - '0'); ++p; ++n; }
+    if (n == 0 || v > 255 || (!leading_zeros && n > 1 && *start == '0')) return false;
+  }
+  return p == end;
+}
+
+// IPv6address = hexpart [ ":" IPv4address ]; hexpart = hexseq / hexseq "::" [hexseq] / "::" [hexseq].
+// RFC 3261's ABNF (unlike RFC 4291) lets "hexseq ':' IPv4address" follow "::" with a third
+// colon ("2001:db8:::192.0.2.1"); RFC 5118 4.10 says to tolerate it.
+bool is_ipv6(std::string_view s, bool tolerate_three_colons, bool leading_zeros) noexcept {
+  if (s.empty()) return false;
+  int groups = 0;
+  bool double_colon = false;
+  std::size_t i = 0;
+  if (s.size() >= 2 && s[0] == ':' && s[1] == ':') { double_colon = true; i = 2; if (i == s.size()) return true; }
+  else if (s[0] == ':') return false;
+  while (i < s.size()) {
+    // IPv4 tail?
+    std::size_t j = i;
+    while (j < s.size() && s[j] != ':' && s[j] != '.') ++j;
+    if (j < s.size() && s[j] == '.') {
+      if (!is_ipv4(s.substr(i), leading_zeros)) return false;
+      groups += 2;
+      i = s.size();
+      break;
+    }
+    std::size_t len = j - i;
+    if (len == 0 || len > 4) return false;
+    for (std::size_t k = i; k < j; ++k)
+      if (!is_hex(s[k])) return false;
+    ++groups;
+    i = j;
+    if (i == s.size()) break;
+    // s[i] == ':'
+    if (i + 1 < s.size() && s[i + 1] == ':') {
+      if (double_colon) return false;
+      double_colon = true;
+      i += 2;
+      if (i == s.size()) break;
+      if (s[i] == ':') {
+        // three colons: only before an IPv4 tail, and only when tolerated
+        if (!tolerate_three_colons) return false;
+        ++i;
+        if (!is_ipv4(s.substr(i), leading_zeros)) return false;
+        groups += 2;
+        i = s.size();
+        break;
+      }
+    } else {
+      ++i;
+      if (i == s.size()) return false;  // trailing single colon
+    }
+  }
+  return double_colon ? groups <= 7 : groups == 8;
+}
+
+// hostname = *( domainlabel "." ) toplabel [ "." ]; toplabel starts with ALPHA;
+// labels start and end with alphanum.
+bool is_hostname(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  if (s.back() == '.') s.remove_suffix(1);
+  if (s.empty()) return false;
+  // one pass: every label starts and ends with alphanum; the last (toplabel) starts with ALPHA
+  bool label_start = true;
+  char prev = '.';
+  char top_first = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (label_start || prev == '-') return false;
+      label_start = true;
+    } else if (alnum_table(c)) {
+      if (label_start) top_first = c;
+      label_start = false;
+    } else if (c == '-') {
+      if (label_start) return false;
+    } else {
+      return false;
+    }
+    prev = c;
+  }
+  if (label_start || prev == '-') return false;
+  return (top_first >= 'a' && top_first <= 'z') || (top_first >= 'A' && top_first <= 'Z');
+}
+
+std::uint8_t classify_host(std::string_view s) noexcept {
+  if (s.size() >= 2 && s.front() == '[') {
+    if (s.back() != ']') return 0;
+    return is_ipv6(s.substr(1, s.size() - 2)) ? 3 : 0;
+  }
+  if (!s.empty() && s.back() >= '0' && s.back() <= '9' && is_ipv4(s)) return 2;  // IPv4 ends in a digit; a hostname may too
+  if (is_hostname(s)) return 1;
+  return 0;
+}
+
+}  // namespace sipscope::parser::grammar

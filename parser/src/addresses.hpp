@@ -1,0 +1,43 @@
+// Address and number validators shared by the SIP (RFC 3261) and SDP (RFC 8866) grammars.
+// Hand-written, no X3: PEG cannot backtrack into hostname's *(domainlabel ".") and both
+// grammars need the same answers. Private to parser/.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace sipscope::parser::grammar {
+
+// A 256-entry membership table for one character class.
+struct char_table {
+  bool v[256] = {};
+  constexpr char_table(const char* chars, bool alnum) {
+    if (alnum) {
+      for (int c = '0'; c <= '9'; ++c) v[c] = true;
+      for (int c = 'a'; c <= 'z'; ++c) v[c] = true;
+      for (int c = 'A'; c <= 'Z'; ++c) v[c] = true;
+    }
+    for (const char* p = chars; *p; ++p) v[static_cast<unsigned char>(*p)] = true;
+  }
+  constexpr bool operator()(char c) const { return v[static_cast<unsigned char>(c)]; }
+};
+
+inline constexpr bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+inline constexpr char_table alnum_table{"", true};
+
+// ---- host validation (hand-written: PEG cannot backtrack into hostname's *(label ".")) -----
+// leading_zeros: RFC 3261's 1*3DIGIT allows "010"; RFC 8866's decimal-uchar does not.
+bool is_ipv4(std::string_view s, bool leading_zeros = true) noexcept;
+// RFC 3261 IPv6address; tolerate_three_colons accepts "2001:db8:::192.0.2.1" (RFC 5118 4.10).
+bool is_ipv6(std::string_view s, bool tolerate_three_colons = true, bool leading_zeros = true) noexcept;
+bool is_hostname(std::string_view s) noexcept;
+// Classifies a host (IPv6 references keep brackets). Returns 0 when invalid, else 1 hostname,
+// 2 ipv4, 3 ipv6 (the values of host_kind).
+std::uint8_t classify_host(std::string_view s) noexcept;
+
+// Parses up to max_digits decimal digits into *out, false on overflow beyond `max`.
+bool to_uint(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept;
+
+}  // namespace sipscope::parser::grammar
