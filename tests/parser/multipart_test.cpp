@@ -50,17 +50,28 @@ void expect_diags(const json& expected, const std::vector<diagnostic>& diags) {
     EXPECT_EQ(e.at("severity").get<std::string>(), diags[i].level == severity::error ? "error" : "warning");
     EXPECT_EQ(e.at("rule").get<std::string>(), diags[i].rule);
     EXPECT_EQ(e.at("offset").get<std::uint32_t>(), diags[i].offset);
-    if (e.contains("expected")) EXPECT_EQ(e.at("expected").get<std::string>(), diags[i].expected);
+    if (e.contains("expected")) {
+      EXPECT_EQ(e.at("expected").get<std::string>(), diags[i].expected);
+    }
   }
 }
 
 void expect_part(const json& e, const body_part& p) {
-  if (e.contains("content_type")) EXPECT_EQ(e["content_type"].get<std::string>(), p.content_type());
-  if (e.contains("body")) EXPECT_EQ(latin1(e["body"].get<std::string>()), p.body);
-  if (e.contains("body_offset")) EXPECT_EQ(e["body_offset"].get<std::uint32_t>(), p.body_offset);
-  if (e.contains("body_size")) EXPECT_EQ(e["body_size"].get<std::size_t>(), p.body.size());
-  if (e.contains("body_has_nul"))
+  if (e.contains("content_type")) {
+    EXPECT_EQ(e["content_type"].get<std::string>(), p.content_type());
+  }
+  if (e.contains("body")) {
+    EXPECT_EQ(latin1(e["body"].get<std::string>()), p.body);
+  }
+  if (e.contains("body_offset")) {
+    EXPECT_EQ(e["body_offset"].get<std::uint32_t>(), p.body_offset);
+  }
+  if (e.contains("body_size")) {
+    EXPECT_EQ(e["body_size"].get<std::size_t>(), p.body.size());
+  }
+  if (e.contains("body_has_nul")) {
     EXPECT_EQ(e["body_has_nul"].get<bool>(), p.body.find('\0') != std::string_view::npos);
+  }
   if (e.contains("headers")) {
     ASSERT_EQ(e["headers"].size(), p.header_count);
     for (std::size_t i = 0; i < p.header_count; ++i) {
@@ -106,8 +117,12 @@ TEST(MultipartCorpus, EveryCaseMatchesItsExpectation) {
     std::vector<diagnostic> sdiags;
     bool found = find_sdp_part(body, boundary, sdp, sdiags, 0, depth);
     EXPECT_EQ(es.at("found").get<bool>(), found);
-    if (es.contains("offset")) EXPECT_EQ(es["offset"].get<std::uint32_t>(), sdp.offset);
-    if (es.contains("body")) EXPECT_EQ(latin1(es["body"].get<std::string>()), sdp.body);
+    if (es.contains("offset")) {
+      EXPECT_EQ(es["offset"].get<std::uint32_t>(), sdp.offset);
+    }
+    if (es.contains("body")) {
+      EXPECT_EQ(latin1(es["body"].get<std::string>()), sdp.body);
+    }
     if (es.contains("diagnostics")) expect_diags(es["diagnostics"], sdiags);
   }
 }
