@@ -11,7 +11,7 @@ pkgs=(
   libboost-dev                        # Boost.Spirit X3 (header-only, Boost 1.74)
   libpcap-dev zlib1g-dev libsqlite3-dev libpq-dev
   # tests
-  libgtest-dev googletest nlohmann-json3-dev
+  libgtest-dev googletest nlohmann-json3-dev python3   # python3: tests/cli check JSON output
   # benchmark peers (sipscope-bench parse)
   libosip2-dev libsofia-sip-ua-dev
   # viewer (optional: the build turns it off when these are missing)
