@@ -17,20 +17,29 @@ bool to_uint(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept
 
 // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT (each at most 255).
 bool is_ipv4(std::string_view s, bool leading_zeros) noexcept {
+  if (s.size() < 7 || s.size() > 15) return false;
   const char* p = s.data();
   const char* const end = p + s.size();
-  for (int part = 0; part < 4; ++part) {
-    if (part) {
-      if (p == end || *p != '.') return false;
+  for (int part = 0;; ++part) {
+    unsigned d = static_cast<unsigned>(*p - '0');
+    if (d > 9) return false;
+    unsigned v = d;
+    ++p;
+    if (p != end && static_cast<unsigned>(*p - '0') <= 9) {
+      if (!leading_zeros && d == 0) return false;
+      v = v * 10 + static_cast<unsigned>(*p - '0');
       ++p;
+      if (p != end && static_cast<unsigned>(*p - '0') <= 9) {
+        v = v * 10 + static_cast<unsigned>(*p - '0');
+        ++p;
+        if (v > 255) return false;
+      }
     }
-    unsigned v = 0;
-    int n = 0;
-    const char* start = p;
-    while (p != end && n < 3 && static_cast<unsigned>(*p - '0') < 10) { v = v * 10 + static_cast<unsigned>(*p - '0'); ++p; ++n; }
-    if (n == 0 || v > 255 || (!leading_zeros && n > 1 && *start == '0')) return false;
+    if (part == 3) return p == end;
+    if (p == end || *p != '.') return false;
+    ++p;
+    if (p == end) return false;
   }
-  return p == end;
 }
 
 // IPv6address = hexpart [ ":" IPv4address ]; hexpart = hexseq / hexseq "::" [hexseq] / "::" [hexseq].

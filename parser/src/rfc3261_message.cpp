@@ -362,7 +362,11 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
   // quoted-string may escape any %x00-7F but CR and LF (RFC 4475 intmeth: "\^G").
   bool quoted = false;
   const bool check_text = header_value_type(h.kind) == value_type::raw;
-  for (const char* q = v; check_text && q < ve; ++q) {
+  const char* q0 = v;
+  if (check_text) {  // fast path: no control character at all (folding puts CR/LF in the value)
+    while (q0 < ve && (static_cast<unsigned char>(*q0) >= 0x20 || *q0 == '\t')) ++q0;
+  }
+  for (const char* q = v; check_text && q0 < ve && q < ve; ++q) {
     unsigned char c = static_cast<unsigned char>(*q);
     if (c == '"') quoted = !quoted;
     else if (c == '\\' && quoted && q + 1 < ve && q[1] != '\r' && q[1] != '\n') { ++q; continue; }

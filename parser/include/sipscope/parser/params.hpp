@@ -23,7 +23,16 @@ struct param {
 };
 
 // Case-insensitive ASCII comparison (SIP tokens, parameter names, header names).
-bool iequals(std::string_view a, std::string_view b) noexcept;
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    unsigned char lx = x | 0x20;
+    if (lx != (y | 0x20) || lx < 'a' || lx > 'z') return false;
+  }
+  return true;
+}
 
 // Removes surrounding double quotes and resolves quoted-pair escapes ("a\"b" -> a"b).
 std::string unquote(std::string_view quoted);
