@@ -10,7 +10,11 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_sip fuzz_uri fuzz_sdp fuzz_multipart)
+if [ ${#harnesses[@]} -eq 0 ]; then
+  for h in fuzz_sip fuzz_uri fuzz_sdp fuzz_multipart fuzz_capture fuzz_tcp_stream fuzz_hep fuzz_websocket; do
+    [ -f "fuzz/$h.cpp" ] && harnesses+=("$h")
+  done
+fi
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DSIPSCOPE_FUZZ=ON -DSIPSCOPE_TESTS=OFF -DSIPSCOPE_BENCH=OFF -DSIPSCOPE_VIEWER=OFF >/dev/null
@@ -21,6 +25,10 @@ declare -A seeds=(
   [fuzz_uri]="corpus/uri"
   [fuzz_sdp]="corpus/sdp"
   [fuzz_multipart]="corpus/multipart"
+  [fuzz_capture]="corpus/pcap"
+  [fuzz_tcp_stream]="corpus/tcp"
+  [fuzz_hep]="corpus/hep"
+  [fuzz_websocket]="corpus/websocket"
 )
 shared=../shared/corpus/fuzz-seeds
 status=0

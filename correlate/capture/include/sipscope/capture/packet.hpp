@@ -1,0 +1,109 @@
+// Types shared by every stage of capture ingestion (issue 4): where a packet came from, its
+// time, its addresses, and the events the pipeline hands to its caller.
+//
+// Views (std::string_view payloads) point into buffers owned by the pipeline and are valid
+// only during the callback that receives them: a caller that keeps bytes copies them, or keeps
+// the frame_ref and re-reads the packet later (the viewer and `extract` do that).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sipscope::capture {
+
+// Where a frame is in its capture file, so that it can be read again later without keeping it
+// in memory: the file (index into the list of inputs), the byte offset of its record header,
+// and its 1-based frame number in that file (what Wireshark shows).
+struct frame_ref {
+  std::uint32_t file = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t number = 0;
+};
+
+// Nanoseconds since the Unix epoch (pcap µs and ns precisions, pcapng if_tsresol all map here).
+using timestamp_ns = std::int64_t;
+
+struct ip_address {
+  std::uint8_t family = 0;                 // 4 or 6; 0 = none
+  std::array<std::uint8_t, 16> bytes{};    // IPv4 in the first 4 bytes
+  bool operator==(const ip_address&) const = default;
+  std::string to_string() const;           // "192.0.2.1", "2001:db8::1" (RFC 5952)
+};
+
+struct endpoint {
+  ip_address ip;
+  std::uint16_t port = 0;
+  bool operator==(const endpoint&) const = default;
+  std::string to_string() const;           // "192.0.2.1:5060", "[2001:db8::1]:5060"
+};
+
+enum class transport : std::uint8_t { udp, tcp, tls, sctp, ws, wss };
+std::string_view to_string(transport t) noexcept;
+
+// How the bytes reached us, beyond the transport: set when IP fragments were reassembled, the
+// message came from a TCP stream (possibly across segments), or was unwrapped from HEP/tunnels.
+struct carriage {
+  bool reassembled_ip = false;    // from IPv4/IPv6 fragments
+  bool from_stream = false;       // framed out of a TCP/TLS/WS byte stream
+  bool hep = false;               // decapsulated from HEP v2/v3 (addresses/time are HEP's)
+  bool tunnelled = false;         // from inside IP-in-IP, GRE, ERSPAN or VXLAN
+  std::uint16_t vlan = 0;         // outermost 802.1Q VLAN id, 0 when untagged
+};
+
+// One SIP message, as bytes, ready for sipscope::parser::parse_message (datagram framing when
+// transport is udp/sctp; the stream framer has already cut it otherwise).
+struct sip_event {
+  std::string_view bytes;
+  frame_ref frame;                // the frame that completed the message
+  timestamp_ns time = 0;
+  endpoint src, dst;
+  transport proto = transport::udp;
+  carriage via;
+};
+
+// A UDP datagram that is not SIP: possible RTP/RTCP (the correlator decides), with 5-tuple.
+struct udp_event {
+  std::string_view payload;
+  frame_ref frame;
+  timestamp_ns time = 0;
+  endpoint src, dst;
+  carriage via;
+};
+
+enum class diag_kind : std::uint16_t {
+  // file level
+  cannot_open = 1, not_a_capture, truncated_file, bad_record_length, unsupported_link_type,
+  // packet level
+  truncated_packet = 100, snaplen_cut, bad_link_header, bad_ip_header, bad_ip_checksum,
+  bad_udp_header, bad_tcp_header, ip_length_mismatch,
+  // reassembly
+  fragment_timeout = 200, fragment_overlap, fragment_limit, tcp_gap, tcp_flow_limit,
+  tcp_buffer_limit, stream_resync, bad_ws_frame, bad_hep_packet,
+  // live capture
+  dropped_by_kernel = 300,
+};
+std::string_view to_string(diag_kind k) noexcept;
+
+struct diag_event {
+  diag_kind kind;
+  bool error = true;              // false: informational (e.g. TLS seen and counted)
+  frame_ref frame;                // frame.number 0 = file-level
+  std::uint64_t byte_offset = 0;  // in the file, or in the frame when frame.number != 0
+  std::string_view what;          // static text: what was expected
+};
+
+// The caller's side of the pipeline. Callbacks come in capture order (merged by time across
+// files); payload views are valid only during the call.
+class handler {
+ public:
+  virtual ~handler() = default;
+  virtual void on_sip(const sip_event&) {}
+  virtual void on_udp(const udp_event&) {}
+  virtual void on_diag(const diag_event&) {}
+  // Progress for long work: bytes of the inputs consumed so far and their total (0 = unknown).
+  virtual void on_progress(std::uint64_t /*done*/, std::uint64_t /*total*/) {}
+};
+
+}  // namespace sipscope::capture
