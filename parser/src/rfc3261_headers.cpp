@@ -97,7 +97,7 @@ static_assert(table_in_order(), "header table rows must follow header_kind order
 
 const header_info& info(header_kind k) { return table[static_cast<std::size_t>(k)]; }
 
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
+constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
 
 }  // namespace
 
@@ -129,8 +129,56 @@ std::string_view to_string(value_type t) noexcept {
   return "?";
 }
 
-// Field names are compared case-insensitively (RFC 3261 7.3.1). The switch on the first
-// letter and the length keeps the lookup to one or two comparisons.
+// Field names are compared case-insensitively (RFC 3261 7.3.1). Candidates share the length
+// and the first letter: a constexpr slot per (length, letter) holds the one to three names to
+// compare, and each name is kept lower-cased and zero-padded so that the comparison works a
+// word at a time.
+namespace {
+constexpr std::size_t max_name_len = 24;
+struct lookup_slots {
+  std::uint8_t kinds[max_name_len + 1][26][3] = {};
+  char lname[table.size()][max_name_len] = {};
+  constexpr lookup_slots() {
+    for (std::size_t i = 1; i < table.size(); ++i) {
+      std::size_t len = table[i].name.size();
+      for (std::size_t j = 0; j < len && j < max_name_len; ++j) lname[i][j] = static_cast<char>(table[i].name[j] | 0x20);
+      int b = lower(table[i].name[0]) - 'a';
+      if (len > max_name_len || b < 0 || b >= 26) continue;
+      for (auto& k : kinds[len][b])
+        if (k == 0) { k = static_cast<std::uint8_t>(i); break; }
+    }
+  }
+};
+constexpr lookup_slots slots{};
+
+template <typename T>
+inline T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+// n (size >= 2) equals the lower-cased name l of the same length, folding case by OR-ing 0x20
+// (names hold letters and '-', and '-' already has that bit).
+inline bool fold_equal(const char* n, const char* l, std::size_t size) {
+  if (size >= 8) {
+    constexpr std::uint64_t fold = 0x2020202020202020ull;
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8)
+      if ((load<std::uint64_t>(n + i) | fold) != load<std::uint64_t>(l + i)) return false;
+    if (i == size) return true;
+    return (load<std::uint64_t>(n + size - 8) | fold) == load<std::uint64_t>(l + size - 8);
+  }
+  if (size >= 4) {
+    constexpr std::uint32_t fold = 0x20202020u;
+    return (load<std::uint32_t>(n) | fold) == load<std::uint32_t>(l) &&
+           (load<std::uint32_t>(n + size - 4) | fold) == load<std::uint32_t>(l + size - 4);
+  }
+  for (std::size_t i = 0; i < size; ++i)
+    if ((n[i] | 0x20) != l[i]) return false;
+  return true;
+}
+}  // namespace
+
 header_kind lookup_header(std::string_view n, bool* is_compact) noexcept {
   if (is_compact) *is_compact = false;
   if (n.empty()) return hk::other;
@@ -143,33 +191,12 @@ header_kind lookup_header(std::string_view n, bool* is_compact) noexcept {
       }
     return hk::other;
   }
-  // Candidates share the length and the first letter: a slot per (length, letter), built once,
-  // holds the one to three names to compare.
-  constexpr std::size_t max_len = 24;
-  struct slots_t {
-    std::uint8_t kinds[max_len + 1][26][3] = {};
-    slots_t() {
-      for (std::size_t i = 1; i < table.size(); ++i) {
-        std::size_t len = table[i].name.size();
-        int b = lower(table[i].name[0]) - 'a';
-        if (len > max_len || b < 0 || b >= 26) continue;
-        for (auto& k : kinds[len][b])
-          if (k == 0) { k = static_cast<std::uint8_t>(i); break; }
-      }
-    }
-  };
-  static const slots_t slots;
-  if (n.size() > max_len) return hk::other;
+  if (n.size() > max_name_len) return hk::other;
   char c = lower(n[0]);
   if (c < 'a' || c > 'z') return hk::other;
   for (std::uint8_t k : slots.kinds[n.size()][c - 'a']) {
     if (k == 0) break;
-    const auto& h = table[k];
-    if (std::memcmp(h.name.data() + 1, n.data() + 1, n.size() - 1) == 0) return h.kind;  // canonical case
-    // names hold letters and '-': OR-ing 0x20 folds case and leaves '-' alone
-    std::size_t i = 1;
-    while (i < n.size() && (h.name[i] | 0x20) == (n[i] | 0x20)) ++i;
-    if (i == n.size()) return h.kind;
+    if (fold_equal(n.data() + 1, slots.lname[k] + 1, n.size() - 1)) return table[k].kind;
   }
   return hk::other;
 }

@@ -79,9 +79,18 @@ inline std::size_t fold_len(const char* p, const char* end) {
 // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
 // Returns the end of the quoted-string starting at p (which holds the DQUOTE), or nullptr
 // after noting why it is not one.
+// qdtext that needs no further look: HTAB, SP and %x21-7E but DQUOTE and "\\"
+inline constexpr char_table qd_plain_table = [] {
+  char_table t{"", false};
+  t.v[static_cast<unsigned char>('\t')] = true;
+  for (int c = 0x20; c <= 0x7E; ++c) t.v[c] = c != '"' && c != '\\';
+  return t;
+}();
 inline const char* scan_quoted(const char* p, const char* last, failure& fail) {
   ++p;
   while (p != last) {
+    p = scan_span<qd_plain_table>(p, last);
+    if (p == last) break;
     unsigned char c = static_cast<unsigned char>(*p);
     if (c == '"') return p + 1;
     if (c == '\\') {
@@ -198,7 +207,7 @@ struct params_parser : x3::parser<params_parser<ValueTable, Check>> {
       if (q == last || *q != ';') break;
       q = skip_sws(q + 1, last);
       const char* n0 = q;
-      while (q != last && token_table(*q)) ++q;
+      q = scan_span<token_table>(q, last);
       if (q == n0) {
         x3::get<failure_tag>(ctx).get().note(n0, what);
         break;
@@ -209,7 +218,7 @@ struct params_parser : x3::parser<params_parser<ValueTable, Check>> {
       if (e != last && *e == '=') {
         const char* v0 = skip_sws(e + 1, last);
         const char* v1 = v0;
-        while (v1 != last && ValueTable(*v1)) ++v1;
+        v1 = scan_span<ValueTable>(v1, last);
         if (v1 == v0 && v0 != last) {
           if (*v0 == '"') {
             v1 = scan_quoted(v0, last, x3::get<failure_tag>(ctx).get());
