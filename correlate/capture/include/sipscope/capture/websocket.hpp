@@ -100,6 +100,8 @@ class ws_stream {
   std::uint64_t control_frames() const noexcept { return control_frames_; }
   std::uint64_t ignored_bytes() const noexcept { return ignored_bytes_; }  // after fail/close
   std::uint64_t stream_offset() const noexcept { return offset_; }       // bytes consumed
+  // Heap bytes held (capacity of the handshake and message buffers), for bound checks.
+  std::size_t buffered() const noexcept { return head_.capacity() + msg_.capacity(); }
 
  private:
   bool handshake_step(ws_event& ev) noexcept;
