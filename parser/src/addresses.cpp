@@ -3,7 +3,7 @@
 
 namespace sipscope::parser::grammar {
 
-bool to_uint(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept {
+bool to_uint_slow(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept {
   if (s.empty()) return false;
   std::uint64_t v = 0;
   for (char c : s) {
@@ -98,26 +98,23 @@ bool is_hostname(std::string_view s) noexcept {
   if (s.empty()) return false;
   if (s.back() == '.') s.remove_suffix(1);
   if (s.empty()) return false;
-  // one pass: every label starts and ends with alphanum; the last (toplabel) starts with ALPHA
-  bool label_start = true;
-  char prev = '.';
-  char top_first = 0;
-  for (char c : s) {
-    if (c == '.') {
-      if (label_start || prev == '-') return false;
-      label_start = true;
-    } else if (alnum_table(c)) {
-      if (label_start) top_first = c;
-      label_start = false;
-    } else if (c == '-') {
-      if (label_start) return false;
-    } else {
-      return false;
+  // label by label: an alnum, then runs of alnum joined by hyphens, then "." or the end
+  const char* p = s.data();
+  const char* const e = p + s.size();
+  while (true) {
+    if (!alnum_table(*p)) return false;
+    const char* q = scan_span<alnum_table>(p + 1, e);
+    while (q != e && *q == '-') {
+      while (q != e && *q == '-') ++q;
+      if (q == e || !alnum_table(*q)) return false;  // a label does not end with '-'
+      q = scan_span<alnum_table>(q + 1, e);
     }
-    prev = c;
+    if (q == e) break;
+    if (*q != '.' || q + 1 == e) return false;
+    p = q + 1;
   }
-  if (label_start || prev == '-') return false;
-  return (top_first >= 'a' && top_first <= 'z') || (top_first >= 'A' && top_first <= 'Z');
+  // p: the toplabel, which starts with ALPHA
+  return (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z');
 }
 
 std::uint8_t classify_host(std::string_view s) noexcept {

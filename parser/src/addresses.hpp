@@ -22,6 +22,21 @@ struct char_table {
   constexpr bool operator()(char c) const { return v[static_cast<unsigned char>(c)]; }
 };
 
+// The end of the run of Table characters starting at p: four lookups per loop test (most
+// runs are 3 to 40 bytes, too short for SIMD set membership to pay off).
+template <const char_table& Table>
+inline const char* scan_span(const char* p, const char* last) {
+  while (last - p >= 4) {
+    if (!Table(p[0])) return p;
+    if (!Table(p[1])) return p + 1;
+    if (!Table(p[2])) return p + 2;
+    if (!Table(p[3])) return p + 3;
+    p += 4;
+  }
+  while (p != last && Table(*p)) ++p;
+  return p;
+}
+
 inline constexpr bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -38,6 +53,20 @@ bool is_hostname(std::string_view s) noexcept;
 std::uint8_t classify_host(std::string_view s) noexcept;
 
 // Parses up to max_digits decimal digits into *out, false on overflow beyond `max`.
-bool to_uint(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept;
+bool to_uint_slow(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept;
+// Numbers are short (ports, CSeq, lengths): up to 9 digits cannot overflow, so the bound is
+// checked once at the end.
+inline bool to_uint(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept {
+  if (s.empty() || s.size() > 9) return to_uint_slow(s, max, out);
+  std::uint64_t v = 0;
+  for (char c : s) {
+    unsigned d = static_cast<unsigned>(static_cast<unsigned char>(c)) - '0';
+    if (d > 9) return false;
+    v = v * 10 + d;
+  }
+  if (v > max) return false;
+  *out = v;
+  return true;
+}
 
 }  // namespace sipscope::parser::grammar

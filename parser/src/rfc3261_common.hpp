@@ -86,21 +86,6 @@ constexpr auto set(std::string_view T::*field) {
 // char_set tests a bitset through several layers of templates per character; span<Table>
 // tests a constexpr 256-entry table in one load. min is 0 (*class) or 1 (+class).
 
-// The end of the run of Table characters starting at p: four lookups per loop test (most
-// runs are 3 to 40 bytes, too short for SIMD set membership to pay off).
-template <const char_table& Table>
-inline const char* scan_span(const char* p, const char* last) {
-  while (last - p >= 4) {
-    if (!Table(p[0])) return p;
-    if (!Table(p[1])) return p + 1;
-    if (!Table(p[2])) return p + 2;
-    if (!Table(p[3])) return p + 3;
-    p += 4;
-  }
-  while (p != last && Table(*p)) ++p;
-  return p;
-}
-
 template <const char_table& Table, int Min>
 struct span_parser : x3::parser<span_parser<Table, Min>> {
   using attribute_type = x3::unused_type;

@@ -13,13 +13,20 @@ namespace sipscope::parser::grammar {
 // ---- whitespace and separators (RFC 3261 25.1) --------------------------------------------
 // LWS = [*WSP CRLF] 1*WSP ; SWS = [LWS]
 // One hand-written primitive for both: they are tried at every separator.
-inline const char* skip_sws(const char* p, const char* last) {
+// Most separators have no whitespace around them (or one SP): the check for that stays
+// inline, the loop does not.
+inline const char* skip_sws_slow(const char* p, const char* last) {
   while (p != last && (*p == ' ' || *p == '\t')) ++p;
   if (last - p >= 3 && p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) {
     p += 3;
     while (p != last && (*p == ' ' || *p == '\t')) ++p;
   }
   return p;
+}
+inline const char* skip_sws(const char* p, const char* last) {
+  if (p == last || (*p != ' ' && *p != '\t' && *p != '\r')) return p;
+  if (*p == ' ' && last - p >= 2 && p[1] != ' ' && p[1] != '\t' && p[1] != '\r') return p + 1;
+  return skip_sws_slow(p, last);
 }
 template <bool Optional>
 struct lws_parser : x3::parser<lws_parser<Optional>> {
