@@ -30,6 +30,7 @@ constexpr int usage_error = 2;
 
 const char* const usage_text =
     R"(usage: sipscope-bench parse [options] [FILE|DIR ...]
+       sipscope-bench ingest [--reps N] [--no-peers] CAPTURE   (see ingest --help)
 
 Parses the same SIP messages with sipscope, libosip2 and sofia-sip (each a full parse of
 every header of every message) and with a bare memchr line split (the physical bound), one
@@ -96,7 +97,7 @@ options parse_args(int argc, char** argv) {
     std::cout << usage_text;
     std::exit(0);
   }
-  if (args[0] != "parse") usage_fail("unknown command '" + args[0] + "' (known: parse)");
+  if (args[0] != "parse") usage_fail("unknown command '" + args[0] + "' (known: parse, ingest)");
   options o;
   const std::set<std::string> known = {"sipscope", "osip2", "sofia", "memchr"};
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -386,7 +387,12 @@ int run(const options& o) {
 }  // namespace
 }  // namespace sipscope::bench
 
+namespace sipscope::bench {
+int run_ingest(int argc, char** argv);   // ingest.cpp: capture ingestion throughput (issue 4)
+}
+
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "ingest") return sipscope::bench::run_ingest(argc, argv);
   try {
     return sipscope::bench::run(sipscope::bench::parse_args(argc, argv));
   } catch (const std::exception& e) {

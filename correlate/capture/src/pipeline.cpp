@@ -165,7 +165,9 @@ struct pipeline::decoder {
       }
       default: {
         auto key = std::make_pair(frame.file, lt);
-        if (std::find(unsupported_seen.begin(), unsupported_seen.end(), key) == unsupported_seen.end()) {
+        // bounded: a damaged pcapng can declare thousands of link types
+        if (unsupported_seen.size() < 1024 &&
+            std::find(unsupported_seen.begin(), unsupported_seen.end(), key) == unsupported_seen.end()) {
           unsupported_seen.push_back(key);
           diag_event e{diag_kind::unsupported_link_type, true, frame_ref{frame.file, frame.offset, frame.number},
                        0, unsupported_name(lt)};
@@ -555,6 +557,7 @@ struct filter_set {
   const bpf_program* get(int lt) {
     for (auto& p : progs) if (p.first == lt) return &p.second;
     if (std::find(failed.begin(), failed.end(), lt) != failed.end()) return nullptr;
+    if (progs.size() + failed.size() >= 256) return nullptr;   // damaged pcapng: bounded work
     bpf_program prog{};
     if (!compile(text, lt, prog, nullptr)) {
       failed.push_back(lt);
@@ -664,7 +667,8 @@ bool pipeline::run(handler& user) {
       if (!prog) {
         pass = false;
         auto key = std::make_pair(r.frame.file, r.linktype);
-        if (std::find(dec.unsupported_seen.begin(), dec.unsupported_seen.end(), key) == dec.unsupported_seen.end()) {
+        if (dec.unsupported_seen.size() < 1024 &&
+            std::find(dec.unsupported_seen.begin(), dec.unsupported_seen.end(), key) == dec.unsupported_seen.end()) {
           dec.unsupported_seen.push_back(key);
           diag_event d{diag_kind::unsupported_link_type, true, r.frame, 0,
                        "the BPF filter cannot be compiled for this link type: its frames are skipped"};
