@@ -57,7 +57,7 @@ uri_result parse_uri(std::string_view text, uri& out) noexcept {
   out.raw = text;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
   std::size_t i = 0;
-  if (text.empty() || !std::isalpha(static_cast<unsigned char>(text[0]))) {
+  if (text.empty() || !((text[0] | 0x20) >= 'a' && (text[0] | 0x20) <= 'z')) {  // ALPHA
     return {false, 0, "URI scheme (ALPHA *( ALPHA / DIGIT / \"+\" / \"-\" / \".\" ))"};
   }
   static constexpr char_table scheme_table{"+-.", true};
