@@ -35,6 +35,10 @@ void check(hep_decoder& d, std::string_view in) {
   if (p.compressed ? !inside(p.payload, d.owned()) : !inside(p.payload, in)) std::abort();
   if (p.payload.size() > (p.compressed ? max_payload : in.size())) std::abort();
   if (!inside(p.correlation_id, in) || !inside(p.auth_key, in)) std::abort();
+  if (p.keep_alive_only) {
+    if (!p.payload.empty()) std::abort();
+    return;
+  }
   if (p.src.ip.family != 4 && p.src.ip.family != 6) std::abort();
   if (p.src.ip.family != p.dst.ip.family) std::abort();
   if (p.version == 3) {

@@ -156,6 +156,21 @@ TEST(hep, v3_unknown_vendor_and_repeated_chunks) {
   EXPECT_TRUE(p.warnings & hep_warn_repeated_chunk);
 }
 
+TEST(hep, v3_keep_alive) {
+  hep_decoder d;
+  hep_packet p;
+  hep_failure f;
+  ASSERT_TRUE(d.decode(hep3().u32(12, 7).u16(13, 30).done(), p, f)) << f.what;
+  EXPECT_TRUE(p.keep_alive_only);
+  EXPECT_EQ(p.keep_alive, 30);
+  EXPECT_EQ(p.capture_id, 7u);
+  EXPECT_TRUE(p.payload.empty());
+  std::string with_payload = common_v4().u16(13, 30).chunk(15, sip).done();   // views point into it
+  ASSERT_TRUE(d.decode(with_payload, p, f)) << f.what;
+  EXPECT_FALSE(p.keep_alive_only);
+  EXPECT_EQ(p.payload, sip);
+}
+
 TEST(hep, v3_missing_mandatory_chunks) {
   hep_decoder d;
   hep_packet p;

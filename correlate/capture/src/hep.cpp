@@ -282,6 +282,11 @@ bool hep_decoder::decode(std::string_view packet, hep_packet& out, hep_failure& 
     off += len;
   }
 
+  // A keep-alive (chunk 13 without a payload) carries no packet: addresses are optional.
+  if ((seen & (1u << 13)) && !(seen & ((1u << 15) | (1u << 16)))) {
+    out.keep_alive_only = true;
+    return true;
+  }
   // Mandatory: family, both addresses of that family, both ports, a payload.
   if (!(seen & (1u << 1))) return fail(err, hep_error::missing_chunk, total, "IP family chunk (type 1)");
   int fam = family_of(family_raw);

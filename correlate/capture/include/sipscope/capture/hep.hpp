@@ -79,6 +79,8 @@ struct hep_packet {
   std::string_view auth_key;             // chunk 14, empty if absent
   std::uint16_t vlan = 0;                // chunk 18
   std::uint16_t keep_alive = 0;          // chunk 13 (seconds), 0 if absent
+  bool keep_alive_only = false;          // chunk 13 and no payload: an agent's heartbeat, with
+                                         //   no original packet (addresses may be unset)
   std::uint16_t warnings = 0;            // hep_warning bits
   std::uint16_t chunks = 0;              // v3: chunks read, skipped ones included
 };
