@@ -192,27 +192,11 @@ struct pipeline::decoder {
     }
   }
 
-  // Static names for the diagnostic text (diag_event::what is a static string): the common
-  // ones; others share one text and the statistics name them by number.
+  // diag_event::what must be static text: libpcap's name table is (pcap_datalink_val_to_name
+  // returns a pointer into it), so the diagnostic names the link type as libpcap does.
   static std::string_view unsupported_name(int lt) {
-    switch (lt) {
-      case 105: return "unsupported link type IEEE802_11 (105)";
-      case 127: return "unsupported link type IEEE802_11_RADIOTAP (127)";
-      case 9: return "unsupported link type PPP (9)";
-      case 50: return "unsupported link type PPP_HDLC (50)";
-      case 104: return "unsupported link type C_HDLC (104)";
-      case 107: return "unsupported link type FRELAY (107)";
-      case 119: return "unsupported link type PRISM_HEADER (119)";
-      case 139: return "unsupported link type MTP2_WITH_PHDR (139)";
-      case 141: return "unsupported link type MTP3 (141)";
-      case 147: return "unsupported link type USER0 (147)";
-      case 192: return "unsupported link type PPI (192)";
-      case 220: return "unsupported link type USB_LINUX_MMAPPED (220)";
-      case 239: return "unsupported link type NFLOG (239)";
-      case 249: return "unsupported link type NETANALYZER_TRANSPARENT (249)";
-      case 253: return "unsupported link type NETLINK (253)";
-    }
-    return "unsupported link type (see the statistics for its number; link_type_name() names it)";
+    if (const char* n = pcap_datalink_val_to_name(lt)) return n;
+    return "unsupported link type, unknown to libpcap (the statistics give its number)";
   }
 
   void raw_ip(const std::uint8_t* d, std::size_t len) {
