@@ -498,9 +498,35 @@ auto const auth_r_def = expect_("auth-scheme")[x3::raw[token][set(&auth_value::s
 x3::rule<class ainfo_class, auth_value> const ainfo_r = "ainfo";
 auto const ainfo_r_def = x3::raw[auth_param % COMMA][act::auth_params];
 
+// token *(SEMI generic-param) (Allow, Supported, Event...): the most frequent list element,
+// so one primitive does what expect_("token")[raw[token][set(&token_value::token)]] >>
+// raw[generic_params][params_into(&token_value::params)] did, with the same failures.
+struct token_value_parser : x3::parser<token_value_parser> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  // rctx is the attribute of the rule being parsed: the token_value
+  template <typename It, typename Ctx, typename Attr>
+  bool parse(It& first, It const& last, Ctx const& ctx, token_value& v, Attr& attr) const {
+    const char* const t0 = first;
+    const char* const t1 = scan_span<token_table>(t0, last);
+    if (t1 == t0) {
+      x3::get<failure_tag>(ctx).get().note(t0, "token");
+      return false;
+    }
+    v.token = to_sv(t0, t1);
+    It q = t1;
+    if (q != last && (*q == ';' || *q == ' ' || *q == '\t' || *q == '\r')) {
+      generic_params.parse(q, last, ctx, v, attr);
+      v.params = after_semi(to_sv(t1, q));
+    } else {
+      v.params = param_list();  // what after_semi gives for an empty run
+    }
+    first = q;
+    return true;
+  }
+};
 x3::rule<class token_class, token_value> const token_r = "token";
-auto const token_r_def = expect_("token")[x3::raw[token][set(&token_value::token)]]
-                         >> x3::raw[generic_params][act::params_into(&token_value::params)];
+auto const token_r_def = token_value_parser{};
 
 // Privacy (RFC 3323): priv-value *(";" priv-value): every value is one element of `params`.
 namespace act {

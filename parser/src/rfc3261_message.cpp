@@ -607,9 +607,13 @@ bool known_body_type(const media_type& m) {
 
 void parser_run::semantic_checks() {
   // single-instance headers seen more than once (RFC 3261 7.3.1; RFC 4475 multi01)
+  // One pass over the headers also remembers the first of each kind, which the checks below
+  // would otherwise look up with message::find (a scan each).
   std::uint8_t seen[static_cast<std::size_t>(header_kind::count_)] = {};
+  const header* first[static_cast<std::size_t>(header_kind::count_)] = {};
   for (const header& h : m_.headers) {
     if (h.kind == header_kind::other || h.kind == header_kind::content_length) continue;
+    if (!first[static_cast<std::size_t>(h.kind)]) first[static_cast<std::size_t>(h.kind)] = &h;
     auto& n = seen[static_cast<std::size_t>(h.kind)];
     if (n < 255) ++n;
     if (n == 2 && header_is_single(h.kind))
@@ -619,6 +623,12 @@ void parser_run::semantic_checks() {
       diag(diag_code::duplicate_single_header, severity::warning, h.offset, h.length, header_name(h.kind), "a single value");
   }
   auto count = [&](header_kind k) { return seen[static_cast<std::size_t>(k)]; };
+  auto find = [&](header_kind k) { return first[static_cast<std::size_t>(k)]; };
+  // message::first_item
+  auto first_item = [&](header_kind k) -> const header_item* {
+    const header* h = find(k);
+    return h && h->valid && h->item_count ? &m_.items[h->first_item] : nullptr;
+  };
 
   // mandatory headers (RFC 3261 8.1.1; responses copy the same set, 8.2.6.2)
   static constexpr header_kind mandatory[] = {header_kind::to, header_kind::from, header_kind::cseq,
@@ -634,11 +644,12 @@ void parser_run::semantic_checks() {
          "Max-Forwards (absent: an RFC 2543 peer, accepted for backward compatibility)");
   }
 
-  const cseq_value* cs = m_.cseq();
+  const header_item* cs_item = first_item(header_kind::cseq);
+  const cseq_value* cs = cs_item ? &cs_item->cseq : nullptr;
   if (m_.is_request) {
     // CSeq method = Request-Line method (RFC 3261 8.1.1.5, 12.2.1.1; RFC 4475 mismatch01/02)
     if (cs && cs->method != m_.request.method_text) {
-      const header* h = m_.find(header_kind::cseq);
+      const header* h = find(header_kind::cseq);
       diag(diag_code::cseq_method_mismatch, severity::error, h->value_offset, h->value.size(), "CSeq",
            "the Request-Line's method in CSeq (RFC 3261 8.1.1.5): a UAS answers 400");
     }
@@ -653,11 +664,12 @@ void parser_run::semantic_checks() {
       diag(diag_code::escaped_header_in_request_uri, severity::error,
            static_cast<std::size_t>(ru.headers.raw().data() - in_.data()) - 1, ru.headers.raw().size() + 1, "Request-URI",
            "no URI headers in a Request-URI (RFC 3261 19.1.5): a UAS answers 400");
-    if (const header_item* mf = m_.first_item(header_kind::max_forwards); mf && mf->number.value == 0)
+    if (const header_item* mf = first_item(header_kind::max_forwards); mf && mf->number.value == 0)
       diag(diag_code::max_forwards_zero, severity::warning, mf->offset, mf->raw.size(), "Max-Forwards",
            "Max-Forwards above 0: a proxy answers 483 Too Many Hops (RFC 3261 16.3)");
     // Require / Proxy-Require option tags (RFC 3261 8.2.2.3, 16.3: 420 Bad Extension)
     for (const header& h : m_.headers) {
+      if (!count(header_kind::require) && !count(header_kind::proxy_require)) break;
       if ((h.kind != header_kind::require && h.kind != header_kind::proxy_require) || !h.valid) continue;
       for (auto it = m_.item_begin(h); it != m_.item_end(h); ++it)
         if (!known_option_tag(it->token.token))
@@ -665,7 +677,7 @@ void parser_run::semantic_checks() {
                "an option tag the element supports: it answers 420 Bad Extension with Unsupported");
     }
     // Accept without any type a UAS could answer an INVITE/OPTIONS with (RFC 3261 8.2.3: 406)
-    if (const header* acc = m_.find(header_kind::accept); acc && acc->valid && acc->item_count &&
+    if (const header* acc = find(header_kind::accept); acc && acc->valid && acc->item_count &&
         (m_.request.method_kind == method::invite || m_.request.method_kind == method::options)) {
       bool sdp_ok = false;
       for (auto it = m_.item_begin(*acc); it != m_.item_end(*acc); ++it) {
@@ -681,8 +693,9 @@ void parser_run::semantic_checks() {
   }
   // Body types (RFC 3261 8.2.3: 415 Unsupported Media Type)
   if (!m_.body.empty()) {
-    if (const media_type* ct = m_.content_type(); ct && !known_body_type(*ct)) {
-      const header* h = m_.find(header_kind::content_type);
+    const header_item* ct_item = first_item(header_kind::content_type);
+    if (const media_type* ct = ct_item ? &ct_item->media : nullptr; ct && !known_body_type(*ct)) {
+      const header* h = find(header_kind::content_type);
       diag(diag_code::unsupported_media_type, severity::warning, h->value_offset, h->value.size(), "Content-Type",
            "a body type the element understands: it answers 415 Unsupported Media Type with Accept");
     }
@@ -690,6 +703,7 @@ void parser_run::semantic_checks() {
   // Via: branch cookie (RFC 3261 8.1.1.7; RFC 4475 3.2.1 badbranch) and broadcast addresses
   bool first_via = true;
   for (const header& h : m_.headers) {
+    if (!count(header_kind::via)) break;
     if (h.kind != header_kind::via || !h.valid) continue;
     for (auto it = m_.item_begin(h); it != m_.item_end(h); ++it) {
       const via_value& v = it->via;
