@@ -526,6 +526,17 @@ TEST(pipeline, pcapng_damage) {
   auto r2 = run_bytes(bad, {}, "t.pcapng");
   EXPECT_EQ(r2.rec.of('s').size(), 1u);
   EXPECT_EQ(r2.rec.diags(), std::vector<diag_kind>{diag_kind::bad_record_length});
+
+  // a block that promises 16 MiB and ends: truncated, and no 16 MiB buffer for 5 bytes
+  bytes promise = g.out.substr(0, g.offsets[0]);
+  put32le(promise, 6);
+  put32le(promise, 16 * 1024 * 1024 - 4);
+  promise += "short";
+  auto r3 = run_bytes(promise, {}, "t.pcapng");
+  auto d3 = r3.rec.of('d');
+  ASSERT_EQ(d3.size(), 1u);
+  EXPECT_EQ(d3[0].dk, diag_kind::truncated_file);
+  EXPECT_EQ(d3[0].offset, g.offsets[0]);
 }
 
 // ---- inputs: gzip, stdin, several files, filter -------------------------------------------

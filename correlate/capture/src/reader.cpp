@@ -388,12 +388,20 @@ bool reader::impl::next_pcapng(record& r, handler& h) noexcept {
       done = true;
       return false;
     }
-    if (buf.size() < total) buf.resize(total);
+    // The buffer grows with the bytes that really arrive (1 MiB at a time), not with what a
+    // (possibly bogus) block length promises.
+    if (buf.size() < have) buf.resize(have);
     std::memcpy(buf.data(), hdr, have);
-    if (std::fread(buf.data() + have, 1, total - have, f) < total - have) {
-      diag(h, diag_kind::truncated_file, off, "file ends inside a pcapng block");
-      done = true;
-      return false;
+    for (std::size_t got = have; got < total;) {
+      std::size_t chunk = std::min<std::size_t>(total - got, 1u << 20);
+      if (buf.size() < got + chunk) buf.resize(got + chunk);
+      std::size_t n = std::fread(buf.data() + got, 1, chunk, f);
+      got += n;
+      if (n < chunk) {
+        diag(h, diag_kind::truncated_file, off, "file ends inside a pcapng block");
+        done = true;
+        return false;
+      }
     }
     next_off = off + total;
     if (r32(buf.data() + total - 4) != total) {
