@@ -365,14 +365,18 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
   h.kind = lookup_header(h.name, &h.compact);
   // HCOLON = *( SP / HTAB ) ":" SWS
   const char* v = colon + 1;
-  while (v < e) {
+  // ": value" is the common case: one SP, then neither LWS nor a line end
+  if (e - v >= 2 && *v == ' ' && static_cast<unsigned char>(v[1]) > ' ') ++v;
+  else while (v < e) {
     if (*v == ' ' || *v == '\t') ++v;
     else if (*v == '\r' && e - v >= 3 && v[1] == '\n' && (v[2] == ' ' || v[2] == '\t')) v += 3;
     else if (*v == '\n' && e - v >= 2 && (v[1] == ' ' || v[1] == '\t')) v += 2;
     else break;
   }
   const char* ve = e;
-  while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r' || ve[-1] == '\n')) --ve;
+  if (ve > v && static_cast<unsigned char>(ve[-1]) > ' ') {
+    // no trailing LWS (the common case)
+  } else while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r' || ve[-1] == '\n')) --ve;
   h.value = to_sv(v, ve);
   h.value_offset = static_cast<std::uint32_t>(off(v));
   h.folded = folded;
