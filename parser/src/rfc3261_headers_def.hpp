@@ -256,6 +256,7 @@ inline params_parser<token_table, no_check> const generic_params{"generic-param 
 
 // The raw text of *(SEMI param) starts with SWS ";": a param_list keeps what follows the ';'.
 inline param_list after_semi(std::string_view s, char sep = ';') {
+  if (!s.empty() && s.front() == sep) return param_list(s.substr(1), sep);  // no SWS before it
   auto i = s.find(sep);
   return i == std::string_view::npos ? param_list() : param_list(s.substr(i + 1), sep);
 }
@@ -418,9 +419,10 @@ struct via_check {
       x3::get<failure_tag>(ctx).get().note(value.empty() ? name.data() : value.data(), what);
       return false;
     };
-    bool colon = value.find(':') != std::string_view::npos;
+    // (only branch and the generic parameters care about ':', so it is looked for there)
+    auto colon = [&] { return value.find(':') != std::string_view::npos; };
     if (name.size() == 6 && iequals(name, "branch")) {
-      if (value.empty() || colon || value.front() == '"' || value.front() == '[') return fail("branch = token");
+      if (value.empty() || colon() || value.front() == '"' || value.front() == '[') return fail("branch = token");
       v.branch = value;
     } else if (name.size() == 8 && iequals(name, "received")) {
       // via-received = "received" EQUAL (IPv4address / IPv6address); RFC 5118 4.5 also sees
@@ -441,7 +443,7 @@ struct via_check {
       if (has_value && !to_uint(value, 65535, &t)) return fail("rport [= port]");
       v.rport = value;
       v.has_rport = true;
-    } else if (colon && !(value.front() == '[' || value.front() == '"')) {
+    } else if (colon() && !(value.front() == '[' || value.front() == '"')) {
       return fail("gen-value (token / host / quoted-string)");
     }
     return true;
