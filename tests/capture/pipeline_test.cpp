@@ -659,17 +659,26 @@ TEST(pipeline, fragments_without_defragmenter_are_counted_and_dropped) {
   w.add(t0, ipv4(ip4("192.0.2.1"), ip4("192.0.2.2"), 17, l4.substr(0, 48), -1, 0, true, 77));
   w.add(t0 + 1, ipv4(ip4("192.0.2.1"), ip4("192.0.2.2"), 17, l4.substr(48), -1, 48, false, 77));
   w.add(t0 + 2, ipv6(ip6("2001:db8::1"), ip6("2001:db8::2"), 44, ipv6_frag(17, 0, true, 5) + l4.substr(0, 48)));
-  auto r = run_bytes(w.out);
+  pipeline_options bare;
+  bare.standard_modules = false;
+  auto r = run_bytes(w.out, bare);
   EXPECT_EQ(r.st.ip_fragments, 3u);
   EXPECT_EQ(r.st.sip_messages, 0u);
   EXPECT_EQ(r.st.diags.at(diag_kind::fragment_limit), 3u);
+  // with the standard modules (the default) the IPv4 pair is reassembled into one SIP
+  // message; the lone IPv6 first fragment never completes and is reported at the end
+  auto d = run_bytes(w.out);
+  EXPECT_EQ(d.st.ip_fragments, 3u);
+  EXPECT_EQ(d.st.sip_messages, 1u);
+  EXPECT_EQ(d.st.diags.count(diag_kind::fragment_limit), 0u);
+  EXPECT_EQ(d.st.diags.at(diag_kind::fragment_timeout), 1u);
 }
 
 TEST(pipeline, defragmenter_hook_gets_fragments_and_its_datagram_is_decoded) {
-  struct concat : defragmenter {
+  struct concat : fragment_hook {
     std::string buf, out;
-    std::vector<ip_fragment> seen;
-    bool add(const ip_fragment& f, std::string_view& d, handler&) override {
+    std::vector<hook_fragment> seen;
+    bool add(const hook_fragment& f, std::string_view& d, handler&) override {
       seen.push_back(f);
       buf.append(f.payload);
       if (f.more) return false;
@@ -708,19 +717,31 @@ TEST(pipeline, defragmenter_hook_gets_fragments_and_its_datagram_is_decoded) {
 }
 
 TEST(pipeline, tcp_segments_go_to_the_stream_hook_and_are_counted) {
-  struct streams : stream_reassembler {
+  struct streams : stream_hook {
     std::vector<std::pair<std::string, std::uint32_t>> seen;
-    void add(const tcp_segment& s, handler&) override { seen.emplace_back(std::string(s.payload), s.seq); }
+    void add(const hook_segment& s, handler&) override { seen.emplace_back(std::string(s.payload), s.seq); }
   } st;
   pcap_writer w(1);
   w.add(t0, ethernet(0x0800, ipv4(ip4("192.0.2.1"), ip4("192.0.2.2"), 6, tcp_header(40000, 5060, 1000, 1, 0x18, sip_invite()))));
   w.add(t0 + 1, ethernet(0x86dd, ipv6(ip6("2001:db8::1"), ip6("2001:db8::2"), 6, tcp_header(5060, 40000, 9, 1, 0x10, ""))));
-  auto r = run_bytes(w.out);
+  pipeline_options bare;
+  bare.standard_modules = false;
+  auto r = run_bytes(w.out, bare);
   EXPECT_EQ(r.st.tcp_segments, 2u);
   EXPECT_EQ(r.st.tcp_payload_bytes, sip_invite().size());
-  EXPECT_EQ(r.st.sip_messages, 0u);   // pending the stream module
+  EXPECT_EQ(r.st.sip_messages, 0u);   // without a stream module TCP is only counted
+  // the standard stream module frames the INVITE out of the stream
+  recorder std_rec;
+  pipeline sp;
+  sp.add_file(write_temp("tcp-std.pcap", w.out));
+  sp.run(std_rec);
+  auto framed = std_rec.of('s');
+  ASSERT_EQ(framed.size(), 1u);
+  EXPECT_EQ(framed[0].bytes, sip_invite());
+  EXPECT_TRUE(framed[0].via.from_stream);
+  EXPECT_EQ(framed[0].dst.port, 5060);
   recorder rec;
-  pipeline p;
+  pipeline p(bare);
   p.set_stream_reassembler(&st);
   p.add_file(write_temp("tcp.pcap", w.out));
   p.run(rec);
@@ -730,7 +751,7 @@ TEST(pipeline, tcp_segments_go_to_the_stream_hook_and_are_counted) {
 }
 
 TEST(pipeline, udp_decapsulator_hook_takes_datagrams_first) {
-  struct hep : udp_decapsulator {
+  struct hep : udp_hook {
     int n = 0;
     bool take(const udp_event& d, handler&) override {
       if (d.payload.substr(0, 4) != "HEP3") return false;
@@ -742,7 +763,9 @@ TEST(pipeline, udp_decapsulator_hook_takes_datagrams_first) {
   w.add(t0, ethernet(0x0800, udp4_packet("HEP3\x00\x10 etc", 9060, 9060)));
   w.add(t0 + 1, ethernet(0x0800, udp4_packet(sip_200())));
   recorder rec;
-  pipeline p;
+  pipeline_options bare;   // without the standard HEP module, which would take it first
+  bare.standard_modules = false;
+  pipeline p(bare);
   p.add_udp_decapsulator(&x);
   p.add_file(write_temp("hep.pcap", w.out));
   p.run(rec);

@@ -1,6 +1,7 @@
 // The ingestion pipeline: inputs merged by time, BPF filter, link layer, IPv4/IPv6, tunnels,
 // UDP (SIP by content on any port, else udp_event), TCP segments and IP fragments to the hooks.
 #include "sipscope/capture/pipeline.hpp"
+#include "sipscope/capture/modules.hpp"
 
 #include <pcap/pcap.h>
 
@@ -283,7 +284,7 @@ struct pipeline::decoder {
     const ip_pair ips{4, d + 12, d + 16};
     std::uint16_t fo = be16(d + 6);
     if ((fo & 0x2000) || (fo & 0x1fff)) {
-      ip_fragment f;
+      hook_fragment f;
       f.version = 4;
       ips.fill(f.src, f.dst);
       f.id = be16(d + 4);
@@ -335,7 +336,7 @@ struct pipeline::decoder {
             hl = 8;
             break;
           }
-          ip_fragment f;
+          hook_fragment f;
           f.version = 6;
           ips.fill(f.src, f.dst);
           f.id = be32(d + p + 4);
@@ -361,8 +362,8 @@ struct pipeline::decoder {
     return {reinterpret_cast<const char*>(d), n};
   }
 
-  // ---- hook point: IP fragments -> defragmenter (defrag.* when it exists) ----
-  void fragment(ip_fragment& f, bool tail_cut) {
+  // ---- hook point: IP fragments -> fragment_hook (defrag.* when it exists) ----
+  void fragment(hook_fragment& f, bool tail_cut) {
     ++st.ip_fragments;
     f.frame = frame;
     f.time = time;
@@ -370,7 +371,7 @@ struct pipeline::decoder {
     if (tail_cut) diag(diag_kind::snaplen_cut, reinterpret_cast<const std::uint8_t*>(f.payload.data()), "IP fragment cut by the snaplen");
     if (!pl.defrag_) {
       diag(diag_kind::fragment_limit, reinterpret_cast<const std::uint8_t*>(f.ip_header.data()),
-           "IP fragment dropped: no defragmenter (reassembly module pending)");
+           "IP fragment dropped: no fragment_hook (reassembly module pending)");
       return;
     }
     std::string_view dgram;
@@ -474,7 +475,7 @@ struct pipeline::decoder {
       udp_event u;
       u.payload = payload;
       fill(u, ips, d);
-      for (udp_decapsulator* x : pl.decaps_)
+      for (udp_hook* x : pl.decaps_)
         if (x->take(u, h)) return;
     }
     if (looks_like_sip(payload)) {
@@ -500,7 +501,7 @@ struct pipeline::decoder {
     if (off < 20) return diag(diag_kind::bad_tcp_header, d, "TCP data offset below 20");
     if (off > len) return short_header(d, diag_kind::bad_tcp_header, "TCP options cut");
     if (tail_cut) diag(diag_kind::snaplen_cut, d, "TCP segment cut by the snaplen");
-    tcp_segment s;
+    hook_segment s;
     ips.fill(s.src.ip, s.dst.ip);
     s.src.port = be16(d);
     s.dst.port = be16(d + 2);
@@ -518,7 +519,12 @@ struct pipeline::decoder {
   }
 };
 
-pipeline::pipeline(pipeline_options o) : opt_(std::move(o)) {}
+pipeline::pipeline(pipeline_options o) : opt_(std::move(o)) {
+  if (opt_.standard_modules) {
+    own_modules_ = std::make_unique<standard_modules>();
+    own_modules_->install(*this);
+  }
+}
 
 pipeline::~pipeline() {
   for (input& in : inputs_)

@@ -10,8 +10,8 @@
 // callback returns. No exceptions after run() starts: bad input is a counted diag_event.
 //
 // Hook points for the modules written beside this one (issue 4): IP fragments go to a
-// `defragmenter`, TCP segments to a `stream_reassembler`, UDP datagrams first to the
-// `udp_decapsulator`s (HEP). Until a module is set, fragments are counted and dropped with a
+// `fragment_hook`, TCP segments to a `stream_hook`, UDP datagrams first to the
+// `udp_hook`s (HEP). Until a module is set, fragments are counted and dropped with a
 // diagnostic, TCP segments are counted, and HEP datagrams are plain udp_events.
 #pragma once
 
@@ -31,7 +31,7 @@ namespace sipscope::capture {
 // ---- hook interfaces ---------------------------------------------------------------------
 
 // One IPv4 fragment (MF set or offset != 0) or IPv6 packet with a Fragment header.
-struct ip_fragment {
+struct hook_fragment {
   std::uint8_t version = 4;
   ip_address src, dst;
   std::uint32_t id = 0;            // IPv4: 16 bits; IPv6: 32 bits
@@ -45,16 +45,16 @@ struct ip_fragment {
   carriage via;
 };
 
-class defragmenter {
+class fragment_hook {
  public:
-  virtual ~defragmenter() = default;
+  virtual ~fragment_hook() = default;
   // Takes one fragment. When it completes a datagram: returns true and sets `datagram` to the
   // reassembled IP payload (transport header first), valid until the next call.
-  virtual bool add(const ip_fragment& f, std::string_view& datagram, handler& h) = 0;
+  virtual bool add(const hook_fragment& f, std::string_view& datagram, handler& h) = 0;
   virtual void flush(handler&) {}  // end of input: report what stays incomplete
 };
 
-struct tcp_segment {
+struct hook_segment {
   endpoint src, dst;
   std::uint32_t seq = 0, ack = 0;
   std::uint8_t flags = 0;          // FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10
@@ -65,17 +65,17 @@ struct tcp_segment {
   carriage via;
 };
 
-class stream_reassembler {
+class stream_hook {
  public:
-  virtual ~stream_reassembler() = default;
+  virtual ~stream_hook() = default;
   // Emits the SIP messages framed out of the stream (via.from_stream) on `h`.
-  virtual void add(const tcp_segment& s, handler& h) = 0;
+  virtual void add(const hook_segment& s, handler& h) = 0;
   virtual void flush(handler&) {}
 };
 
-class udp_decapsulator {
+class udp_hook {
  public:
-  virtual ~udp_decapsulator() = default;
+  virtual ~udp_hook() = default;
   // True when the datagram was this module's (e.g. HEP): it emitted the inner events itself.
   virtual bool take(const udp_event& d, handler& h) = 0;
 };
@@ -91,7 +91,12 @@ struct pipeline_options {
   std::uint32_t max_tunnel_depth = 4;
   std::uint64_t progress_every = 4u << 20;   // bytes between on_progress calls
   live_options live;
+  // Plug in the standard modules (modules.hpp: defragmentation, TCP/WebSocket/HEP streams,
+  // HEP over UDP). Off: fragments are counted and dropped, TCP is counted, HEP stays UDP.
+  bool standard_modules = true;
 };
+
+class standard_modules;
 
 struct statistics {
   std::uint64_t files = 0;
@@ -100,7 +105,7 @@ struct statistics {
   std::uint64_t filtered_out = 0;          // frames the BPF filter rejected
   std::uint64_t sip_messages = 0;          // sip_events (any hook included)
   std::uint64_t udp_datagrams = 0;         // udp_events
-  std::uint64_t ip_fragments = 0;          // handed to the defragmenter (or dropped)
+  std::uint64_t ip_fragments = 0;          // handed to the fragment_hook (or dropped)
   std::uint64_t tcp_segments = 0;
   std::uint64_t tcp_payload_bytes = 0;
   std::uint64_t tunnelled = 0;             // frames with at least one tunnel layer
@@ -129,9 +134,12 @@ class pipeline {
   void add_stream(std::FILE* f, std::uint64_t size = 0);   // takes ownership
   void add_interface(std::string iface);      // live capture (options().live)
 
-  void set_defragmenter(defragmenter* d) noexcept { defrag_ = d; }
-  void set_stream_reassembler(stream_reassembler* s) noexcept { streams_ = s; }
-  void add_udp_decapsulator(udp_decapsulator* u) { decaps_.push_back(u); }
+  // The standard modules, when pipeline_options::standard_modules installed them (else null).
+  const standard_modules* modules() const noexcept { return own_modules_.get(); }
+
+  void set_defragmenter(fragment_hook* d) noexcept { defrag_ = d; }
+  void set_stream_reassembler(stream_hook* s) noexcept { streams_ = s; }
+  void add_udp_decapsulator(udp_hook* u) { decaps_.push_back(u); }
 
   // Checks what can be checked before reading (inputs given, filter compiles).
   bool ready(std::string& error);
@@ -152,9 +160,10 @@ class pipeline {
  private:
   pipeline_options opt_;
   std::vector<input> inputs_;
-  defragmenter* defrag_ = nullptr;
-  stream_reassembler* streams_ = nullptr;
-  std::vector<udp_decapsulator*> decaps_;
+  std::unique_ptr<standard_modules> own_modules_;
+  fragment_hook* defrag_ = nullptr;
+  stream_hook* streams_ = nullptr;
+  std::vector<udp_hook*> decaps_;
   statistics stats_;
   std::string_view current_;
   std::atomic<bool> stop_{false};
