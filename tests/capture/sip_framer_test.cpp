@@ -274,7 +274,7 @@ TEST(sip_framer, tls_stream_is_recognised_and_ignored) {
   EXPECT_TRUE(drain(f, &log).empty());
   EXPECT_TRUE(f.not_sip());
   ASSERT_EQ(log.events.size(), 1u);
-  EXPECT_EQ(log.events[0].kind, diag_kind::stream_resync);
+  EXPECT_EQ(log.events[0].kind, diag_kind::not_sip_stream);
   EXPECT_FALSE(log.events[0].error);
   f.feed(invite, fr(2), 0, false, &log);  // even SIP-looking bytes are ignored now
   EXPECT_TRUE(drain(f, &log).empty());

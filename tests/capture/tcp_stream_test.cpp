@@ -173,9 +173,9 @@ TEST(tcp_stream, conflicting_overlap_keeps_first_bytes) {
   t.add(seg(A, B, 1, "AAAA", 1));
   t.add(seg(A, B, 9, "CCCC", 2));         // buffered
   t.add(seg(A, B, 11, "xxYY", 3));        // overlaps "CC" with different bytes
-  EXPECT_EQ(r.count(diag_kind::fragment_overlap), 1u);
+  EXPECT_EQ(r.count(diag_kind::tcp_overlap), 1u);
   t.add(seg(A, B, 5, "BBBBzzzz", 4));     // fills the hole, conflicts with "CCCC"
-  EXPECT_EQ(r.count(diag_kind::fragment_overlap), 2u);
+  EXPECT_EQ(r.count(diag_kind::tcp_overlap), 2u);
   EXPECT_EQ(r.stream(0), "AAAABBBBCCCCYY");
   EXPECT_EQ(t.stats().overlaps, 2u);
 }

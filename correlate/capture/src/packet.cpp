@@ -59,6 +59,8 @@ std::string_view to_string(diag_kind k) noexcept {
     case diag_kind::stream_resync: return "stream_resync";
     case diag_kind::bad_ws_frame: return "bad_ws_frame";
     case diag_kind::bad_hep_packet: return "bad_hep_packet";
+    case diag_kind::tcp_overlap: return "tcp_overlap";
+    case diag_kind::not_sip_stream: return "not_sip_stream";
     case diag_kind::dropped_by_kernel: return "dropped_by_kernel";
   }
   return "unknown";

@@ -82,10 +82,10 @@ void sip_framer::reset() noexcept {
   probed_ = 0;
 }
 
-void sip_framer::diag(handler* diags, bool error, std::string_view what) noexcept {
+void sip_framer::diag(handler* diags, bool error, std::string_view what, diag_kind kind) noexcept {
   if (!diags) return;
   const std::uint64_t pos = base_ + head_;
-  diag_event e{diag_kind::stream_resync, error, mark_at(pos).frame, 0, what};
+  diag_event e{kind, error, mark_at(pos).frame, 0, what};
   diags->on_diag(e);
 }
 
@@ -117,7 +117,8 @@ void sip_framer::skip(std::size_t n, handler* diags, std::string_view why) noexc
 
 void sip_framer::give_up(handler* diags) noexcept {
   not_sip_ = true;
-  diag(diags, false, "a SIP start line in the first bytes of the stream (not SIP, e.g. TLS: ignored)");
+  diag(diags, false, "a SIP start line in the first bytes of the stream (not SIP, e.g. TLS: ignored)",
+       diag_kind::not_sip_stream);
   stats_.ignored_bytes += buf_.size() - head_;
   drop(buf_.size() - head_);
 }

@@ -317,7 +317,7 @@ void tcp_reassembler::data(flow& f, int dir, std::uint32_t seq, std::string_view
     drain(f, dir);
     if (conflict) {
       ++stats_.overlaps;
-      diag(diag_kind::fragment_overlap, fr, "TCP segments that overlap with the same bytes (the first copy is kept)");
+      diag(diag_kind::tcp_overlap, fr, "TCP segments that overlap with the same bytes (the first copy is kept)");
     }
     return;
   }
@@ -387,7 +387,7 @@ void tcp_reassembler::buffer(flow& f, int dir, std::uint32_t seq, std::string_vi
   }
   if (conflict) {
     ++stats_.overlaps;
-    diag(diag_kind::fragment_overlap, fr, "TCP segments that overlap with the same bytes (the first copy is kept)");
+    diag(diag_kind::tcp_overlap, fr, "TCP segments that overlap with the same bytes (the first copy is kept)");
   }
 }
 

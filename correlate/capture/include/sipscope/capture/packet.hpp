@@ -81,6 +81,8 @@ enum class diag_kind : std::uint16_t {
   // reassembly
   fragment_timeout = 200, fragment_overlap, fragment_limit, tcp_gap, tcp_flow_limit,
   tcp_buffer_limit, stream_resync, bad_ws_frame, bad_hep_packet,
+  tcp_overlap,        // TCP segments overlapping with different bytes (the first copy is kept)
+  not_sip_stream,     // a TCP stream that is not SIP (TLS on 5061...): counted, not decoded
   // live capture
   dropped_by_kernel = 300,
 };

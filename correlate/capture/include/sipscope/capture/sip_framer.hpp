@@ -85,7 +85,8 @@ class sip_framer {
   void give_up(handler* diags) noexcept;
   bool resync(handler* diags) noexcept;
   const mark& mark_at(std::uint64_t pos) const noexcept;
-  void diag(handler* diags, bool error, std::string_view what) noexcept;
+  void diag(handler* diags, bool error, std::string_view what,
+            diag_kind kind = diag_kind::stream_resync) noexcept;
 
   framer_options opt_;
   std::string buf_;                // bytes buf_[head_..] are not consumed yet
