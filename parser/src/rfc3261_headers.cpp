@@ -232,7 +232,11 @@ bool empty_element_at(const char* p, const char* end) {
 }
 
 template <typename Rule, typename Member>
-bool parse_elements(Rule const& rule, Member header_item::*member, value_type type, bool list,
+// flatten: inlines the rule's parse and emplace_back into each instantiation. Measured:
+// 15 787 -> 14 761 instructions per message and about 7% less wall time on corpus/bench, for
+// ~130 KB more code in this translation unit (the same attribute on parse_uri's run() and on
+// header_field() gained nothing).
+[[gnu::flatten]] bool parse_elements(Rule const& rule, Member header_item::*member, value_type type, bool list,
                     std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items,
                     std::size_t max_items, value_error& err) {
   const char* const begin = value.data();

@@ -296,7 +296,8 @@ bool parser_run::start_line(const char* b, const char* e) {
       while (p != e && (*p == ' ' || *p == '\t')) ++p;
     }
     const char* u0 = p;
-    while (p != e && *p != ' ') ++p;
+    if (const void* sp = std::memchr(p, ' ', static_cast<std::size_t>(e - p))) p = static_cast<const char*>(sp);
+    else p = e;
     const char* u1 = p;
     m_.request.uri_text = to_sv(u0, u1);
     // The version is the last SP-separated element; anything between URI and version means
@@ -477,8 +478,7 @@ parse_result parser_run::run() {
     }
     if (!fe) break;
     // field-name = token; HCOLON = *( SP / HTAB ) ":" SWS
-    const char* n = p;
-    x3::parse(n, fe, token);
+    const char* n = scan_span<token_table>(p, fe);
     const char* c = n;
     while (c < fe && (*c == ' ' || *c == '\t')) ++c;
     if (n == p || c == fe || *c != ':') {
