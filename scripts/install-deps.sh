@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package sipscope needs to build, test, fuzz and benchmark.
 # Safe to run again: apt-get skips what is already there. Needs root (or sudo).
+#   bash scripts/install-deps.sh [--bench]
 set -euo pipefail
 
 pkgs=(
@@ -17,6 +18,12 @@ pkgs=(
   # viewer (optional: the build turns it off when these are missing)
   libimgui-dev libglfw3-dev libgl-dev
 )
+
+# --bench: also the peer tools the benchmarks run side by side (sipscope-bench ingest):
+# tshark and sngrep. Not needed to build or test.
+if [ "${1:-}" = "--bench" ]; then
+  pkgs+=(tshark sngrep)
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
