@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -327,3 +328,29 @@ TEST(defrag, output_stays_valid_until_next_call_and_buffers_are_reused) {
   EXPECT_EQ(d.stats().datagrams, 50u);
   EXPECT_EQ(d.buffered_bytes(), 0u);
 }
+
+namespace sipscope::capture {
+namespace {
+
+// Found by fuzz_capture in CI: a capture whose times are near the int64 limits (here a
+// fragment dated long before 1970, then the end-of-capture flush at INT64_MAX) overflowed the
+// timeout arithmetic (UBSan: signed integer overflow). Times are saturated now.
+TEST(defrag, timeouts_with_extreme_capture_times) {
+  defragmenter d;
+  ip_datagram out;
+  std::string data = udp_payload();
+  auto f = frag(v4(1), v4(2), 7, 17, data, 0, 16, 1, -1'735'732'800'998'977'000);
+  EXPECT_EQ(d.add(f, out), defrag_status::pending);
+  d.expire(std::numeric_limits<timestamp_ns>::max());
+  EXPECT_EQ(d.in_progress(), 0u);
+  EXPECT_EQ(d.stats().timeouts, 1u);
+  auto g = frag(v4(1), v4(2), 8, 17, data, 0, 16, 2, std::numeric_limits<timestamp_ns>::max());
+  EXPECT_EQ(d.add(g, out), defrag_status::pending);
+  d.expire(std::numeric_limits<timestamp_ns>::min());   // time going backwards: nothing expires
+  EXPECT_EQ(d.in_progress(), 1u);
+  EXPECT_EQ(elapsed(std::numeric_limits<timestamp_ns>::max(), -1), std::numeric_limits<timestamp_ns>::max());
+  EXPECT_EQ(elapsed(std::numeric_limits<timestamp_ns>::min(), 1), std::numeric_limits<timestamp_ns>::min());
+}
+
+}  // namespace
+}  // namespace sipscope::capture

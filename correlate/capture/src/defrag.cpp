@@ -89,11 +89,11 @@ defragmenter::slot* defragmenter::create(const ip_fragment& f, handler* diags) n
 }
 
 void defragmenter::expire(timestamp_ns now, handler* diags) noexcept {
-  if (active_ == 0 || now - oldest_time_ <= limits_.timeout) return;
+  if (active_ == 0 || elapsed(now, oldest_time_) <= limits_.timeout) return;
   timestamp_ns low = std::numeric_limits<timestamp_ns>::max();
   for (slot& s : slots_) {
     if (!s.used) continue;
-    if (now - s.first_time > limits_.timeout) {
+    if (elapsed(now, s.first_time) > limits_.timeout) {
       if (!s.poisoned) {
         ++stats_.timeouts;
         diag(diags, diag_kind::fragment_timeout, s.first_frame,

@@ -18,7 +18,7 @@ class defrag_hook final : public fragment_hook {
   defrag_hook(const defrag_limits& l, module_stats& s) : d_(l), stats_(s) {}
   bool add(const hook_fragment& f, std::string_view& datagram, handler& h) override {
     // capture time drives the timeouts: expire what is older before adding
-    if (f.time > last_expire_ + 1'000'000'000) {
+    if (elapsed(f.time, last_expire_) > 1'000'000'000) {
       d_.expire(f.time, &h);
       last_expire_ = f.time;
     }
@@ -66,7 +66,7 @@ class stream_hook_impl final : public stream_hook, private tcp_consumer {
 
   void add(const hook_segment& s, handler& h) override {
     h_ = &h;
-    if (s.time > last_expire_ + 1'000'000'000) {
+    if (elapsed(s.time, last_expire_) > 1'000'000'000) {
       r_.expire(s.time);
       last_expire_ = s.time;
     }

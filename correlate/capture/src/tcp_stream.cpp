@@ -153,7 +153,7 @@ void tcp_reassembler::check_fin(std::uint32_t fi, const frame_ref& by) noexcept 
 
 void tcp_reassembler::add(const tcp_segment& seg) noexcept {
   ++stats_.segments;
-  if (!expired_once_ || seg.time - last_expire_ >= k_expire_every) {
+  if (!expired_once_ || elapsed(seg.time, last_expire_) >= k_expire_every) {
     expired_once_ = true;
     last_expire_ = seg.time;
     expire(seg.time);
@@ -219,7 +219,7 @@ void tcp_reassembler::add(const tcp_segment& seg) noexcept {
     h.fin_seq = data_seq + static_cast<std::uint32_t>(seg.payload.size());
   }
   if (!seg.payload.empty()) data(f, dir, data_seq, seg.payload, seg.frame, seg.time);
-  if (!h.queue.empty() && seg.time - h.gap_since > limits_.gap_timeout) {
+  if (!h.queue.empty() && elapsed(seg.time, h.gap_since) > limits_.gap_timeout) {
     const frame_ref at = h.queue.front().frame;
     skip_to(f, dir, h.queue.front().seq, at);
   }
@@ -425,7 +425,7 @@ void tcp_reassembler::expire(timestamp_ns now) noexcept {
   while (lru_tail_ != npos) {
     const std::uint32_t fi = lru_tail_;
     const flow& f = flows_[fi];
-    if (now - f.last <= (f.closed ? limits_.linger : limits_.idle_timeout)) break;
+    if (elapsed(now, f.last) <= (f.closed ? limits_.linger : limits_.idle_timeout)) break;
     if (!f.closed) {
       ++stats_.idle_closed;
       close(fi, tcp_close_reason::idle, frame_ref{});
@@ -436,7 +436,7 @@ void tcp_reassembler::expire(timestamp_ns now) noexcept {
     if (!flows_[fi].used || flows_[fi].closed) continue;
     for (int d = 0; d < 2; ++d) {
       half& h = flows_[fi].h[d];
-      if (!h.queue.empty() && now - h.gap_since > limits_.gap_timeout) {
+      if (!h.queue.empty() && elapsed(now, h.gap_since) > limits_.gap_timeout) {
         const frame_ref at = h.queue.front().frame;
         skip_to(flows_[fi], d, h.queue.front().seq, at);
       }

@@ -25,6 +25,14 @@ struct frame_ref {
 // Nanoseconds since the Unix epoch (pcap µs and ns precisions, pcapng if_tsresol all map here).
 using timestamp_ns = std::int64_t;
 
+// now - then, saturated. Capture times come from files and can be anything (negative, near
+// the int64 limits): every timeout and age computation goes through this, never a bare '-'.
+inline timestamp_ns elapsed(timestamp_ns now, timestamp_ns then) noexcept {
+  timestamp_ns d;
+  if (__builtin_sub_overflow(now, then, &d)) return now > then ? INT64_MAX : INT64_MIN;
+  return d;
+}
+
 struct ip_address {
   std::uint8_t family = 0;                 // 4 or 6; 0 = none
   std::array<std::uint8_t, 16> bytes{};    // IPv4 in the first 4 bytes
