@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (clang, ASan+UBSan) and runs each for a bounded time.
 #   scripts/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]      (default: 60 s, all harnesses)
+#   FUZZ_REPRODUCIBLE=1 scripts/fuzz.sh ...   (what CI does: fixed seed and a fixed number of
+#     runs per harness, about SECONDS each on the CI machine, so a CI run does exactly what the
+#     same run did here: a finding is never a coin toss between two runs of the same commit;
+#     long exploratory runs are the plain, time-bounded mode)
 # Seeds come from corpus/ (and ../shared/corpus/fuzz-seeds/ where present); the corpus each
 # run grows is kept in fuzz/work/<harness> (git-ignored) so that later runs start from it.
 # A crash makes the script fail and leaves the input as fuzz/work/crash-<harness>-*:
@@ -20,6 +24,12 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_
   -DSIPSCOPE_FUZZ=ON -DSIPSCOPE_TESTS=OFF -DSIPSCOPE_BENCH=OFF -DSIPSCOPE_VIEWER=OFF >/dev/null
 cmake --build build-fuzz --target "${harnesses[@]}"
 
+# runs per harness in reproducible mode: about 60 s each at the rates measured on a 2-core
+# machine of this kind (exec/s x 60), scaled by SECONDS/60
+declare -A runs60=(
+  [fuzz_sip]=150000 [fuzz_uri]=4000000 [fuzz_sdp]=450000 [fuzz_multipart]=1500000
+  [fuzz_capture]=200000 [fuzz_tcp_stream]=130000 [fuzz_hep]=8000000 [fuzz_websocket]=1500000
+)
 declare -A seeds=(
   [fuzz_sip]="corpus/sip corpus/bench"
   [fuzz_uri]="corpus/uri"
@@ -37,9 +47,14 @@ for h in "${harnesses[@]}"; do
   mkdir -p "$work"
   extra=()
   [ -d "$shared/$h" ] && extra+=("$shared/$h")
-  echo "== $h: ${seconds}s"
+  echo "== $h: ${seconds}s${FUZZ_REPRODUCIBLE:+ (reproducible: seed 1, fixed runs)}"
+  limit=(-max_total_time="$seconds")
+  if [ "${FUZZ_REPRODUCIBLE:-0}" = 1 ]; then
+    # fixed seed, fixed run count; the time limit stays as a cap (3x) against a slow machine
+    limit=(-seed=1 -runs=$(( ${runs60[$h]:-100000} * seconds / 60 )) -max_total_time=$(( seconds * 3 )))
+  fi
   # -timeout: a single input taking over 10 s is a hang; -rss_limit_mb: memory stays bounded
-  if ! build-fuzz/bin/$h -dict=fuzz/dict/sip.dict -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if ! build-fuzz/bin/$h -dict=fuzz/dict/sip.dict "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="fuzz/work/crash-$h-" "$work" ${seeds[$h]} "${extra[@]}" \
         > "fuzz/work/$h.log" 2>&1; then
     echo "!! $h failed: see fuzz/work/$h.log"
