@@ -12,6 +12,27 @@ namespace sipscope::capture {
 
 namespace {
 
+// A decoded HEP packet -> its SIP message (keep-alives and other payload types are counted).
+void hep_to_sip(const hep_packet& p, const frame_ref& frame, timestamp_ns frame_time, const carriage& via,
+                handler& h, module_stats& stats) {
+  if (p.keep_alive_only) return;
+  if (p.payload_type != static_cast<std::uint8_t>(hep_proto::sip)) {
+    ++stats.hep_other;
+    return;
+  }
+  ++stats.hep_messages;
+  sip_event e;
+  e.bytes = p.payload;
+  e.frame = frame;
+  e.time = p.has_time ? p.time : frame_time;
+  e.src = p.src;
+  e.dst = p.dst;
+  e.proto = p.proto;
+  e.via = via;
+  e.via.hep = true;
+  h.on_sip(e);
+}
+
 // ---- IP fragments ------------------------------------------------------------------------
 class defrag_hook final : public fragment_hook {
  public:
@@ -183,20 +204,8 @@ class stream_hook_impl final : public stream_hook, private tcp_consumer {
       if (!dec_.decode(std::string_view(hs.hep_buf).substr(pos, f.length), p, err)) {
         diag_event d{diag_kind::bad_hep_packet, true, c.frame, err.offset, err.what};
         h_->on_diag(d);
-      } else if (!p.keep_alive_only && p.payload_type == static_cast<std::uint8_t>(hep_proto::sip)) {
-        ++stats_.hep_messages;
-        sip_event e;
-        e.bytes = p.payload;
-        e.frame = c.frame;
-        e.time = p.has_time ? p.time : c.time;
-        e.src = p.src;
-        e.dst = p.dst;
-        e.proto = p.proto;
-        e.via = via_;
-        e.via.hep = true;
-        h_->on_sip(e);
-      } else if (!p.keep_alive_only) {
-        ++stats_.hep_other;
+      } else {
+        hep_to_sip(p, c.frame, c.time, via_, *h_, stats_);
       }
       pos += f.length;
     }
@@ -229,22 +238,7 @@ class hep_hook final : public udp_hook {
       h.on_diag(d);
       return true;
     }
-    if (p.keep_alive_only) return true;
-    if (p.payload_type != static_cast<std::uint8_t>(hep_proto::sip)) {
-      ++stats_.hep_other;
-      return true;
-    }
-    ++stats_.hep_messages;
-    sip_event e;
-    e.bytes = p.payload;
-    e.frame = u.frame;
-    e.time = p.has_time ? p.time : u.time;
-    e.src = p.src;
-    e.dst = p.dst;
-    e.proto = p.proto;
-    e.via = u.via;
-    e.via.hep = true;
-    h.on_sip(e);
+    hep_to_sip(p, u.frame, u.time, u.via, h, stats_);
     return true;
   }
 
