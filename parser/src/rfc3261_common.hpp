@@ -120,9 +120,7 @@ struct escaped_span_parser : x3::parser<escaped_span_parser<Table, Min>> {
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" )
 inline constexpr char_table token_table{"-.!%*_+`'~", true};
-// paramchar without escaped (the '%' runs are checked by the escaped-aware rules)
 inline constexpr char_table digit_table{"0123456789", false};
-inline constexpr char_table wsp_table{" \t", false};
 // hostname / IPv4 characters (IPv6 references are matched separately)
 inline constexpr char_table host_table{".-", true};
 
@@ -148,35 +146,12 @@ inline span_parser<ipv6_table, 1> const ipv6_chars_p{};
 
 inline span_parser<token_table, 1> const token_p{};
 inline span_parser<digit_table, 1> const digits_p{};
-inline span_parser<wsp_table, 1> const wsp1_p{};
-inline span_parser<wsp_table, 0> const wsp0_p{};
 inline span_parser<host_table, 1> const host_p{};
 
-// ---- RFC 3261 25.1 character classes -------------------------------------------------------
-inline auto const alphanum = x3::char_("a-zA-Z0-9");
-inline auto const mark = x3::char_("-_.!~*'()");
-inline auto const unreserved = x3::char_("a-zA-Z0-9_.!~*'()-");
+// ---- single characters and named runs (RFC 3261 25.1) --------------------------------------
 inline auto const hexdig = x3::char_("0-9a-fA-F");
-inline auto const escaped = x3::lit('%') >> hexdig >> hexdig;
-// user = 1*( unreserved / escaped / user-unreserved )
-inline auto const user_char = x3::char_("a-zA-Z0-9_.!~*'()&=+$,;?/-");
-// password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," )
-inline auto const password_char = x3::char_("a-zA-Z0-9_.!~*'()&=+$,-");
-// paramchar = param-unreserved / unreserved / escaped
-inline auto const param_char = x3::char_("a-zA-Z0-9_.!~*'()[]/:&+$-");
-// hname/hvalue = hnv-unreserved / unreserved / escaped
-inline auto const hnv_char = x3::char_("a-zA-Z0-9_.!~*'()[]/?:+$-");
-// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" )
-inline auto const token_char = x3::char_("a-zA-Z0-9.!%*_+`'~-");
-// word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
-//           "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}" )
-inline auto const word_char = x3::char_("a-zA-Z0-9.!%*_+`'~()<>:\\\"/[]?{}-");
-// uric = reserved / unreserved / escaped (RFC 2396, used by absoluteURI)
-inline auto const uric_char = x3::char_("a-zA-Z0-9_.!~*'();/?:@&=+$,-");
-inline auto const uric_no_slash = x3::char_("a-zA-Z0-9_.!~*'();?:@&=+$,-");
-inline auto const scheme_rest = x3::char_("a-zA-Z0-9+.-");
+inline auto const escaped = x3::lit('%') >> hexdig >> hexdig;  // the Reason-Phrase's escaped
 inline auto const digit = x3::char_("0-9");  // one digit; digits_p for runs
-inline auto const sp_ht = x3::char_(" \t");
 
 inline auto const token = token_p;
 inline escaped_span_parser<user_table, 1> const user{};
