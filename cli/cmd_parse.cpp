@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "json_writer.hpp"
+#include "sipscope/json_writer.hpp"
 #include "sipscope/parser/diagnostic.hpp"
 #include "sipscope/parser/headers.hpp"
 #include "sipscope/parser/body.hpp"

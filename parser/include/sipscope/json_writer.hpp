@@ -1,4 +1,4 @@
-// A small streaming JSON writer for the CLI's output.
+// A small streaming JSON writer: the CLI's output and the call model's JSON (correlate/).
 //
 // Why our own: the output must be valid JSON whatever bytes a capture holds. SIP text is mostly
 // UTF-8 but a hostile or broken peer can send anything, so strings are checked: valid UTF-8
@@ -8,14 +8,16 @@
 // output buffer; the caller flushes it.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
-namespace sipscope::cli {
+namespace sipscope {
 
 // Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
 // nothing above U+10FFFF), or 0 when the byte there does not start one.
@@ -112,6 +114,16 @@ class json_writer {
     return *this;
   }
   json_writer& null() { separate(); out_ += "null"; return *this; }
+  // A number with a fixed number of decimals (times in seconds with 6, ratios...); null when
+  // the value is not finite (JSON has no NaN).
+  json_writer& value_fixed(double d, int decimals) {
+    if (!std::isfinite(d)) return null();
+    separate();
+    char buf[64];
+    int n = std::snprintf(buf, sizeof buf, "%.*f", decimals, d);
+    if (n > 0) out_.append(buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1);
+    return *this;
+  }
 
   // key + value in one call.
   template <typename T>
@@ -156,4 +168,4 @@ class json_writer {
   bool after_key_ = false;
 };
 
-}  // namespace sipscope::cli
+}  // namespace sipscope

@@ -1,0 +1,71 @@
+// The correlator (issue 5): SIP messages and UDP datagrams from capture ingestion, in capture
+// order, in; records (model.hpp) out.
+//
+//   correlate::correlator c(opts);
+//   c.set_sink([](correlate::record&& r) { ... });   // optional: finished records handed over
+//   capture::pipeline p; p.add_file(...); p.run(c);   // the correlator is a capture::handler
+//   c.finish();                                       // end of input: flush the rest
+//
+// Without a sink, records stay in records() (in creation order). With one, a record is handed
+// over and dropped once it is over and idle for `linger` (capture time), or idle past
+// `idle_timeout` whatever its state, so that a batch run over a capture of any length keeps
+// only the records in progress.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sipscope/capture/packet.hpp"
+#include "sipscope/correlate/model.hpp"
+
+namespace sipscope::correlate {
+
+struct correlator_options {
+  // Headers that carry the Call-ID of the other leg through a B2BUA (case-insensitive names).
+  std::vector<std::string> leg_headers = {"X-CID", "X-Call-ID", "X-Orig-Call-ID", "X-Leg-ID"};
+  bool link_by_media = true;        // fallback: legs share an SDP media address
+  timestamp_ns linger = 32'000'000'000;           // after a record is over (64*T1)
+  timestamp_ns idle_timeout = 7200'000'000'000;   // of any record with no SIP nor RTP
+  std::uint32_t max_messages_per_record = 10000;  // beyond: counted, not indexed
+  std::uint32_t max_records = 1'000'000;          // in progress at once
+  bool media = true;                // track RTP/RTCP
+};
+
+struct correlator_stats {
+  std::uint64_t sip_messages = 0, sip_malformed = 0, sip_unusable = 0;  // unusable: no Call-ID/CSeq
+  std::uint64_t retransmissions = 0;
+  std::uint64_t records = 0;
+  std::uint64_t udp_datagrams = 0, rtp_packets = 0, rtcp_packets = 0;
+  std::uint64_t dropped_records = 0;   // beyond max_records
+};
+
+class correlator : public capture::handler {
+ public:
+  explicit correlator(correlator_options o = {});
+  ~correlator() override;
+  correlator(const correlator&) = delete;
+  correlator& operator=(const correlator&) = delete;
+
+  using sink = std::function<void(record&&)>;
+  void set_sink(sink s);
+
+  void on_sip(const capture::sip_event& e) override;
+  void on_udp(const capture::udp_event& e) override;
+
+  // End of input: media statistics are completed, links resolved, every record finalised
+  // (handed to the sink when there is one).
+  void finish();
+
+  // Records not handed to a sink, in creation order (all of them without a sink).
+  const std::vector<record>& records() const noexcept;
+  const correlator_stats& stats() const noexcept;
+
+  struct impl;
+ private:
+  std::unique_ptr<impl> p_;
+};
+
+}  // namespace sipscope::correlate

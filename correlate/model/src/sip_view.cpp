@@ -1,0 +1,73 @@
+#include "sip_view.hpp"
+
+namespace sipscope::correlate::detail {
+
+bool make_view(const parser::message& m, sip_view& v) noexcept {
+  v = sip_view{};
+  v.msg = &m;
+  v.request = m.is_request;
+  if (m.is_request) {
+    v.method = m.request.method_kind;
+    v.method_text = m.request.method_text;
+  } else {
+    v.status = m.response.code;
+    v.reason = m.response.reason;
+  }
+  v.call_id = m.call_id();
+  const parser::cseq_value* cs = m.cseq();
+  const parser::name_addr* from = m.from();
+  const parser::name_addr* to = m.to();
+  const parser::via_value* via = m.top_via();
+  if (cs) {
+    v.cseq = cs->number;
+    v.cseq_method = cs->method;
+    if (!m.is_request) {
+      v.method = parser::lookup_method(cs->method);
+      v.method_text = cs->method;
+    }
+  }
+  if (from) {
+    if (auto t = from->params.find("tag")) v.from_tag = t->value;
+  }
+  if (to) {
+    if (auto t = to->params.find("tag")) v.to_tag = t->value;
+  }
+  if (via) {
+    v.branch = via->branch;
+    v.via_host = via->host;
+    v.via_port = via->has_port ? via->port : 0;
+  }
+  if (const parser::header_item* rs = m.first_item(parser::header_kind::rseq)) {
+    if (rs->type == parser::value_type::number) v.rseq = rs->number.value;
+  }
+  v.usable = !v.call_id.empty() && cs && from && to && via;
+  return v.usable;
+}
+
+std::string transaction_key(const sip_view& v, std::string_view method) {
+  std::string k;
+  k.reserve(96);
+  if (v.branch.size() > magic_cookie.size() && v.branch.substr(0, magic_cookie.size()) == magic_cookie) {
+    k.append(v.branch);
+  } else {
+    // RFC 2543 (RFC 3261 17.2.3, last paragraphs): no unique branch; the request's identity is
+    // Call-ID, CSeq number, From tag and the top Via (the branch, when any, is kept too).
+    k.append("2543|");
+    k.append(v.call_id);
+    k.push_back('|');
+    k.append(std::to_string(v.cseq));
+    k.push_back('|');
+    k.append(v.from_tag);
+    k.push_back('|');
+    k.append(v.branch);
+  }
+  k.push_back('|');
+  k.append(v.via_host);
+  k.push_back(':');
+  k.append(std::to_string(v.via_port));
+  k.push_back('|');
+  k.append(method);
+  return k;
+}
+
+}  // namespace sipscope::correlate::detail
