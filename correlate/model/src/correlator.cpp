@@ -30,7 +30,11 @@ struct txn {
   bool initial_invite = false;   // INVITE without To tag: creates the call's dialogs
   bool primary = false;          // the caller's hop of its CSeq: it drives the call state
   bool request_seen = false;
-  endpoint src, dst;             // of the request
+  endpoint src, dst;             // of the request, first seen
+  // Every hop (src, dst) the request was seen on: the same request captured at two points (a
+  // mirror of both sides of a router, ERSPAN of two links) is one more sighting, not a
+  // retransmission; only a second copy on the same path is.
+  std::vector<std::pair<endpoint, endpoint>> paths;
   timestamp_ns first = 0;
   std::uint16_t final_status = 0;
   struct response {
@@ -103,7 +107,13 @@ std::string sdp_summary(const std::vector<sdp_media>& v, std::size_t from) {
     if (!m.codecs.empty()) s += m.codecs.front().name.empty() ? std::to_string(m.codecs.front().payload_type) : m.codecs.front().name;
     else s += '-';
     s += ' ';
-    s += m.address.to_string();
+    if (m.address.ip.family) {
+      s += m.address.to_string();
+    } else {
+      s += m.connection.empty() ? "?" : m.connection;
+      s += ':';
+      s += std::to_string(m.address.port);
+    }
     s += ' ';
     s += m.direction;
   }
@@ -159,7 +169,20 @@ live& correlator::impl::record_for(const detail::sip_view& v, const capture::sip
   r.first_method = str(v.method_text);
   r.caller = make_party(msg.from());
   r.callee = make_party(msg.to());
+  // A From/To whose grammar failed: what a reader needs is still in the raw text.
+  if (!msg.from())
+    if (const parser::header* h = msg.find(parser::header_kind::from)) {
+      r.caller.uri = str(detail::scan_uri(h->value));
+      r.caller.tag = str(v.from_tag);
+    }
+  if (!msg.to())
+    if (const parser::header* h = msg.find(parser::header_kind::to)) r.callee.uri = str(detail::scan_uri(h->value));
+  if (!v.request)
+    r.findings.push_back({"request_not_captured", "the record starts with a response: its request (" +
+                                                      str(v.cseq_method) + ") is not in the capture"});
   if (v.request) r.request_uri = str(msg.request.uri_text);
+  if (v.lenient)
+    r.findings.push_back({"malformed_from_to", "From or To does not match the RFC 3261 grammar; the tag was read from the raw text"});
   if (const parser::header_item* pai = msg.first_item(parser::header_kind::p_asserted_identity))
     if (pai->type == parser::value_type::name_addr) r.asserted = str(pai->addr.address.raw);
   r.first_time = e.time;
@@ -276,8 +299,13 @@ void correlator::impl::handle_request(live& l, const detail::sip_view& v, const 
       if (m.request && m.method == "ACK" && m.cseq == v.cseq && m.src == e.src && m.dst == e.dst) again = true;
     me.retransmission = again;
   } else if (t) {
-    if (t->request_seen && t->src == e.src && t->dst == e.dst) me.retransmission = true;
-    else if (!t->request_seen) { t->request_seen = true; t->src = e.src; t->dst = e.dst; }
+    const std::pair<endpoint, endpoint> path{e.src, e.dst};
+    if (std::find(t->paths.begin(), t->paths.end(), path) != t->paths.end()) {
+      me.retransmission = true;
+    } else {
+      if (!t->request_seen) { t->request_seen = true; t->src = e.src; t->dst = e.dst; }
+      if (t->paths.size() < 16) t->paths.push_back(path);
+    }
   } else {
     txn n;
     n.key = std::move(key);
@@ -287,6 +315,7 @@ void correlator::impl::handle_request(live& l, const detail::sip_view& v, const 
     n.request_seen = true;
     n.src = e.src;
     n.dst = e.dst;
+    n.paths.push_back({e.src, e.dst});
     n.first = e.time;
     n.initial_invite = v.method == method::invite && v.to_tag.empty();
     if (n.initial_invite && (!l.have_primary || v.cseq > l.primary_cseq)) {
@@ -522,7 +551,10 @@ void correlator::impl::handle_sdp(live& l, const detail::sip_view& v, message_en
     sm.media = str(m.type);
     sm.proto = str(m.proto);
     const parser::sdp_connection* c = s->connection(m);
-    if (c) parse_ip(c->address, sm.address.ip);
+    if (c) {
+      parse_ip(c->address, sm.address.ip);
+      sm.connection = str(c->address.substr(0, 64));
+    }
     sm.address.port = m.port;
     const parser::sdp_direction dir = s->direction(m);
     sm.direction = str(parser::to_string(dir));

@@ -1,5 +1,7 @@
 #include "sip_view.hpp"
 
+#include "sipscope/parser/params.hpp"
+
 namespace sipscope::correlate::detail {
 
 bool make_view(const parser::message& m, sip_view& v) noexcept {
@@ -28,9 +30,15 @@ bool make_view(const parser::message& m, sip_view& v) noexcept {
   }
   if (from) {
     if (auto t = from->params.find("tag")) v.from_tag = t->value;
+  } else if (const parser::header* h = raw_header(m, parser::header_kind::from)) {
+    v.from_tag = scan_tag(h->value);
+    v.lenient = true;
   }
   if (to) {
     if (auto t = to->params.find("tag")) v.to_tag = t->value;
+  } else if (const parser::header* h = raw_header(m, parser::header_kind::to)) {
+    v.to_tag = scan_tag(h->value);
+    v.lenient = true;
   }
   if (via) {
     v.branch = via->branch;
@@ -40,8 +48,43 @@ bool make_view(const parser::message& m, sip_view& v) noexcept {
   if (const parser::header_item* rs = m.first_item(parser::header_kind::rseq)) {
     if (rs->type == parser::value_type::number) v.rseq = rs->number.value;
   }
-  v.usable = !v.call_id.empty() && cs && from && to && via;
+  v.usable = !v.call_id.empty() && cs && (from || raw_header(m, parser::header_kind::from)) &&
+             (to || raw_header(m, parser::header_kind::to)) && via;
   return v.usable;
+}
+
+const parser::header* raw_header(const parser::message& m, parser::header_kind k) noexcept {
+  return m.find(k);
+}
+
+std::string_view scan_tag(std::string_view raw) noexcept {
+  // The tag is a header parameter: after the '>' of a name-addr, or anywhere in an addr-spec.
+  std::size_t from = raw.find('>');
+  from = from == std::string_view::npos ? 0 : from;
+  for (std::size_t i = from; i + 5 <= raw.size(); ++i) {
+    if (raw[i] != ';') continue;
+    std::size_t j = i + 1;
+    while (j < raw.size() && (raw[j] == ' ' || raw[j] == '\t')) ++j;
+    if (j + 4 > raw.size() || !parser::iequals(raw.substr(j, 3), "tag")) continue;
+    j += 3;
+    while (j < raw.size() && (raw[j] == ' ' || raw[j] == '\t')) ++j;
+    if (j >= raw.size() || raw[j] != '=') continue;
+    ++j;
+    while (j < raw.size() && (raw[j] == ' ' || raw[j] == '\t')) ++j;
+    std::size_t e = j;
+    while (e < raw.size() && raw[e] != ';' && raw[e] != ',' && raw[e] != ' ' && raw[e] != '\t' && raw[e] != '\r') ++e;
+    return raw.substr(j, e - j);
+  }
+  return {};
+}
+
+std::string_view scan_uri(std::string_view raw) noexcept {
+  std::size_t lt = raw.find('<');
+  if (lt != std::string_view::npos) {
+    std::size_t gt = raw.find('>', lt);
+    if (gt != std::string_view::npos) return raw.substr(lt + 1, gt - lt - 1);
+  }
+  return raw.substr(0, raw.find(';'));
 }
 
 std::string transaction_key(const sip_view& v, std::string_view method) {

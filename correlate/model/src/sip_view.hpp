@@ -29,7 +29,17 @@ struct sip_view {
   std::uint16_t via_port = 0;
   std::uint32_t rseq = 0;                  // RSeq of a reliable provisional (RFC 3262)
   bool usable = false;                     // Call-ID, CSeq, From, To and a Via were parsed
+  bool lenient = false;                    // From/To did not match their grammar: tags scanned
 };
+
+// The raw value of the first From/To header even when its grammar failed (nullptr if absent):
+// a From with a broken display name still names the dialog by its tag, and the call should
+// be listed with the parser's diagnostic rather than lost.
+const parser::header* raw_header(const parser::message& m, parser::header_kind k) noexcept;
+// ";tag=VALUE" scanned out of a raw From/To value (empty when none).
+std::string_view scan_tag(std::string_view raw) noexcept;
+// The URI of a raw name-addr: between '<' and '>', else up to the first ';'.
+std::string_view scan_uri(std::string_view raw) noexcept;
 
 // Fills `v` from a parsed message; false when the message lacks what correlation needs.
 bool make_view(const parser::message& m, sip_view& v) noexcept;

@@ -111,7 +111,9 @@ struct sdp_media {
   side from = side::none;           // whose description this is
   bool offer = true;                // offer or answer (RFC 3264)
   std::string media;                // "audio", "video"...
-  endpoint address;                 // c= + m= port (port 0: stream disabled)
+  endpoint address;                 // c= + m= port (port 0: stream disabled; no IP when c= is
+                                    // a name or malformed: see `connection`)
+  std::string connection;           // the c= address as written
   std::string proto;                // "RTP/AVP", "RTP/SAVP"...
   std::string direction;            // sendrecv, sendonly, recvonly, inactive
   bool hold = false;                // sendonly/inactive or c=0.0.0.0 (RFC 3264 8.4, RFC 2543)
