@@ -572,9 +572,9 @@ class Rtp:
     def ts_at(self, t):
         return (self.ts0 + (t - self.t_origin) // 125) & 0xffffffff
 
-    def run(self, t0, t1):
+    def run(self, t0, t1, marker=True):
         """Packets every 20 ms from t0 while < t1; the first has the marker bit (talkspurt)."""
-        t, first = t0, True
+        t, first = t0, marker
         while t < t1:
             n = self.seq + self.packets
             payload = bytes((0xff ^ ((i * 13 + n) & 0x07)) for i in range(160))
@@ -681,7 +681,7 @@ def invite(f, ua, to_ua, call_id, from_tag, cseq=1, ruri=None, body='', extra=()
 
 def setup_call(f, t, a, b, path, ring=ms(104), answer=sec(3.2), ruri=None, rr=True, extra=(),
                cseq=1, call_id=None, from_tag=None, offer=None, answer_sdp=None, b_tag=None,
-               sdp_ver=None, resp_extra=(), uas=None):
+               resp_extra=(), uas=None, first_ruri=None):
     """INVITE (offer) / 100s / 180 / 200 (answer) / ACK along path. Returns (Dialog, t after ACK)."""
     call_id = call_id or f.new_call_id(a.domain)
     from_tag = from_tag or f.tag()
@@ -690,7 +690,7 @@ def setup_call(f, t, a, b, path, ring=ms(104), answer=sec(3.2), ruri=None, rr=Tr
     offer = offer if offer is not None else sdp(a.user, 2890844526, 2890844526, a.host, a.rtp_port)
     answer_sdp = answer_sdp if answer_sdp is not None else \
         sdp(uas.user, 2890844527, 2890844527, uas.host, uas.rtp_port, pts=(0, 101))
-    req = invite(f, a, b, call_id, from_tag, cseq=cseq, body=offer, extra=extra)
+    req = invite(f, a, b, call_id, from_tag, cseq=cseq, body=offer, extra=extra, ruri=first_ruri)
     rr_idx = range(1, len(path) - 1) if rr is True else (rr or ())
     hops, t = send_invite(f, t, req, path, rr_idx, ruri)
     contact = f'<{uas.contact_uri}>'
@@ -834,8 +834,10 @@ def busy():
 def not_found():
     return failed_call('unsuccessful-404', 'Unsuccessful call: Proxy 2 has no registration for '
                        'the user and answers 404 Not Found (shape of RFC 3665 4.4, which uses '
-                       '480). State "failed": the call could not be routed; nobody refused it.',
-                       404, 'failed', 2, ms(3.4))
+                       '480). State "rejected" as for every 4xx/6xx but 486/600 (busy) and 408/480 '
+                       '(no answer): the request was refused by the network, not failed by a '
+                       'server error (that is "failed", 5xx, see unsuccessful-503).',
+                       404, 'rejected', 2, ms(3.4))
 
 
 @flow
@@ -985,6 +987,480 @@ def forking():
     f.send_req(t, d.req('a', 'ACK', cseq=1), mob_path)
     d.bye(t + sec(11.2), 'b')
     f.expect_call(cid, ALICE, 'completed', 200, True, 2, hangup='callee')
+    return f
+
+
+
+@flow
+def hold():
+    f = Flow('hold', 'RFC 5359 2.1 call hold, twice, direct between the user agents: Alice holds '
+             'with a=sendonly (Bob answers recvonly and stops sending; Alice keeps sending), '
+             'resumes with sendrecv; then Bob holds with a=inactive (both stop) and resumes. '
+             'holds is 2 (re-INVITEs that put the call on hold; resumes are not counted). Each '
+             'RTP stream keeps its SSRC and sequence across the pauses: a pause is not loss '
+             '(lost 0), the first packet after each pause has the marker bit.')
+    seg = sec(1.6)
+    d, t = setup_call(f, 0, U_ALICE, U_BOB, [ALICE, BOB], ring=ms(95), answer=sec(2.4))
+    ra = f.rtp(ALICE, 49172, BOB, 3456, t + ms(10))
+    rb = f.rtp(BOB, 3456, ALICE, 49172, t + ms(17))
+    t = ra.run(t + ms(10), t + ms(10) + seg)
+    rb.run(t - seg + ms(7), t)
+    ra.sr(t - ms(400), 'alice@client.atlanta.example.com')
+    rb.sr(t - ms(390), 'bob@client.biloxi.example.com')
+
+    def offer(who, ver, direction):
+        return sdp(who.user, 2890844526 if who is U_ALICE else 2890844527, ver, who.host,
+                   who.rtp_port, pts=(0, 101), direction=direction)
+    # Alice holds (a=sendonly): Bob's direction stops, Alice's continues
+    t = d.reinvite(t + ms(5), 'a', offer(U_ALICE, 2890844527, 'sendonly'),
+                   offer(U_BOB, 2890844528, 'recvonly'))
+    t = ra.run(ra.last_t + ms(20), t + seg, marker=False)
+    # Alice resumes
+    t = d.reinvite(t + ms(5), 'a', offer(U_ALICE, 2890844528, 'sendrecv'),
+                   offer(U_BOB, 2890844529, 'sendrecv'))
+    ra.run(t + ms(9), t + ms(9) + seg)
+    t = rb.run(t + ms(14), t + ms(14) + seg)
+    # Bob holds (a=inactive): both directions stop
+    t = d.reinvite(t + ms(5), 'b', offer(U_BOB, 2890844530, 'inactive'),
+                   offer(U_ALICE, 2890844529, 'inactive'))
+    t += seg
+    # Bob resumes
+    t = d.reinvite(t, 'b', offer(U_BOB, 2890844531, 'sendrecv'),
+                   offer(U_ALICE, 2890844530, 'sendrecv'))
+    ra.run(t + ms(8), t + ms(8) + seg)
+    t = rb.run(t + ms(12), t + ms(12) + seg)
+    d.bye(t + ms(6), 'a')
+    f.expect_call(d.call_id, ALICE, 'completed', 200, True, 1, hangup='caller', holds=2,
+                  streams=[ra, rb])
+    return f
+
+
+def notify_sipfrag(d, t, side, frag, state):
+    return d.transact(t, side, 'NOTIFY', extra=[('Event', 'refer'), ('Subscription-State', state)],
+                      body=frag, ctype='message/sipfrag;version=2.0')[1]
+
+
+@flow
+def transfer_unattended():
+    f = Flow('transfer-unattended', 'RFC 5359 2.4 unattended (blind) transfer, direct: Bob calls '
+             'Alice; Alice REFERs Bob to Carol (Refer-To, Referred-By), 202, NOTIFY sipfrag "100 '
+             'Trying", Alice BYEs Bob; Bob calls Carol (Referred-By), then NOTIFYs Alice "200 OK" '
+             '(Subscription-State terminated) on the first dialog after its BYE. The REFER and '
+             'NOTIFYs are in-dialog: counted in the first call\'s sip_messages, not listed under '
+             'others. The two calls are linked both ways in legs; the first call\'s hangup is '
+             '"callee" (Alice answered it and sent the BYE).')
+    d1, t = setup_call(f, 0, U_BOB, U_ALICE, [BOB, ALICE], ring=ms(92), answer=sec(2.2))
+    t += sec(6.3)
+    _, t = d1.transact(t, 'b', 'REFER', code=202,
+                       extra=[('Refer-To', '<sip:carol@chicago.example.com>'),
+                              ('Referred-By', '<sip:alice@atlanta.example.com>')])
+    t = notify_sipfrag(d1, t + ms(12), 'a', 'SIP/2.0 100 Trying\r\n', 'active;expires=60')
+    t = d1.bye(t + ms(35), 'b')
+    d2, t = setup_call(f, t + ms(20), U_BOB, U_CAROL, [BOB, CAROL], ring=ms(120), answer=sec(3.1),
+                       extra=[('Referred-By', '<sip:alice@atlanta.example.com>')])
+    t = notify_sipfrag(d1, t + ms(15), 'a', 'SIP/2.0 200 OK\r\n', 'terminated;reason=noresource')
+    d2.bye(t + sec(12.5), 'a')
+    f.expect_call(d1.call_id, BOB, 'completed', 200, True, 1, hangup='callee', legs=[d2.call_id])
+    f.expect_call(d2.call_id, BOB, 'completed', 200, True, 1, hangup='caller', legs=[d1.call_id])
+    return f
+
+
+@flow
+def transfer_attended():
+    f = Flow('transfer-attended', 'RFC 5359 2.5 attended transfer, direct: Bob calls Alice; Alice '
+             'holds Bob (a=sendonly) and calls Carol (consultation); Alice REFERs Bob with '
+             'Refer-To carrying ?Replaces= of the Alice-Carol dialog; Bob INVITEs Carol with '
+             'Replaces (and Referred-By); Carol answers, BYEs Alice on the consultation call; Bob '
+             'NOTIFYs "200 OK"; Alice BYEs Bob. legs: the first call links to the new call (REFER), '
+             'the consultation call to the new call (Replaces), the new call to both. holds 1 '
+             'on the first call.')
+    d1, t = setup_call(f, 0, U_BOB, U_ALICE, [BOB, ALICE], ring=ms(88), answer=sec(1.9))
+    t = d1.reinvite(t + sec(4.2), 'b',
+                    sdp('alice', 2890844527, 2890844528, ALICE, 49172, pts=(0, 101), direction='sendonly'),
+                    sdp('bob', 2890844526, 2890844527, BOB, 3456, pts=(0, 101), direction='recvonly'))
+    alice2 = UA('Alice', 'alice', 'atlanta.example.com', ALICE, 49174)
+    d2, t = setup_call(f, t + sec(1.1), alice2, U_CAROL, [ALICE, CAROL], ring=ms(131), answer=sec(4.4))
+    rep = (f'{d2.call_id.replace("@", "%40")}%3Bto-tag%3D{d2.tag["b"]}%3Bfrom-tag%3D{d2.tag["a"]}')
+    _, t = d1.transact(t + sec(7.5), 'b', 'REFER', code=202,
+                       extra=[('Refer-To', f'<sip:carol@client.chicago.example.com?Replaces={rep}>'),
+                              ('Referred-By', '<sip:alice@atlanta.example.com>')])
+    t = notify_sipfrag(d1, t + ms(11), 'a', 'SIP/2.0 100 Trying\r\n', 'active;expires=60')
+    bob3 = UA('Bob', 'bob', 'biloxi.example.com', BOB, 3458)
+    d3, t = setup_call(f, t + ms(18), bob3, U_CAROL, [BOB, CAROL], ring=None, answer=ms(46),
+                       first_ruri='sip:carol@client.chicago.example.com', extra=[
+                           ('Replaces', f'{d2.call_id};to-tag={d2.tag["b"]};from-tag={d2.tag["a"]}'),
+                           ('Referred-By', '<sip:alice@atlanta.example.com>')],
+                       answer_sdp=sdp('carol', 2890844530, 2890844530, CAROL, 5006, pts=(0, 101)))
+    t = d2.bye(t + ms(25), 'b')
+    t = notify_sipfrag(d1, t + ms(9), 'a', 'SIP/2.0 200 OK\r\n', 'terminated;reason=noresource')
+    t = d1.bye(t + ms(30), 'b')
+    d3.bye(t + sec(15.2), 'a')
+    f.expect_call(d1.call_id, BOB, 'completed', 200, True, 1, hangup='callee', holds=1,
+                  legs=[d3.call_id])
+    f.expect_call(d2.call_id, ALICE, 'completed', 200, True, 1, hangup='callee', legs=[d3.call_id])
+    f.expect_call(d3.call_id, BOB, 'completed', 200, True, 1, hangup='caller',
+                  legs=[d1.call_id, d2.call_id])
+    return f
+
+
+@flow
+def b2bua():
+    f = Flow('b2bua', 'B2BUA (an SBC that anchors media) between Alice and Bob: two calls with '
+             'their own Call-IDs, tags, CSeqs and SDP (the B2BUA is the UAS of the A leg and the '
+             'UAC of the B leg); the B leg carries X-CID: <A leg Call-ID>. Media is two pairs of '
+             'streams, Alice <-> B2BUA and B2BUA <-> Bob, each listed on its own leg. Alice '
+             'hangs up; the B2BUA, as caller of the B leg, BYEs Bob: both legs have hangup '
+             '"caller".')
+    a_leg_uas = UA('Bob', 'bob', 'biloxi.example.com', SBC, 40000)
+    b_leg_uac = UA('Alice', 'alice', 'atlanta.example.com', SBC, 40002)
+    cid_a, cid_b = f.new_call_id('atlanta.example.com'), f.new_call_id('b2bua.example.com')
+    tag_a, tag_sbc_a, tag_sbc_b, tag_b = f.tag(), f.tag(), f.tag(), f.tag()
+    pa, pb = [ALICE, SBC], [SBC, BOB]
+    inv_a = invite(f, U_ALICE, U_BOB, cid_a, tag_a,
+                   body=sdp('alice', 2890844526, 2890844526, ALICE, 49172))
+    f.send(0, ALICE, SBC, inv_a)
+    got_a = f.arrive(inv_a, ALICE)
+    f.send(ms(1.1), SBC, ALICE, make_resp(got_a, 100))
+    inv_b = invite(f, b_leg_uac, U_BOB, cid_b, tag_sbc_b, ruri=BOB_URI,
+                   body=sdp('b2bua', 1733309111, 1733309111, SBC, 40002),
+                   extra=[('X-CID', cid_a)])
+    f.send(ms(3.4), SBC, BOB, inv_b)
+    f.send(ms(5.0), BOB, SBC, make_resp(f.arrive(inv_b, SBC), 100))
+    _, t = f.send_resp(ms(108), [inv_b], pb, 180, to_tag=tag_b, contact=f'<{BOB_URI}>')
+    _, t = f.send_resp(t + ms(1.6), [inv_a], pa, 180, to_tag=tag_sbc_a,
+                       contact=f'<{a_leg_uas.contact_uri}>')
+    _, t = f.send_resp(t + sec(3.7), [inv_b], pb, 200, to_tag=tag_b, contact=f'<{BOB_URI}>',
+                       body=sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0, 101)))
+    _, t = f.send_resp(t + ms(1.9), [inv_a], pa, 200, to_tag=tag_sbc_a,
+                       contact=f'<{a_leg_uas.contact_uri}>',
+                       body=sdp('b2bua', 1733309112, 1733309112, SBC, 40000, pts=(0, 101)))
+    da = Dialog(f, cid_a, U_ALICE, tag_a, a_leg_uas, tag_sbc_a, pa)
+    db = Dialog(f, cid_b, b_leg_uac, tag_sbc_b, U_BOB, tag_b, pb)
+    f.send(t + ms(0.8), SBC, BOB, db.req('a', 'ACK', cseq=1))
+    t += ms(2.9)
+    f.send(t, ALICE, SBC, da.req('a', 'ACK', cseq=1))
+    t0 = t + ms(9)
+    a1, a2 = media(f, t0, t0 + sec(2.4), ALICE, 49172, SBC, 40000,
+                   'alice@client.atlanta.example.com', 'b2bua@b2bua.example.com')
+    b1, b2 = media(f, t0 + ms(1), t0 + sec(2.4), SBC, 40002, BOB, 3456,
+                   'b2bua@b2bua.example.com', 'bob@client.biloxi.example.com')
+    t = da.bye(t0 + sec(2.4) + ms(4), 'a', gap=ms(0.9))
+    db.bye(t + ms(0.7), 'a')
+    f.expect_call(cid_a, ALICE, 'completed', 200, True, 1, hangup='caller', legs=[cid_b],
+                  streams=[a1, a2])
+    f.expect_call(cid_b, SBC, 'completed', 200, True, 1, hangup='caller', legs=[cid_a],
+                  streams=[b1, b2])
+    return f
+
+
+def reliable_18x(f, t, hops, path, code, rseq, tag, body=''):
+    return f.send_resp(t, hops, path, code, to_tag=tag, contact=f'<{BOB_URI}>', body=body,
+                       extra=[('Require', '100rel'), ('RSeq', str(rseq))])
+
+
+@flow
+def prack():
+    f = Flow('prack-100rel', 'Reliable provisional responses (RFC 3262) through Proxy 1 (which '
+             'Record-Routes): INVITE with Supported: 100rel and an offer; 183 Session Progress with '
+             'Require: 100rel, RSeq 1 and the SDP answer; PRACK (RAck 1 1 INVITE) / 200; 180 with '
+             'RSeq 2; PRACK / 200; 200 to the INVITE without SDP; ACK; BYE. first_18x is the 183. '
+             'PRACKs are in the early dialog (same Call-ID) and counted in sip_messages.')
+    path = [ALICE, SS1, BOB]
+    cid, ftag, tag = f.new_call_id('atlanta.example.com'), f.tag(), f.tag()
+    req = invite(f, U_ALICE, U_BOB, cid, ftag, body=sdp('alice', 2890844526, 2890844526, ALICE, 49172),
+                 extra=[('Supported', '100rel')])
+    hops, t = send_invite(f, 0, req, path, rr_idx=(1,), ruri={1: BOB_URI})
+    r183, t = reliable_18x(f, t + ms(96), hops, path, 183, 1, tag,
+                           body=sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0, 101)))
+    d = Dialog(f, cid, U_ALICE, ftag, U_BOB, tag, path, rr=r183.all('Record-Route'))
+    _, t = d.transact(t + ms(2.2), 'a', 'PRACK', extra=[('RAck', '1 1 INVITE')])
+    _, t = reliable_18x(f, t + ms(310), hops, path, 180, 2, tag)
+    _, t = d.transact(t + ms(1.9), 'a', 'PRACK', extra=[('RAck', '2 1 INVITE')])
+    _, t = f.send_resp(t + sec(5.2), hops, path, 200, to_tag=tag, contact=f'<{BOB_URI}>')
+    f.send_req(t + ms(2.7), d.req('a', 'ACK', cseq=1), path)
+    d.bye(t + sec(16), 'a')
+    f.expect_call(cid, ALICE, 'completed', 200, True, 1, hangup='caller')
+    return f
+
+
+@flow
+def early_update():
+    f = Flow('early-update', 'UPDATE in the early dialog (RFC 3311), direct: INVITE (offer PCMU, '
+             'PCMA), reliable 183 with the answer (PCMU), PRACK / 200, then Alice UPDATEs with a '
+             'new offer (PCMA only) answered in the 200 to the UPDATE; 180, 200 to the INVITE '
+             '(no SDP), ACK; Bob hangs up. The UPDATE changes the session before answer; the '
+             'call has one dialog.')
+    path = [ALICE, BOB]
+    cid, ftag, tag = f.new_call_id('atlanta.example.com'), f.tag(), f.tag()
+    req = invite(f, U_ALICE, U_BOB, cid, ftag, body=sdp('alice', 2890844526, 2890844526, ALICE, 49172),
+                 extra=[('Supported', '100rel')])
+    hops, t = f.send_req(0, req, path)
+    f.send(t + ms(2.3), BOB, ALICE, make_resp(f.arrive(req, ALICE), 100))
+    r183, t = reliable_18x(f, t + ms(101), hops, path, 183, 1, tag,
+                           body=sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0, 101)))
+    d = Dialog(f, cid, U_ALICE, ftag, U_BOB, tag, path)
+    _, t = d.transact(t + ms(2.4), 'a', 'PRACK', extra=[('RAck', '1 1 INVITE')])
+    _, t = d.transact(t + ms(640), 'a', 'UPDATE',
+                      body=sdp('alice', 2890844526, 2890844527, ALICE, 49172, pts=(8, 101)),
+                      resp_body=sdp('bob', 2890844527, 2890844528, BOB, 3456, pts=(8, 101)))
+    _, t = reliable_18x(f, t + ms(220), hops, path, 180, 2, tag)
+    _, t = d.transact(t + ms(2.0), 'a', 'PRACK', extra=[('RAck', '2 1 INVITE')])
+    _, t = f.send_resp(t + sec(4.1), hops, path, 200, to_tag=tag, contact=f'<{BOB_URI}>')
+    f.send_req(t + ms(1.8), d.req('a', 'ACK', cseq=1), path)
+    d.bye(t + sec(9.3), 'b')
+    f.expect_call(cid, ALICE, 'completed', 200, True, 1, hangup='callee')
+    return f
+
+
+@flow
+def session_refresh():
+    f = Flow('session-refresh', 'Session timer (RFC 4028) through two proxies: INVITE with '
+             'Supported: timer, Session-Expires: 90 and Min-SE: 90; the 200 has Require: timer and '
+             'Session-Expires: 90;refresher=uac; Alice refreshes with a re-INVITE (same SDP, same '
+             'o= version) at 45 s and 90 s, then hangs up. Refreshes are neither holds nor new '
+             'calls: holds 0, one dialog.')
+    se = [('Supported', 'timer'), ('Session-Expires', '90;refresher=uac'), ('Min-SE', '90')]
+    se_resp = [('Require', 'timer'), ('Session-Expires', '90;refresher=uac')]
+    offer = sdp('alice', 2890844526, 2890844526, ALICE, 49172)
+    answer = sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0, 101))
+    d, t = setup_call(f, 0, U_ALICE, U_BOB, P2, ring=ms(99), answer=sec(2.6), ruri={2: BOB_URI},
+                      extra=se, resp_extra=se_resp, offer=offer, answer_sdp=answer)
+    t0 = t
+    for k in (1, 2):
+        d.reinvite(t0 + sec(45) * k, 'a', offer, answer, extra=se, resp_extra=se_resp, gap=ms(3))
+    d.bye(t0 + sec(112.4), 'a')
+    f.expect_call(d.call_id, ALICE, 'completed', 200, True, 1, hangup='caller', holds=0)
+    return f
+
+
+@flow
+def tcp_call():
+    f = Flow('tcp-call', 'A call over TCP (RFC 3261 18.2) through Proxy 1: Alice opens a '
+             'connection to Proxy 1, Proxy 1 one to Bob; responses and in-dialog requests reuse '
+             'them (Via SIP/2.0/TCP, Record-Route and Contact with transport=tcp). One SIP message '
+             'per segment; the capture has the handshakes and bare ACKs too (not SIP).')
+    a = UA('Alice', 'alice', 'atlanta.example.com', ALICE, 49172, transport='TCP')
+    b = UA('Bob', 'bob', 'biloxi.example.com', BOB, 3456, transport='TCP')
+    d, t = setup_call(f, ms(2), a, b, [ALICE, SS1, BOB], ring=ms(107), answer=sec(3.3),
+                      ruri={1: 'sip:bob@client.biloxi.example.com;transport=tcp'})
+    d.bye(t + sec(8.8), 'a')
+    f.expect_call(d.call_id, ALICE, 'completed', 200, True, 1, hangup='caller')
+    return f
+
+
+@flow
+def ipv6_call():
+    f = Flow('ipv6-call', 'A call over UDP/IPv6 through Proxy 1 (RFC 3261 with IPv6 references '
+             'in Via, Record-Route and Contact, RFC 5118 style; SDP c=IN IP6). Callee hangs up.')
+    a = UA('Alice', 'alice', 'atlanta.example.com', ALICE6, 49172)
+    b = UA('Bob', 'bob', 'biloxi.example.com', BOB6, 3456)
+    d, t = setup_call(f, 0, a, b, [ALICE6, SS1_6, BOB6], ring=ms(93), answer=sec(2.9),
+                      ruri={1: 'sip:bob@[2001:db8:b::20]'},
+                      offer=sdp('alice', 2890844526, 2890844526, ALICE6, 49172),
+                      answer_sdp=sdp('bob', 2890844527, 2890844527, BOB6, 3456, pts=(0, 101)))
+    d.bye(t + sec(7.7), 'b')
+    f.expect_call(d.call_id, ALICE6, 'completed', 200, True, 1, hangup='callee')
+    return f
+
+
+def register(f, t, pw_ok):
+    cid, tag = f.new_call_id('biloxi.example.com'), f.tag()
+    contact = '<sip:bob@client.biloxi.example.com>'
+
+    def reg(cseq, extra=()):
+        via = f'SIP/2.0/UDP client.biloxi.example.com:5060;branch={f.branch()}'
+        return make_req('REGISTER', 'sip:biloxi.example.com', via, U_BOB.nameaddr(tag),
+                        U_BOB.nameaddr(), cid, cseq, contact=contact,
+                        extra=[('Expires', '3600')] + list(extra))
+    nonce = f.tok('nonce', 32)
+    r, t = f.transact(t, reg(1), [BOB, SS2], 401, gap=ms(1.7), to_tag=f.tag(), extra=[
+        ('WWW-Authenticate', f'Digest realm="biloxi.example.com", qop="auth", nonce="{nonce}", '
+                             f'algorithm=MD5, stale=FALSE')])
+    auth = digest('bob', 'biloxi.example.com', 'secret' if pw_ok else 'wrong', 'REGISTER',
+                  'sip:biloxi.example.com', nonce, f.tok('cnonce', 8))
+    if pw_ok:
+        f.transact(t + ms(21), reg(2, [('Authorization', auth)]), [BOB, SS2], 200, gap=ms(3.2),
+                   to_tag=f.tag(), extra=[('Contact', contact + ';expires=3600'),
+                                          ('Date', 'Wed, 01 Jan 2025 12:00:00 GMT')])
+    else:
+        f.transact(t + ms(21), reg(2, [('Authorization', auth)]), [BOB, SS2], 403, gap=ms(3.2),
+                   to_tag=f.tag())
+    return cid
+
+
+@flow
+def register_auth():
+    f = Flow('register-auth', 'RFC 3665 2.1 successful new registration: REGISTER, 401 with a '
+             'Digest challenge, REGISTER (CSeq 2, same Call-ID) with Authorization, 200 with the '
+             'binding (expires=3600). No call.')
+    register(f, 0, True)
+    f.registrations.append({'aor': 'sip:bob@biloxi.example.com',
+                            'contact': 'sip:bob@client.biloxi.example.com', 'expires': 3600,
+                            'final_status': 200, 'state': 'registered', 'challenged': True})
+    return f
+
+
+@flow
+def register_403():
+    f = Flow('register-403', 'Unsuccessful registration (after RFC 3665 2.5, ending in 403 '
+             'instead of a second 401): the retried REGISTER carries wrong credentials and the '
+             'registrar answers 403 Forbidden. State "failed"; no expires since no binding was '
+             'granted.')
+    register(f, 0, False)
+    f.registrations.append({'aor': 'sip:bob@biloxi.example.com',
+                            'contact': 'sip:bob@client.biloxi.example.com',
+                            'final_status': 403, 'state': 'failed', 'challenged': True})
+    return f
+
+
+@flow
+def options_ping():
+    f = Flow('options-ping', 'OPTIONS keep-alive pings (RFC 3261 11): Proxy 1 pings Alice and, '
+             '30 s later, Proxy 2 pings Bob; each is answered 200 with Allow, Accept and '
+             'Supported. Two "others" records, no call.')
+    for t, (px, ua, dom) in zip((0, sec(30)), ((SS1, U_ALICE, 'atlanta'), (SS2, U_BOB, 'biloxi'))):
+        cid = f.new_call_id(px.name)
+        via = f'SIP/2.0/UDP {px.name}:5060;branch={f.branch()}'
+        req = make_req('OPTIONS', ua.contact_uri, via, f'<sip:{px.name}>;tag={f.tag()}',
+                       f'<{ua.contact_uri}>', cid, 1, extra=[('Accept', 'application/sdp')])
+        f.transact(t, req, [px, ua.host], 200, gap=ms(1.4), to_tag=f.tag(), extra=[
+            ('Allow', ALLOW), ('Accept', 'application/sdp'), ('Supported', 'replaces, timer')])
+        f.others.append({'kind': 'options', 'call_id': cid, 'final_status': 200})
+    return f
+
+
+PIDF = ('<?xml version="1.0" encoding="UTF-8"?>\r\n'
+        '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="pres:bob@biloxi.example.com">\r\n'
+        '<tuple id="t1"><status><basic>{}</basic></status></tuple>\r\n</presence>\r\n')
+
+
+@flow
+def subscribe_presence():
+    f = Flow('subscribe-presence', 'Presence subscription (RFC 6665, RFC 3856), direct to the '
+             'presence server: SUBSCRIBE (Event: presence, Expires: 3600) / 200; NOTIFY active with '
+             'a PIDF "open" / 200; NOTIFY "closed" / 200; un-SUBSCRIBE (Expires: 0) / 200; NOTIFY '
+             'terminated;reason=timeout / 200. One "others" record: kind subscribe, final_status '
+             'of the initial SUBSCRIBE, subscription_state the last one.')
+    pa = UA('Bob', 'bob', 'biloxi.example.com', PRES, 0)
+    path = [ALICE, PRES]
+    cid, tag, ptag = f.new_call_id('atlanta.example.com'), f.tag(), f.tag()
+    via = f'SIP/2.0/UDP {ALICE.name}:5060;branch={f.branch()}'
+    ev = [('Event', 'presence'), ('Accept', 'application/pidf+xml')]
+    sub = make_req('SUBSCRIBE', U_BOB.aor, via, U_ALICE.nameaddr(tag), U_BOB.nameaddr(), cid, 1,
+                   contact=f'<{U_ALICE.contact_uri}>', extra=ev + [('Expires', '3600')])
+    _, t = f.transact(0, sub, path, 200, gap=ms(3.1), to_tag=ptag,
+                      contact=f'<{pa.contact_uri}>', extra=[('Expires', '3600')])
+    d = Dialog(f, cid, U_ALICE, tag, pa, ptag, path, b_uri=U_BOB.aor)
+    pidf = 'application/pidf+xml'
+
+    def notify(t, state, basic):
+        return d.transact(t, 'b', 'NOTIFY', extra=[('Event', 'presence'),
+                                                  ('Subscription-State', state)],
+                          body=PIDF.format(basic), ctype=pidf, gap=ms(1.2))[1]
+    t = notify(t + ms(4), 'active;expires=3599', 'open')
+    t = notify(t + sec(25.3), 'active;expires=3574', 'closed')
+    _, t = d.transact(t + sec(12), 'a', 'SUBSCRIBE', extra=ev + [('Expires', '0')],
+                      resp_extra=[('Expires', '0')])
+    notify(t + ms(3), 'terminated;reason=timeout', 'closed')
+    f.others.append({'kind': 'subscribe', 'call_id': cid, 'final_status': 200, 'event': 'presence',
+                     'subscription_state': 'terminated'})
+    return f
+
+
+@flow
+def message():
+    f = Flow('message', 'Instant message (RFC 3428) through two proxies (no Record-Route: MESSAGE '
+             'creates no dialog): MESSAGE text/plain, 200 OK relayed back. One "others" record.')
+    cid = f.new_call_id('atlanta.example.com')
+    via = f'SIP/2.0/UDP {ALICE.name}:5060;branch={f.branch()}'
+    req = make_req('MESSAGE', U_BOB.aor, via, U_ALICE.nameaddr(f.tag()), U_BOB.nameaddr(), cid, 1,
+                   body='Watson, come here.', ctype='text/plain')
+    hops, t = f.send_req(0, req, P2, ruri={2: BOB_URI})
+    f.send_resp(t + ms(2.6), hops, P2, 200, to_tag=f.tag())
+    f.others.append({'kind': 'message', 'call_id': cid, 'final_status': 200})
+    return f
+
+
+@flow
+def retransmissions():
+    f = Flow('retransmissions', 'UDP retransmissions, direct: the INVITE is retransmitted once '
+             'after T1 = 500 ms (Timer A, RFC 3261 17.1.1.2) before Bob\'s 100 Trying; the 200 is '
+             'retransmitted once 500 ms later by Bob\'s UAS core (13.3.1.4) because no ACK came; '
+             'the ACK follows the retransmission. Both copies are byte-identical SIP (new IP IDs). '
+             'retransmissions 2; answer is the first 200.')
+    path = [ALICE, BOB]
+    cid, ftag, tag = f.new_call_id('atlanta.example.com'), f.tag(), f.tag()
+    req = invite(f, U_ALICE, U_BOB, cid, ftag, body=sdp('alice', 2890844526, 2890844526, ALICE, 49172))
+    f.send(0, ALICE, BOB, req)
+    f.send(ms(500), ALICE, BOB, req, retrans=True)
+    got = f.arrive(req, ALICE)
+    f.send(ms(503.2), BOB, ALICE, make_resp(got, 100))
+    f.send(ms(611.4), BOB, ALICE, make_resp(got, 180, to_tag=tag, contact=f'<{BOB_URI}>'))
+    r200 = make_resp(got, 200, to_tag=tag, contact=f'<{BOB_URI}>', extra=[('Allow', ALLOW)],
+                     body=sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0, 101)))
+    t = ms(611.4) + sec(2.9)
+    f.send(t, BOB, ALICE, r200)
+    f.send(t + ms(500), BOB, ALICE, r200, retrans=True)
+    d = Dialog(f, cid, U_ALICE, ftag, U_BOB, tag, path)
+    f.send(t + ms(502.6), ALICE, BOB, d.req('a', 'ACK', cseq=1))
+    d.bye(t + sec(10.5), 'a')
+    f.expect_call(cid, ALICE, 'completed', 200, True, 1, hangup='caller')
+    return f
+
+
+@flow
+def ack_kinds():
+    f = Flow('ack-non2xx-vs-2xx', 'Both kinds of ACK in one call, direct: Bob\'s UA challenges '
+             'the INVITE (401, RFC 3261 22.2); the ACK for the 401 reuses the INVITE\'s branch '
+             '(17.1.1.3, same transaction); the retried INVITE (CSeq 2, Authorization) is answered '
+             '200 and ACKed with a new branch (13.2.2.4, its own transaction). Then a re-INVITE '
+             'adding video is refused 488 and ACKed with the re-INVITE\'s branch: the call stays '
+             'up and its final_status stays 200. auth_challenges 1.')
+    path = [ALICE, BOB]
+    cid, ftag = f.new_call_id('atlanta.example.com'), f.tag()
+    offer = sdp('alice', 2890844526, 2890844526, ALICE, 49172)
+    req = invite(f, U_ALICE, U_BOB, cid, ftag, body=offer)
+    hops, t = f.send_req(0, req, path)
+    nonce = f.tok('nonce', 32)
+    _, t = f.send_resp(t + ms(2.2), hops, path, 401, to_tag=f.tag(), extra=[
+        ('WWW-Authenticate', f'Digest realm="biloxi.example.com", qop="auth", nonce="{nonce}", '
+                             'algorithm=MD5')])
+    auth = digest('alice', 'biloxi.example.com', 'secret', 'INVITE', U_BOB.aor, nonce, f.tok('cn', 8))
+    d, t = setup_call(f, t + ms(19), U_ALICE, U_BOB, path, cseq=2, call_id=cid, from_tag=ftag,
+                      offer=offer, extra=[('Authorization', auth)], ring=ms(97), answer=sec(2.5))
+    video = (sdp('alice', 2890844526, 2890844527, ALICE, 49172) +
+             'm=video 49174 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n')
+    t = d.reinvite(t + sec(6), 'a', video, '', code=488, gap=ms(3.5))
+    d.bye(t + sec(8), 'a')
+    f.expect_call(cid, ALICE, 'completed', 200, True, 1, hangup='caller', auth_challenges=1)
+    return f
+
+
+@flow
+def cancel_crosses_200():
+    f = Flow('cancel-crosses-200', 'CANCEL crossing the 200 OK, direct (RFC 3261 9.1, 9.2, RFC '
+             '6026): Bob answers at 8 s; 0.4 ms later, before the 200 reaches her, Alice CANCELs. '
+             'Bob\'s INVITE transaction is already Accepted, so the CANCEL gets 200 and has no '
+             'effect (no 487). Alice ACKs the 200 and, having wanted to abandon, BYEs at once. '
+             'The 200 wins: state "completed", answered, final_status 200, hangup caller; the '
+             'CANCEL time is reported.')
+    path = [ALICE, BOB]
+    cid, ftag, tag = f.new_call_id('atlanta.example.com'), f.tag(), f.tag()
+    req = invite(f, U_ALICE, U_BOB, cid, ftag, body=sdp('alice', 2890844526, 2890844526, ALICE, 49172))
+    hops, t = f.send_req(0, req, path)
+    got = f.arrive(req, ALICE)
+    f.send(ms(2.8), BOB, ALICE, make_resp(got, 100))
+    f.send(ms(109.5), BOB, ALICE, make_resp(got, 180, to_tag=tag, contact=f'<{BOB_URI}>'))
+    t = sec(8)
+    f.send(t, BOB, ALICE, make_resp(got, 200, to_tag=tag, contact=f'<{BOB_URI}>',
+                                    body=sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0, 101))))
+    c = cancel_for(req)
+    f.send(t + ms(0.4), ALICE, BOB, c)
+    f.send(t + ms(1.6), BOB, ALICE, make_resp(f.arrive(c, ALICE), 200))
+    d = Dialog(f, cid, U_ALICE, ftag, U_BOB, tag, path)
+    f.send(t + ms(2.1), ALICE, BOB, d.req('a', 'ACK', cseq=1))
+    d.bye(t + ms(4.5), 'a')
+    f.expect_call(cid, ALICE, 'completed', 200, True, 1, hangup='caller')
     return f
 
 
