@@ -55,6 +55,7 @@ generated generate(const std::string& name, const std::string& args) {
 struct run_result {
   std::vector<record> records;
   correlator_stats stats;
+  std::vector<stream_info> orphans;
 };
 
 run_result correlate_file(const fs::path& capture) {
@@ -63,7 +64,7 @@ run_result correlate_file(const fs::path& capture) {
   correlator c;
   p.run(c);
   c.finish();
-  return {c.records(), c.stats()};
+  return {c.records(), c.stats(), c.orphan_streams()};
 }
 
 std::string state_name(const std::string& truth_state) {
@@ -98,6 +99,9 @@ void compare(const generated& g) {
   EXPECT_EQ(res.records.size(), truth["calls"].size() + truth["registrations"].size() + truth["options"].size());
   EXPECT_EQ(res.stats.sip_unusable, 0u);
   EXPECT_EQ(res.stats.retransmissions, truth["totals"]["sip_retransmissions"].get<std::uint64_t>());
+  EXPECT_EQ(res.stats.rtp_packets, truth["totals"]["rtp_packets"].get<std::uint64_t>());
+  EXPECT_EQ(res.stats.rtcp_packets, truth["totals"]["rtcp_packets"].get<std::uint64_t>());
+  EXPECT_TRUE(res.orphans.empty()) << res.orphans.size() << " RTP streams found by heuristics alone";
 
   for (const json& c : truth["calls"]) {
     const std::string id = c["call_id"];
@@ -128,6 +132,48 @@ void compare(const generated& g) {
     // A dialog exists once a 1xx with a To tag or a 2xx came back (RFC 3261 12.1); a final
     // non-2xx alone creates none.
     EXPECT_EQ(r.dialogs.size(), c["answered"].get<bool>() || c["times"].contains("first_18x") ? 1u : 0u);
+
+    // RTP streams: every stream of the truth, by (src, dst, SSRC), with tshark's figures; no
+    // extra stream attached to the call.
+    std::size_t truth_streams = 0;
+    std::string truth_digits, our_digits;
+    for (const json& d : c["dtmf"]) truth_digits += d["digit"].get<std::string>();
+    for (const stream_info& st : r.streams)
+      for (const dtmf_event& d : st.dtmf) our_digits += d.digit;
+    EXPECT_EQ(our_digits, truth_digits);
+    for (const json& ts : c["streams"]) {
+      ++truth_streams;
+      char ssrc[16];
+      const stream_info* found = nullptr;
+      for (const stream_info& st : r.streams) {
+        std::snprintf(ssrc, sizeof ssrc, "0x%08x", st.ssrc);
+        // The truth writes IPv6 endpoints without brackets: "2001:db8::1:4000".
+        auto plain = [](const endpoint& e) { return e.ip.to_string() + ":" + std::to_string(e.port); };
+        if (plain(st.src) == ts["src"].get<std::string>() && plain(st.dst) == ts["dst"].get<std::string>() &&
+            ssrc == ts["ssrc"].get<std::string>())
+          found = &st;
+      }
+      SCOPED_TRACE("stream " + ts["src"].get<std::string>() + " -> " + ts["dst"].get<std::string>());
+      if (!found) {
+        ADD_FAILURE() << "stream missing";
+        continue;
+      }
+      EXPECT_EQ(found->packets, ts["packets"].get<std::uint64_t>());
+      EXPECT_EQ(found->expected, ts["expected"].get<std::uint64_t>());
+      EXPECT_EQ(found->lost, ts["lost"].get<std::int64_t>());
+      EXPECT_EQ(found->lost_unique, ts["lost_unique"].get<std::int64_t>());
+      EXPECT_EQ(found->duplicates, ts["duplicates"].get<std::uint64_t>());
+      auto near = [](double ours, double want) { return std::fabs(ours - want) <= std::max(0.01, 0.05 * want); };
+      EXPECT_PRED2(near, found->max_jitter_ms, ts["max_jitter_ms"].get<double>());
+      EXPECT_PRED2(near, found->mean_jitter_ms, ts["mean_jitter_ms"].get<double>());
+      EXPECT_NEAR(found->max_delta_ms, ts["max_delta_ms"].get<double>(), 0.01);
+      EXPECT_EQ(found->payload_type, ts["payload_type"].get<int>());
+      EXPECT_GT(found->mos, 1.0);
+    }
+    EXPECT_EQ(r.streams.size(), truth_streams);
+    bool one_way = false;
+    for (const finding& f : r.findings) one_way |= f.kind == "one_way_audio";
+    EXPECT_EQ(one_way, c["one_way_audio"].get<bool>());
 
     const bool pieces = c["fragmented_invite"].get<bool>() || c["transport"] == "tcp";
     const timestamp_ns tol = pieces ? 50'000'000 : 0;
@@ -205,6 +251,15 @@ TEST(Truth, SmallRecipeEveryFeature) {
 TEST(Truth, RetransmissionsAndAuth) {
   generated g = generate("retx", "--calls 80 --hold 2-5 --ring-timeout 2-4 --mix auth=50,cancelled=30,answered=20 "
                                  "--retrans-rate 1 --transport udp=70,ipv6=30 --seed 7");
+  REQUIRE_GENERATED(g);
+  compare(g);
+}
+
+TEST(Truth, LossReorderingOpus) {
+  // Heavy reordering and loss (late packets, Wireshark's wrong-timestamp rule), opus at 48 kHz
+  // with a dynamic payload type known only from the SDP, 10 ms packets.
+  generated g = generate("loss", "--calls 40 --hold 3-8 --ring-timeout 2-4 --jitter-ms 40 --loss 0.2 "
+                                 "--codec opus --ptime 10 --seed 13");
   REQUIRE_GENERATED(g);
   compare(g);
 }

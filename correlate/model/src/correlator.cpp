@@ -141,6 +141,8 @@ struct correlator::impl {
   // Refer-To target -> Call-ID of the call that sent the REFER (blind transfer link).
   std::unordered_map<std::string, std::string> refer_targets;
   std::unique_ptr<detail::media_bridge> media;
+  std::unordered_map<std::uint64_t, live*> by_index;   // records in progress
+  std::vector<stream_info> orphans;
 
   void on_sip(const capture::sip_event& e);
   live& record_for(const detail::sip_view& v, const capture::sip_event& e);
@@ -191,6 +193,7 @@ live& correlator::impl::record_for(const detail::sip_view& v, const capture::sip
   ++stats.records;
   auto [pos, ok] = active.emplace(r.call_id, std::move(l));
   (void)ok;
+  by_index[pos->second->r.index] = pos->second.get();
   return *pos->second;
 }
 
@@ -714,6 +717,7 @@ void correlator::impl::finalise(live& l, bool at_end) {
 }
 
 void correlator::impl::emit(record&& r) {
+  by_index.erase(r.index);
   for (auto it = media_owner.begin(); it != media_owner.end();) {
     if (it->second == r.call_id) it = media_owner.erase(it);
     else ++it;
@@ -726,7 +730,10 @@ void correlator::impl::emit(record&& r) {
 
 correlator::correlator(correlator_options o) : p_(std::make_unique<impl>()) {
   p_->opt = std::move(o);
-  if (p_->opt.media) p_->media = detail::make_media_bridge();
+  if (p_->opt.media) {
+    impl* p = p_.get();
+    p_->media = detail::make_media_bridge([p](std::uint64_t index) { return p->by_index.count(index) != 0; });
+  }
 }
 correlator::~correlator() = default;
 void correlator::set_sink(sink s) { p_->out = std::move(s); }
@@ -742,6 +749,7 @@ void correlator::finish() {
   for (auto& [id, l] : p_->active) order.push_back(l.get());
   std::sort(order.begin(), order.end(), [](const live* a, const live* b) { return a->r.index < b->r.index; });
   for (live* l : order) p_->finalise(*l, true);
+  if (p_->media) p_->media->orphans(p_->orphans);
   for (live* l : order) p_->emit(std::move(l->r));
   p_->active.clear();
   if (!p_->out)
@@ -750,6 +758,7 @@ void correlator::finish() {
 
 const std::vector<record>& correlator::records() const noexcept { return p_->done; }
 const correlator_stats& correlator::stats() const noexcept { return p_->stats; }
+const std::vector<stream_info>& correlator::orphan_streams() const noexcept { return p_->orphans; }
 
 // ---- small helpers -----------------------------------------------------------------------------
 

@@ -52,8 +52,9 @@ void write_stream(json_writer& w, const stream_info& s) {
   std::snprintf(ssrc, sizeof ssrc, "0x%08x", s.ssrc);
   w.member("ssrc", std::string_view(ssrc));
   w.member("payload_type", s.payload_type).member("codec", s.codec).member("clock_rate", s.clock_rate);
-  w.member("from", to_string(s.from)).member("negotiated", s.negotiated);
+  w.member("from", to_string(s.from)).member("negotiated", s.negotiated).member("origin", s.origin);
   w.member("packets", s.packets).member("expected", s.expected).member("lost", s.lost);
+  w.member("lost_unique", s.lost_unique);
   w.key("lost_percent").value_fixed(s.lost_percent(), 3);
   w.member("duplicates", s.duplicates).member("out_of_order", s.out_of_order)
       .member("sequence_errors", s.sequence_errors);
@@ -66,7 +67,19 @@ void write_stream(json_writer& w, const stream_info& s) {
   else w.null();
   w.key("start").value_fixed(epoch_seconds(s.start), 6);
   w.key("end").value_fixed(epoch_seconds(s.end), 6);
+  w.key("r_factor");
+  if (s.r_factor > 0) w.value_fixed(s.r_factor, 1);
+  else w.null();
   w.member("rtcp_reports", s.rtcp_reports);
+  auto opt = [&](std::string_view k, double v, int dec) {
+    w.key(k);
+    if (v < 0) w.null();
+    else w.value_fixed(v, dec);
+  };
+  opt("rtcp_fraction_lost", s.rtcp_fraction_lost, 4);
+  opt("rtcp_jitter_ms", s.rtcp_jitter_ms, 3);
+  opt("rtt_ms", s.rtt_ms, 3);
+  w.member("first_frame", s.first_frame.number);
   w.key("dtmf").begin_array();
   for (const dtmf_event& d : s.dtmf) {
     w.begin_object();

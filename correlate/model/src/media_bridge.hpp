@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -22,9 +24,13 @@ class media_bridge {
   // Copies the record's streams and media findings into it (its media is over when the record
   // is finalised before the end of the input: `at_end` false).
   virtual void finish_record(record& r, bool at_end) = 0;
+  // Streams that belong to no record (found by heuristics), handed over once.
+  virtual void orphans(std::vector<stream_info>& out) = 0;
 };
 
-std::unique_ptr<media_bridge> make_media_bridge();
+// `is_live(index)`: whether a record is still in progress (streams of records already handed
+// over are dropped when they end, not kept for nobody).
+std::unique_ptr<media_bridge> make_media_bridge(std::function<bool(std::uint64_t)> is_live);
 
 // Name and clock rate of a static RTP payload type (RFC 3551 table 4); false when unassigned.
 bool static_payload(std::uint8_t pt, std::string& name, std::uint32_t& clock_rate);

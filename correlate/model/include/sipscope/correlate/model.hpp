@@ -151,16 +151,23 @@ struct stream_info {
   std::string codec;
   std::uint32_t clock_rate = 0;
   side from = side::none;           // the sending side, when the SDP tells
-  bool negotiated = true;           // matched to an SDP address (false: found by heuristics)
+  bool negotiated = true;           // its destination is an SDP address of the call
+  std::string origin;               // "signalled", "latched" (symmetric RTP / NAT), "heuristic"
+  frame_ref first_frame;
   std::uint64_t packets = 0, expected = 0;
   std::int64_t lost = 0;            // expected - packets (Wireshark's; negative with duplicates)
+  std::int64_t lost_unique = 0;     // RFC 3550 A.3: duplicates do not hide loss
   std::uint64_t duplicates = 0, out_of_order = 0, sequence_errors = 0;
   double max_delta_ms = 0, mean_delta_ms = 0;
   double max_jitter_ms = 0, mean_jitter_ms = 0;
   double mos = 0;                   // E-model estimate (G.107), 0 when unknown
+  double r_factor = 0;
   timestamp_ns start = 0, end = 0;
   std::vector<dtmf_event> dtmf;
-  std::uint32_t rtcp_reports = 0;   // RTCP SR/RR report blocks about this SSRC
+  std::uint32_t rtcp_reports = 0;   // RTCP SR, report blocks and XR about this SSRC
+  double rtcp_fraction_lost = -1;   // worst fraction lost the receiver reported (0..1), -1 none
+  double rtcp_jitter_ms = -1;       // worst jitter the receiver reported, -1 none
+  double rtt_ms = -1;               // round trip from SR/RR (LSR/DLSR), -1 unknown
   double lost_percent() const noexcept {
     return expected ? 100.0 * static_cast<double>(lost) / static_cast<double>(expected) : 0.0;
   }
