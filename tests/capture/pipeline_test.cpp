@@ -774,6 +774,85 @@ TEST(pipeline, udp_decapsulator_hook_takes_datagrams_first) {
   EXPECT_TRUE(rec.of('u').empty());
 }
 
+// Ethernet + plain IPv4/IPv6 + UDP takes the pipeline's fast path; the same IP packets on the
+// raw link type take the general one. Both must give the same events, edge cases included.
+TEST(pipeline, fast_path_and_general_path_agree) {
+  std::string inv = sip_invite();
+  bytes df = udp4_packet(rtp_packet(7), 40000, 40002);
+  df[6] = 0x40;   // DF set: not a fragment
+  bytes hep_like = udp4_packet(std::string("\x02\x10\x02\x11 not HEP", 12), 9060, 9060);
+  bytes h_first = udp4_packet("Hello", 9060, 9060);
+  bytes long_udp = ipv4(ip4("192.0.2.1"), ip4("198.51.100.2"), 17, udp_header(1, 2, "abcd", 40));
+  bytes short_udp = ipv4(ip4("192.0.2.1"), ip4("198.51.100.2"), 17, udp_header(1, 2, "abcd", 6));
+  bytes vxlan = udp4_packet(bytes(30, '\x08'), 1234, 4789);
+  const std::vector<bytes> packets = {udp4_packet(inv), udp6_packet(inv), udp4_packet(rtp_packet(1), 40000, 40002),
+                                      udp6_packet(rtp_packet(2), 40000, 40002), df, hep_like, h_first,
+                                      udp4_packet(""), udp6_packet(""), long_udp, short_udp, vxlan,
+                                      ipv4(ip4("192.0.2.1"), ip4("198.51.100.2"), 17, udp_header(1, 2, "x"), 60)};
+  pcap_writer eth(1), raw(101);
+  std::int64_t t = t0;
+  for (const bytes& ip : packets) {
+    bool v6 = (ip[0] >> 4) == 6;
+    eth.add(t, ethernet(v6 ? 0x86dd : 0x0800, ip));
+    raw.add(t, ip);
+    bytes padded = ethernet(v6 ? 0x86dd : 0x0800, ip) + bytes(16, '\0');   // Ethernet padding
+    eth.add(t + 1, padded);
+    raw.add(t + 1, ip + bytes(16, '\0'));
+    t += 1000;
+  }
+  // snaplen-cut frames (origlen above caplen)
+  eth.add(t, ethernet(0x0800, udp4_packet(rtp_packet(3))), 1400);
+  raw.add(t, udp4_packet(rtp_packet(3)), 1400 - 14);
+  auto a = run_bytes(eth.out, {}, "fast.pcap");
+  auto b = run_bytes(raw.out, {}, "general.pcap");
+  ASSERT_EQ(a.rec.ev.size(), b.rec.ev.size());
+  for (std::size_t i = 0; i < a.rec.ev.size(); ++i) {
+    const recorded& x = a.rec.ev[i];
+    const recorded& y = b.rec.ev[i];
+    EXPECT_EQ(x.kind, y.kind) << i;
+    EXPECT_EQ(x.bytes, y.bytes) << i;
+    EXPECT_EQ(x.frame.number, y.frame.number) << i;
+    EXPECT_EQ(x.time, y.time) << i;
+    EXPECT_EQ(x.src, y.src) << i;
+    EXPECT_EQ(x.dst, y.dst) << i;
+    EXPECT_EQ(x.via.vlan, y.via.vlan) << i;
+    EXPECT_EQ(x.via.tunnelled, y.via.tunnelled) << i;
+    EXPECT_EQ(x.dk, y.dk) << i;
+  }
+  EXPECT_EQ(a.st.sip_messages, 4u);
+  // each twice (padded copy): UDP length above and below the datagram, the HEP look-alike,
+  // an IPv4 total length beyond the frame
+  EXPECT_EQ(a.rec.of('d').size(), 8u);
+  EXPECT_EQ(a.st.sip_messages, b.st.sip_messages);
+  EXPECT_EQ(a.st.udp_datagrams, b.st.udp_datagrams);
+}
+
+// A decapsulator is offered only the datagrams whose first byte it may take (and empty ones).
+TEST(pipeline, udp_decapsulator_offered_by_first_byte) {
+  struct picky : udp_hook {
+    std::vector<std::string> offered;
+    bool take(const udp_event& d, handler&) override {
+      offered.emplace_back(d.payload);
+      return false;
+    }
+    bool may_take(std::uint8_t first) const noexcept override { return first == 'X'; }
+  } x;
+  pcap_writer w(1);
+  w.add(t0, ethernet(0x0800, udp4_packet("Xyz", 9, 9)));
+  w.add(t0 + 1, ethernet(0x0800, udp4_packet("abc", 9, 9)));
+  w.add(t0 + 2, ethernet(0x0800, udp4_packet("", 9, 9)));
+  w.add(t0 + 3, ethernet(0x86dd, udp6_packet("Xv6", 9, 9)));
+  pipeline_options bare;
+  bare.standard_modules = false;
+  pipeline p(bare);
+  p.add_udp_decapsulator(&x);
+  p.add_file(write_temp("picky.pcap", w.out));
+  recorder rec;
+  p.run(rec);
+  EXPECT_EQ(x.offered, (std::vector<std::string>{"Xyz", "", "Xv6"}));
+  EXPECT_EQ(rec.of('u').size(), 4u);
+}
+
 }  // namespace
 }  // namespace sipscope::capture
 

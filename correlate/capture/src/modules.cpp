@@ -229,6 +229,8 @@ class stream_hook_impl final : public stream_hook, private tcp_consumer {
 class hep_hook final : public udp_hook {
  public:
   explicit hep_hook(module_stats& s) : stats_(s) {}
+  // what looks_like_hep() accepts first: "HEP3", or a v1/v2 version byte
+  bool may_take(std::uint8_t first) const noexcept override { return first == 'H' || first == 1 || first == 2; }
   bool take(const udp_event& u, handler& h) override {
     if (!looks_like_hep(u.payload)) return false;
     hep_packet p;
