@@ -15,5 +15,6 @@ inline constexpr int exit_findings = 1;
 inline constexpr int exit_usage = 2;
 
 int cmd_parse(args a);
+int cmd_calls(args a);
 
 }  // namespace sipscope::cli

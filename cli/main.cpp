@@ -21,9 +21,9 @@ struct command {
   int (*run)(args);
 };
 
-// One row per subcommand. Later ones (calls, ladder, stats, rtp, export, extract, live) are
-// added here as they land.
+// One row per subcommand. Later ones (rtp, export, extract, live) are added here as they land.
 constexpr command commands[] = {
+    {"calls", "list the calls (and other SIP records) of packet captures", cmd_calls},
     {"parse", "parse raw SIP messages and print their structure and diagnostics", cmd_parse},
 };
 
