@@ -186,6 +186,9 @@ void stream_analyser::dtmf(const rtp_header& h, capture::timestamp_ns t, std::ui
     ev_.digit = dtmf_digit(event);
     ev_.start = t;
   }
+  // the marker opens the event (2.5.1.2): when reordering brought a later packet first, the
+  // marker packet's time is the start
+  if (h.marker && ev_.start != t) ev_.start = t;
   ev_.volume = volume;
   ev_.duration_ms = double(ev_duration_) * 1000.0 / double(ev_clock_);
   if (end && !ev_emitted_) {
@@ -196,8 +199,9 @@ void stream_analyser::dtmf(const rtp_header& h, capture::timestamp_ns t, std::ui
     } else {
       ++s_.dtmf_dropped;
     }
-  } else if (ev_emitted_ && !s_.dtmf.empty() && s_.dtmf.back().start == ev_.start) {
+  } else if (ev_emitted_ && !s_.dtmf.empty()) {
     s_.dtmf.back().duration_ms = ev_.duration_ms;   // a longer repeat of the end packet
+    s_.dtmf.back().start = ev_.start;               // or its marker packet, late
   }
 }
 

@@ -69,7 +69,10 @@ struct candidate {
   static constexpr std::size_t capacity = 8;
   std::array<packet_summary, capacity> pkts;
   std::uint8_t n = 0;
-  std::uint8_t run = 0;           // consecutive in-sequence steps so far
+  std::uint8_t good = 0;          // packets consistent with the highest one so far
+  std::uint8_t bad = 0;           // packets that are not
+  std::uint16_t high_seq = 0;     // highest sequence number and its timestamp
+  std::uint32_t high_ts = 0;
   std::uint64_t generation = 0;
 };
 
@@ -360,15 +363,27 @@ udp_verdict stream_table::on_udp(const capture::udp_event& e) {
     m.candidate_order.emplace_back(k, cit->second.generation);
     if (m.candidate_order.size() > 2 * limits_.max_candidates + 64) impl::compact(m.candidates, m.candidate_order);
   }
+  // Evidence: a sequence number near the highest one (a few lost or reordered packets, not a
+  // duplicate) whose timestamp moves the same way. DNS keeps its "sequence" (flags) constant,
+  // random bytes jump anywhere.
   candidate& c = cit->second;
-  if (c.n > 0) {
-    const packet_summary& prev = c.pkts[c.n - 1];
-    std::uint16_t step = std::uint16_t(h.sequence - prev.sequence);
-    std::int32_t ts_step = std::int32_t(h.timestamp - prev.timestamp);
-    if (step >= 1 && step <= 4 && ts_step >= 0) {
-      ++c.run;
+  if (c.n == 0) {
+    c.good = 1;
+    c.high_seq = h.sequence;
+    c.high_ts = h.timestamp;
+  } else {
+    const std::int16_t d = std::int16_t(std::uint16_t(h.sequence - c.high_seq));
+    const std::int32_t dts = std::int32_t(h.timestamp - c.high_ts);
+    const bool near = d != 0 && d >= -16 && d <= 16;
+    const bool same_way = d > 0 ? dts >= 0 : dts <= 0;
+    if (near && same_way) {
+      ++c.good;
+      if (d > 0) {
+        c.high_seq = h.sequence;
+        c.high_ts = h.timestamp;
+      }
     } else {
-      c.run = 0;
+      ++c.bad;
     }
   }
   packet_summary& ps = c.pkts[c.n++];
@@ -381,7 +396,7 @@ udp_verdict stream_table::on_udp(const capture::udp_event& e) {
   ps.payload_size = std::uint16_t(std::min<std::size_t>(h.payload.size(), 65535));
   std::memcpy(ps.head.data(), h.payload.data(), std::min<std::size_t>(h.payload.size(), ps.head.size()));
 
-  if (c.run + 1u >= limits_.heuristic_packets) {
+  if (c.good >= limits_.heuristic_packets + 2u * c.bad) {
     rtp_stream* s = create_stream(m, limits_, counters_, k, stream_origin::heuristic, 0,
                                   limits_.heuristic_payloads);
     if (!s) {
@@ -406,7 +421,7 @@ udp_verdict stream_table::on_udp(const capture::udp_event& e) {
     m.candidates.erase(cit);
     return udp_verdict::rtp;
   }
-  if (c.n == candidate::capacity) {
+  if (c.n == candidate::capacity || c.bad >= 2) {
     m.candidates.erase(cit);
     ++counters_.candidates_rejected;
   }

@@ -14,9 +14,11 @@
 // at a NATed address the SDP never named). Both addresses of such a packet are then latched
 // to the call, so that the streams that follow (other direction, new SSRC) find it too.
 // Without signalling, a flow becomes a "heuristic" stream only after `heuristic_packets`
-// datagrams with the same SSRC whose sequence numbers advance by 1..4 in a row (random UDP -
-// DNS, QUIC, games - almost never does that); the few packets it took are replayed into the
-// stream's statistics, so they are not lost.
+// datagrams with the same SSRC, each with a new sequence number within 16 of the highest one
+// and a timestamp that moves the same way (loss and reordering allowed; one inconsistent
+// packet costs two more good ones, a second rejects the flow, and so do 8 packets without a
+// verdict). Random UDP - DNS, QUIC, games - almost never does that. The packets it took are
+// replayed into the stream's statistics, so none is missing.
 // RTCP (RFC 5761 range, any port: port+1 or rtcp-mux alike) never creates a stream: SR, SDES
 // and BYE go to the stream whose SSRC sent them, report blocks and XR VoIP metrics to the
 // stream whose SSRC they name (the one going to the reporter's address when SSRCs collide).
@@ -89,9 +91,9 @@ struct table_limits {
   std::size_t max_streams = 100000;
   std::size_t max_expectations = 200000;    // expected endpoints, latched ones included
   std::size_t max_candidates = 4096;        // flows being tested by the heuristic
-  unsigned heuristic_packets = 4;           // consecutive-ish sequence numbers required (>= 2)
+  unsigned heuristic_packets = 4;           // consistent packets required (2..8)
   bool heuristic = true;                    // look for RTP nobody signalled
-  payload_map heuristic_payloads;           // PT map for those (e.g. 111 opus/48000)
+  payload_map heuristic_payloads = {};      // PT map for those (e.g. 111 opus/48000)
 };
 
 struct table_counters {
