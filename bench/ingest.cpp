@@ -1,19 +1,25 @@
-// sipscope-bench ingest: capture ingestion throughput (issue 4). In one run, on one file:
+// sipscope-bench ingest: capture ingestion throughput (issue 4). In one run, on each file:
 //   (a) a bare libpcap loop (pcap_open_offline + pcap_next_ex, touching each record),
 //   (b) sipscope ingestion (capture::pipeline, every SIP message and UDP datagram delivered),
 //   (c) tshark -r F -Y sip -T fields -e frame.number, (d) sngrep -N -q -I F, when installed.
-// (a) and (b) run --reps times, alternated, and the best is reported; the peers run once.
+// Every reader runs in a child process of its own (this binary again, `--child`), so that each
+// one's peak RSS is its own (wait4's ru_maxrss). (a) and (b) run --reps times, alternated;
+// the median and the best are reported. The peers run once. /proc/stat is sampled around each
+// phase to say how busy the machine was.
 #include <pcap/pcap.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,57 +31,44 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 const char* const ingest_usage =
-    R"(usage: sipscope-bench ingest [--reps N] [--no-peers] FILE
+    R"(usage: sipscope-bench ingest [--reps N] [--no-peers] FILE...
 
-Reads FILE (pcap/pcapng) with (a) a bare pcap_next_ex loop, (b) sipscope's capture pipeline,
-and, when they are installed and --no-peers is not given, (c) tshark -Y sip and (d) sngrep
--N -q -I; prints MB/s and packets/s for each, peak RSS, and the ratios. Run it on a file in the
-page cache (the first repetition warms it). Make one with
-  ../shared/bench/gen-capture -o /tmp/x.pcap --truth /tmp/x.json --size 200M --seed 1
+Reads each FILE (pcap/pcapng) with (a) a bare pcap_next_ex loop, (b) sipscope's capture
+pipeline, and, when they are installed and --no-peers is not given, (c) tshark -Y sip and
+(d) sngrep -N -q -I; prints MB/s (10^6 bytes of file), packets/s, peak RSS of each (its own
+process), how busy the machine was, and the ratios against the issue's targets. (a) and (b)
+run N times alternated (default 5; median and best), after one untimed pass that puts the
+file in the page cache; the peers run once. With several files, also the flatness of (b)'s
+throughput per byte across them. Make a file with
+  ../shared/bench/gen-capture -o /tmp/x.pcap --truth /tmp/x.json --size 1G --concurrency 200 --seed 3
 )";
-
-struct result {
-  std::string name;
-  double seconds = 0;
-  std::uint64_t packets = 0;
-  std::uint64_t found = 0;     // SIP messages (or frames) reported
-  long rss_kb = 0;
-  bool ran = false;
-  std::string note;
-};
-
-result named(std::string name, std::string note = {}) {
-  result r;
-  r.name = std::move(name);
-  r.note = std::move(note);
-  return r;
-}
 
 double since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
-result bare_loop(const std::string& file) {
-  result r = named("libpcap loop");
+// ---- children: one reader each, timed inside, result on stdout --------------------------
+
+int child_bare(const std::string& file) {
   char err[PCAP_ERRBUF_SIZE];
   auto t = clock_type::now();
   pcap_t* p = pcap_open_offline_with_tstamp_precision(file.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
   if (!p) {
-    r.note = err;
-    return r;
+    std::fprintf(stderr, "%s\n", err);
+    return 1;
   }
   pcap_pkthdr* h;
   const u_char* d;
-  std::uint64_t sum = 0;
+  std::uint64_t packets = 0, sum = 0;
   while (pcap_next_ex(p, &h, &d) == 1) {
-    ++r.packets;
-    sum += h->caplen + (h->caplen ? d[0] : 0);
+    ++packets;
+    sum += h->caplen + (h->caplen ? d[0] : 0);   // touches each record
   }
   pcap_close(p);
-  r.seconds = since(t);
-  r.found = sum & 1;   // keeps the loop honest
-  r.ran = true;
-  return r;
+  double s = since(t);
+  std::printf("%.9f %llu %llu %llu\n", s, static_cast<unsigned long long>(packets), 0ULL,
+              static_cast<unsigned long long>(sum & 1));
+  return 0;
 }
 
 struct counting : capture::handler {
@@ -84,35 +77,57 @@ struct counting : capture::handler {
   void on_udp(const capture::udp_event& e) override { ++udp; bytes += e.payload.size(); }
 };
 
-result sipscope_ingest(const std::string& file) {
-  result r = named("sipscope");
+int child_sipscope(const std::string& file) {
   auto t = clock_type::now();
   capture::pipeline p;
   p.add_file(file);
   counting c;
   if (!p.run(c)) {
-    r.note = "cannot read";
-    return r;
+    std::fprintf(stderr, "sipscope cannot read %s\n", file.c_str());
+    return 1;
   }
-  r.seconds = since(t);
-  r.packets = p.stats().frames;
-  r.found = c.sip;
-  r.ran = true;
-  return r;
+  double s = since(t);
+  std::printf("%.9f %llu %llu %llu\n", s, static_cast<unsigned long long>(p.stats().frames),
+              static_cast<unsigned long long>(c.sip), static_cast<unsigned long long>(c.udp));
+  return 0;
 }
 
-bool in_path(const char* tool) {
-  std::string cmd = "command -v ";
-  cmd.append(tool);
-  cmd.append(" >/dev/null 2>&1");
-  return std::system(cmd.c_str()) == 0;
+// ---- the parent ---------------------------------------------------------------------------
+
+// Busy and total jiffies of all CPUs (first line of /proc/stat).
+struct cpu_sample {
+  unsigned long long busy = 0, total = 0;
+};
+cpu_sample sample_cpu() {
+  cpu_sample s;
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  unsigned long long v[8] = {};
+  in >> cpu;
+  for (auto& x : v) in >> x;   // user nice system idle iowait irq softirq steal
+  for (auto x : v) s.total += x;
+  s.busy = s.total - v[3] - v[4];
+  return s;
+}
+double busy_percent(const cpu_sample& a, const cpu_sample& b) {
+  return b.total > a.total ? 100.0 * double(b.busy - a.busy) / double(b.total - a.total) : 0;
 }
 
-// Runs a peer with stdout to a pipe (counting lines) and measures its wall time and peak RSS.
-result peer(const std::string& name, std::vector<std::string> argv) {
-  result r = named(name);
+struct run_output {
+  bool ok = false;
+  double seconds = 0;   // the child's own measure (bare, sipscope) or wall time (peers)
+  std::string text;     // its stdout
+  long rss_kb = 0;
+  double cpu = 0;       // user + system seconds (the peers can wait, or use several threads)
+  std::string note;
+};
+
+// Runs argv with stdout to a pipe and measures wall time and peak RSS (wait4's rusage).
+run_output spawn(std::vector<std::string> argv, bool keep_text) {
+  run_output r;
   int fds[2];
   if (pipe(fds) != 0) return r;
+  std::fflush(stdout);
   auto t = clock_type::now();
   pid_t pid = fork();
   if (pid == 0) {
@@ -129,26 +144,92 @@ result peer(const std::string& name, std::vector<std::string> argv) {
   char buf[65536];
   ssize_t n;
   std::uint64_t lines = 0;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0)
-    for (ssize_t i = 0; i < n; ++i) lines += buf[i] == '\n';
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) {
+    if (keep_text) r.text.append(buf, std::size_t(n));
+    else for (ssize_t i = 0; i < n; ++i) lines += buf[i] == '\n';
+  }
   close(fds[0]);
   int status = 0;
   rusage ru{};
   wait4(pid, &status, 0, &ru);
   r.seconds = since(t);
   r.rss_kb = ru.ru_maxrss;
-  r.found = lines;
-  r.ran = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if (!r.ran) r.note = "exit status " + std::to_string(WEXITSTATUS(status));
+  r.cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  if (!keep_text) r.text = std::to_string(lines);
+  r.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!r.ok) r.note = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status)) : "killed by a signal";
   return r;
+}
+
+struct rep {
+  double seconds = 0;
+  std::uint64_t packets = 0, sip = 0, udp = 0;
+  long rss_kb = 0;
+  double cpu = 0;
+};
+
+bool run_child(const std::string& self, const char* which, const std::string& file, rep& out) {
+  run_output r = spawn({self, "ingest", "--child", which, file}, true);
+  if (!r.ok) {
+    std::cerr << "sipscope-bench ingest: " << which << " on " << file << ": " << r.note << "\n";
+    return false;
+  }
+  std::istringstream in(r.text);
+  in >> out.seconds >> out.packets >> out.sip >> out.udp;
+  out.rss_kb = r.rss_kb;
+  out.cpu = r.cpu;
+  return bool(in) && out.seconds > 0;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+struct file_report {
+  std::string file;
+  double mb = 0;
+  std::uint64_t packets = 0;
+  double bare_median = 0, bare_best = 0, ss_median = 0, ss_best = 0;   // seconds
+  double pair_ratio_median = 0;   // median over repetitions of bare/sipscope time (adjacent runs)
+  long bare_rss = 0, ss_rss = 0;  // KB, largest over repetitions
+  double bare_cpu = 0, ss_cpu = 0;   // seconds of CPU, median over repetitions
+  std::uint64_t sip = 0, udp = 0;
+  double busy_ab = 0;
+};
+
+std::string machine_line() {
+  std::string cpu = "unknown";
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) cpu = line.substr(line.find_first_not_of(" \t", colon + 1));
+      break;
+    }
+  }
+  return cpu + ", nproc " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+void row(const char* name, double mb, std::uint64_t packets, double seconds, double cpu, const std::string& found,
+         long rss_kb, double busy, const std::string& extra = {}) {
+  std::printf("%-22s %9.1f %12.0f %9.3f %9.3f %10s %8.1f %5.0f%%  %s\n", name, mb / seconds, double(packets) / seconds,
+              seconds, cpu, found.c_str(), double(rss_kb) / 1024, busy, extra.c_str());
 }
 
 }  // namespace
 
 int run_ingest(int argc, char** argv) {
-  int reps = 3;
+  if (argc == 5 && std::string(argv[2]) == "--child") {
+    std::string which = argv[3];
+    if (which == "bare") return child_bare(argv[4]);
+    if (which == "sipscope") return child_sipscope(argv[4]);
+    return 2;
+  }
+  int reps = 5;
   bool peers = true;
-  std::string file;
+  std::vector<std::string> files;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
@@ -158,66 +239,143 @@ int run_ingest(int argc, char** argv) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--no-peers") {
       peers = false;
-    } else if (!a.empty() && a[0] != '-' && file.empty()) {
-      file = a;
+    } else if (!a.empty() && a[0] != '-') {
+      files.push_back(a);
     } else {
       std::cerr << "sipscope-bench ingest: unexpected argument '" << a << "'\n" << ingest_usage;
       return 2;
     }
   }
-  if (file.empty()) {
+  if (files.empty()) {
     std::cerr << ingest_usage;
     return 2;
   }
-  struct stat st {};
-  if (stat(file.c_str(), &st) != 0) {
-    std::cerr << "sipscope-bench ingest: cannot stat " << file << "\n";
+  char self_buf[4096];
+  ssize_t self_len = readlink("/proc/self/exe", self_buf, sizeof self_buf - 1);
+  if (self_len <= 0) {
+    std::cerr << "sipscope-bench ingest: cannot find its own executable\n";
     return 1;
   }
-  double mb = double(st.st_size) / 1e6;
+  const std::string self(self_buf, std::size_t(self_len));
+  const bool have_tshark = peers && std::system("command -v tshark >/dev/null 2>&1") == 0;
+  const bool have_sngrep = peers && std::system("command -v sngrep >/dev/null 2>&1") == 0;
 
-  result best_bare, best_ss;
-  for (int i = 0; i < reps; ++i) {
-    result b = bare_loop(file);
-    result s = sipscope_ingest(file);
-    if (!b.ran || !s.ran) {
-      std::cerr << "sipscope-bench ingest: " << (b.ran ? s.note : b.note) << "\n";
+  std::printf("sipscope-bench ingest: machine %s; readers one at a time, each in its own process\n",
+              machine_line().c_str());
+  std::printf("(a),(b): %d alternated repetitions after an untimed warm-up pass, median (best in brackets);"
+              " busy = all CPUs from /proc/stat (100/nproc%% = the reader alone)\n",
+              reps);
+  std::vector<file_report> reports;
+  for (const std::string& file : files) {
+    struct stat st {};
+    if (stat(file.c_str(), &st) != 0) {
+      std::cerr << "sipscope-bench ingest: cannot stat " << file << "\n";
       return 1;
     }
-    if (!best_bare.ran || b.seconds < best_bare.seconds) best_bare = b;
-    if (!best_ss.ran || s.seconds < best_ss.seconds) best_ss = s;
-  }
-  rusage self{};
-  getrusage(RUSAGE_SELF, &self);
-  best_bare.rss_kb = best_ss.rss_kb = self.ru_maxrss;   // of this process (both loops)
+    file_report fr;
+    fr.file = file;
+    fr.mb = double(st.st_size) / 1e6;
+    rep warm;
+    if (!run_child(self, "bare", file, warm)) return 1;   // page cache
 
-  std::vector<result> rows = {best_bare, best_ss};
-  if (peers) {
-    if (in_path("tshark"))
-      rows.push_back(peer("tshark -Y sip", {"tshark", "-r", file, "-Y", "sip", "-T", "fields", "-e", "frame.number"}));
-    else
-      rows.push_back(named("tshark -Y sip", "not installed"));
-    if (in_path("sngrep"))
-      rows.push_back(peer("sngrep -N -q -I", {"sngrep", "-N", "-q", "-I", file}));
-    else
-      rows.push_back(named("sngrep -N -q -I", "not installed"));
-  }
-
-  std::printf("sipscope-bench ingest: %s, %.1f MB, %llu packets, best of %d for (a) and (b)\n", file.c_str(), mb,
-              static_cast<unsigned long long>(best_bare.packets), reps);
-  std::printf("%-18s %10s %12s %10s %12s %10s\n", "reader", "MB/s", "packets/s", "seconds", "SIP found", "RSS MB");
-  for (const result& r : rows) {
-    if (!r.ran) {
-      std::printf("%-18s %s\n", r.name.c_str(), r.note.c_str());
-      continue;
+    std::vector<double> bare_s, ss_s, ratio, bare_c, ss_c;
+    cpu_sample c0 = sample_cpu();
+    for (int i = 0; i < reps; ++i) {
+      rep a, b;
+      if (!run_child(self, "bare", file, a) || !run_child(self, "sipscope", file, b)) return 1;
+      bare_s.push_back(a.seconds);
+      ss_s.push_back(b.seconds);
+      ratio.push_back(a.seconds / b.seconds);
+      bare_c.push_back(a.cpu);
+      ss_c.push_back(b.cpu);
+      fr.packets = a.packets;
+      fr.sip = b.sip;
+      fr.udp = b.udp;
+      fr.bare_rss = std::max(fr.bare_rss, a.rss_kb);
+      fr.ss_rss = std::max(fr.ss_rss, b.rss_kb);
+      if (b.packets != a.packets)
+        std::printf("warning: sipscope read %llu packets, libpcap %llu\n", static_cast<unsigned long long>(b.packets),
+                    static_cast<unsigned long long>(a.packets));
     }
-    std::uint64_t pk = r.packets ? r.packets : best_bare.packets;
-    std::printf("%-18s %10.1f %12.0f %10.3f %12llu %10.1f\n", r.name.c_str(), mb / r.seconds, double(pk) / r.seconds,
-                r.seconds, static_cast<unsigned long long>(r.name == "libpcap loop" ? 0 : r.found), double(r.rss_kb) / 1024);
+    fr.busy_ab = busy_percent(c0, sample_cpu());
+    fr.bare_median = median(bare_s);
+    fr.ss_median = median(ss_s);
+    fr.bare_best = *std::min_element(bare_s.begin(), bare_s.end());
+    fr.ss_best = *std::min_element(ss_s.begin(), ss_s.end());
+    fr.pair_ratio_median = median(ratio);
+    fr.bare_cpu = median(bare_c);
+    fr.ss_cpu = median(ss_c);
+
+    std::printf("\n%s: %.1f MB, %llu packets\n", file.c_str(), fr.mb, static_cast<unsigned long long>(fr.packets));
+    std::printf("%-22s %9s %12s %9s %9s %10s %8s %6s\n", "reader", "MB/s", "packets/s", "seconds", "CPU s", "SIP found",
+                "RSS MB", "busy");
+    char best[64];
+    std::snprintf(best, sizeof best, "[best %.1f MB/s]", fr.mb / fr.bare_best);
+    row("(a) libpcap loop", fr.mb, fr.packets, fr.bare_median, fr.bare_cpu, "-", fr.bare_rss, fr.busy_ab, best);
+    std::snprintf(best, sizeof best, "[best %.1f MB/s]", fr.mb / fr.ss_best);
+    row("(b) sipscope", fr.mb, fr.packets, fr.ss_median, fr.ss_cpu, std::to_string(fr.sip), fr.ss_rss, fr.busy_ab, best);
+    std::fflush(stdout);
+
+    double tshark_s = 0, sngrep_s = 0;
+    if (have_tshark) {
+      cpu_sample p0 = sample_cpu();
+      run_output r = spawn({"tshark", "-r", file, "-Y", "sip", "-T", "fields", "-e", "frame.number"}, false);
+      double busy = busy_percent(p0, sample_cpu());
+      if (r.ok) {
+        tshark_s = r.seconds;
+        row("(c) tshark -Y sip", fr.mb, fr.packets, r.seconds, r.cpu, r.text, r.rss_kb, busy);
+      } else {
+        std::printf("%-22s %s\n", "(c) tshark -Y sip", r.note.c_str());
+      }
+    } else if (peers) {
+      std::printf("%-22s not installed (scripts/install-deps.sh --bench)\n", "(c) tshark -Y sip");
+    }
+    if (have_sngrep) {
+      cpu_sample p0 = sample_cpu();
+      run_output r = spawn({"sngrep", "-N", "-q", "-I", file}, false);
+      double busy = busy_percent(p0, sample_cpu());
+      if (r.ok) {
+        sngrep_s = r.seconds;
+        row("(d) sngrep -N -q -I", fr.mb, fr.packets, r.seconds, r.cpu, "-", r.rss_kb, busy);
+      } else {
+        std::printf("%-22s %s\n", "(d) sngrep -N -q -I", r.note.c_str());
+      }
+    } else if (peers) {
+      std::printf("%-22s not installed (scripts/install-deps.sh --bench)\n", "(d) sngrep -N -q -I");
+    }
+
+    auto verdict = [](bool ok) { return ok ? "met" : "NOT MET"; };
+    double share = 100.0 * fr.bare_median / fr.ss_median;
+    std::printf("(b)/(a): %.0f%% of the libpcap loop's throughput (medians; median of per-repetition ratios %.0f%%,"
+                " best/best %.0f%%), target >= 70%%: %s\n",
+                share, 100.0 * fr.pair_ratio_median, 100.0 * fr.bare_best / fr.ss_best, verdict(share >= 70));
+    if (tshark_s > 0)
+      std::printf("(b)/(c): %.0fx tshark, target >= 100x: %s\n", tshark_s / fr.ss_median,
+                  verdict(tshark_s / fr.ss_median >= 100));
+    if (sngrep_s > 0)
+      std::printf("(b)/(d): %.0fx sngrep, target >= 30x: %s\n", sngrep_s / fr.ss_median,
+                  verdict(sngrep_s / fr.ss_median >= 30));
+    std::printf("(b) peak RSS %.1f MB, target < 100 MB: %s\n", double(fr.ss_rss) / 1024, verdict(fr.ss_rss < 100 * 1024));
+    std::fflush(stdout);
+    reports.push_back(fr);
   }
-  std::printf("sipscope / libpcap loop: %.0f%% of its throughput\n", 100.0 * best_bare.seconds / best_ss.seconds);
-  for (std::size_t i = 2; i < rows.size(); ++i)
-    if (rows[i].ran) std::printf("sipscope / %s: %.1fx\n", rows[i].name.c_str(), rows[i].seconds / best_ss.seconds);
+
+  if (reports.size() > 1) {
+    // Throughput per byte of (b) on each file against the largest one.
+    const file_report* big = &reports[0];
+    for (const file_report& r : reports)
+      if (r.mb > big->mb) big = &r;
+    double ref = big->mb / big->ss_median;
+    std::printf("\nflatness of (b), MB/s against the largest file (%s, %.1f MB/s), target within 15%%:\n",
+                big->file.c_str(), ref);
+    for (const file_report& r : reports) {
+      double v = r.mb / r.ss_median;
+      double dev = 100.0 * (v - ref) / ref;
+      std::printf("  %-30s %8.1f MB/s %+6.1f%%  (libpcap loop %+6.1f%%)  %s\n", r.file.c_str(), v, dev,
+                  100.0 * ((r.mb / r.bare_median) - (big->mb / big->bare_median)) / (big->mb / big->bare_median),
+                  std::abs(dev) <= 15 ? "met" : "NOT MET");
+    }
+  }
   return 0;
 }
 
