@@ -463,17 +463,27 @@ class Flow:
         def inv_resp(m, lo, hi):
             return (not m.is_req and m.cseq[1] == 'INVITE' and m.cseq[0] in init_cseq
                     and lo <= m.status <= hi)
+        def first_at_caller(pred):
+            # Responses are timed where the caller receives them (RFC 6076 3.2: session
+            # request delay is measured at the originating UA): with proxies, the callee's
+            # own 180 is earlier than the ringback the caller gets.
+            for e in log:
+                if e['dst'] is caller and pred(e['msg']):
+                    return e['t']
+            return None
         times = {'invite': initial[0]['t']}
-        t18 = first_t(lambda m: inv_resp(m, 180, 189))
+        t18 = first_at_caller(lambda m: inv_resp(m, 180, 189))
         if t18 is not None:
             times['first_18x'] = t18
-        ans = next((e for e in log if inv_resp(e['msg'], 200, 299)), None)
+        ans = next((e for e in log if e['dst'] is caller and inv_resp(e['msg'], 200, 299)), None)
         assert bool(ans) == answered, (self.name, call_id)
         if ans:
             times['answer'] = ans['t']
             n = ans['msg'].cseq[0]
+            # The caller's ACK of the 2xx (a proxy's ACK of a 487 on another fork is not it).
             times['ack'] = next(e['t'] for e in log if e['msg'].is_req and e['msg'].method == 'ACK'
-                                and e['msg'].cseq[0] == n and e['t'] >= ans['t'])
+                                and e['src'] is caller and e['msg'].cseq[0] == n
+                                and e['t'] >= ans['t'])
         tb = first_t(lambda m: m.is_req and m.method == 'BYE')
         if tb is not None:
             times['bye'] = tb
@@ -485,7 +495,7 @@ class Flow:
             if fin:
                 st, n = fin[-1]['msg'].status, fin[-1]['msg'].cseq[0]
                 assert st == final_status, (self.name, st, final_status)
-                times['final'] = first_t(lambda m: inv_resp(m, st, st) and m.cseq[0] == n)
+                times['final'] = first_at_caller(lambda m: inv_resp(m, st, st) and m.cseq[0] == n)
         times['end'] = log[-1]['t']
         frm = first.get('From')
         disp = re.match(r'\s*"([^"]*)"', frm)
@@ -1071,9 +1081,11 @@ def transfer_attended():
              'holds Bob (a=sendonly) and calls Carol (consultation); Alice REFERs Bob with '
              'Refer-To carrying ?Replaces= of the Alice-Carol dialog; Bob INVITEs Carol with '
              'Replaces (and Referred-By); Carol answers, BYEs Alice on the consultation call; Bob '
-             'NOTIFYs "200 OK"; Alice BYEs Bob. legs: the first call links to the new call (REFER), '
-             'the consultation call to the new call (Replaces), the new call to both. holds 1 '
-             'on the first call.')
+             'NOTIFYs "200 OK"; Alice BYEs Bob. legs: every call links to the two others: the '
+             'first call to the consultation call (the REFER names it in Refer-To ?Replaces=) '
+             'and to the new call (Referred-By to the Refer-To target), the consultation call '
+             'to the new call (Replaces), so a reader of any of the three finds the transfer. '
+             'holds 1 on the first call.')
     d1, t = setup_call(f, 0, U_BOB, U_ALICE, [BOB, ALICE], ring=ms(88), answer=sec(1.9))
     t = d1.reinvite(t + sec(4.2), 'b',
                     sdp('alice', 2890844527, 2890844528, ALICE, 49172, pts=(0, 101), direction='sendonly'),
@@ -1096,8 +1108,9 @@ def transfer_attended():
     t = d1.bye(t + ms(30), 'b')
     d3.bye(t + sec(15.2), 'a')
     f.expect_call(d1.call_id, BOB, 'completed', 200, True, 1, hangup='callee', holds=1,
-                  legs=[d3.call_id])
-    f.expect_call(d2.call_id, ALICE, 'completed', 200, True, 1, hangup='callee', legs=[d3.call_id])
+                  legs=[d2.call_id, d3.call_id])
+    f.expect_call(d2.call_id, ALICE, 'completed', 200, True, 1, hangup='callee',
+                  legs=[d1.call_id, d3.call_id])
     f.expect_call(d3.call_id, BOB, 'completed', 200, True, 1, hangup='caller',
                   legs=[d1.call_id, d2.call_id])
     return f

@@ -364,10 +364,15 @@ void correlator::impl::handle_request(live& l, const detail::sip_view& v, const 
         if (!d.terminated) d.terminated = e.time;
       }
       break;
-    case method::cancel:
+    case method::cancel: {
       if (!r.times.cancel) r.times.cancel = e.time;
-      l.cancel_seen = true;
+      // Only a CANCEL of the caller's own INVITE makes the call "cancelled": a proxy that
+      // CANCELs the other forks (RFC 3261 16.7 step 10) or its ringing branch on a no-answer
+      // timer (16.8) passes a 2xx or a 408/480 upstream instead.
+      const txn* inv = find_txn(l, detail::transaction_key(v, "INVITE"));
+      if (inv && inv->primary) l.cancel_seen = true;
       break;
+    }
     case method::prack:
       r.prack = true;
       break;

@@ -44,6 +44,7 @@ bool make_view(const parser::message& m, sip_view& v) noexcept {
     v.branch = via->branch;
     v.via_host = via->host;
     v.via_port = via->has_port ? via->port : 0;
+    v.via_transport = via->transport;
   }
   if (const parser::header_item* rs = m.first_item(parser::header_kind::rseq)) {
     if (rs->type == parser::value_type::number) v.rseq = rs->number.value;
@@ -104,10 +105,14 @@ std::string transaction_key(const sip_view& v, std::string_view method) {
     k.push_back('|');
     k.append(v.branch);
   }
+  // sent-by compared as RFC 3261 17.2.3 and 18.2.1 mean it: the host case-insensitively, an
+  // absent port as the transport's default (a UA that writes "host:5060" on the INVITE and
+  // "host" on its CANCEL still cancels that INVITE).
   k.push_back('|');
-  k.append(v.via_host);
+  for (char c : v.via_host) k.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c);
   k.push_back(':');
-  k.append(std::to_string(v.via_port));
+  const bool tls = parser::iequals(v.via_transport, "TLS") || parser::iequals(v.via_transport, "WSS");
+  k.append(std::to_string(v.via_port ? v.via_port : (tls ? 5061 : 5060)));
   k.push_back('|');
   k.append(method);
   return k;

@@ -26,7 +26,8 @@ struct sip_view {
   std::string_view from_tag, to_tag;
   std::string_view branch;                 // top Via
   std::string_view via_host;
-  std::uint16_t via_port = 0;
+  std::uint16_t via_port = 0;              // 0 when absent
+  std::string_view via_transport;
   std::uint32_t rseq = 0;                  // RSeq of a reliable provisional (RFC 3262)
   bool usable = false;                     // Call-ID, CSeq, From, To and a Via were parsed
   bool lenient = false;                    // From/To did not match their grammar: tags scanned
