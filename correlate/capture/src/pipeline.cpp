@@ -548,7 +548,10 @@ struct pipeline::decoder {
     if (payload.empty() ? !pl.decaps_.empty() : pl.decap_first_[static_cast<std::uint8_t>(payload[0])])
       for (udp_hook* x : pl.decaps_)
         if (x->take(u, h)) return;
-    if (looks_like_sip(payload)) [[unlikely]] {
+    // Both shapes start with a token character ('S' of "SIP/2.0" included): RTP's first byte
+    // (0x80 and up) ends the test here, without the call.
+    if (payload.size() >= 12 && is_token_char(static_cast<unsigned char>(payload[0])) && looks_like_sip(payload))
+        [[unlikely]] {
       sip_event e;
       e.bytes = payload;
       e.proto = transport::udp;
