@@ -763,6 +763,7 @@ void correlator::finish() {
 
 const std::vector<record>& correlator::records() const noexcept { return p_->done; }
 const correlator_stats& correlator::stats() const noexcept { return p_->stats; }
+std::size_t correlator::in_progress() const noexcept { return p_->active.size(); }
 const std::vector<stream_info>& correlator::orphan_streams() const noexcept { return p_->orphans; }
 
 // ---- small helpers -----------------------------------------------------------------------------

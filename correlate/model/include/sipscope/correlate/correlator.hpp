@@ -62,6 +62,8 @@ class correlator : public capture::handler {
   // Records not handed to a sink, in creation order (all of them without a sink).
   const std::vector<record>& records() const noexcept;
   const correlator_stats& stats() const noexcept;
+  // Records in progress right now (what memory holds besides what was handed over).
+  std::size_t in_progress() const noexcept;
   // RTP streams that belong to no record (no SIP/SDP named them: found by their sequence
   // numbers), available after finish().
   const std::vector<stream_info>& orphan_streams() const noexcept;
