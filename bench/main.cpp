@@ -31,6 +31,7 @@ constexpr int usage_error = 2;
 const char* const usage_text =
     R"(usage: sipscope-bench parse [options] [FILE|DIR ...]
        sipscope-bench ingest [--reps N] [--no-peers] CAPTURE   (see ingest --help)
+       sipscope-bench calls [--reps N] [--no-peers] CAPTURE    (see calls --help)
 
 Parses the same SIP messages with sipscope, libosip2 and sofia-sip (each a full parse of
 every header of every message) and with a bare memchr line split (the physical bound), one
@@ -389,10 +390,12 @@ int run(const options& o) {
 
 namespace sipscope::bench {
 int run_ingest(int argc, char** argv);   // ingest.cpp: capture ingestion throughput (issue 4)
+int run_calls(int argc, char** argv);    // calls.cpp: calls + RTP statistics vs tshark (issue 5)
 }
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "ingest") return sipscope::bench::run_ingest(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "calls") return sipscope::bench::run_calls(argc, argv);
   try {
     return sipscope::bench::run(sipscope::bench::parse_args(argc, argv));
   } catch (const std::exception& e) {
