@@ -17,5 +17,6 @@ inline constexpr int exit_usage = 2;
 int cmd_parse(args a);
 int cmd_calls(args a);
 int cmd_stats(args a);
+int cmd_ladder(args a);
 
 }  // namespace sipscope::cli

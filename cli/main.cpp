@@ -24,6 +24,7 @@ struct command {
 // One row per subcommand. Later ones (rtp, export, extract, live) are added here as they land.
 constexpr command commands[] = {
     {"calls", "list the calls (and other SIP records) of packet captures", cmd_calls},
+    {"ladder", "draw the message ladder (sequence diagram) of calls", cmd_ladder},
     {"stats", "count SIP requests, responses, hosts, transports and problems", cmd_stats},
     {"parse", "parse raw SIP messages and print their structure and diagnostics", cmd_parse},
 };

@@ -1,0 +1,659 @@
+// sipscope ladder: the sequence diagram of one or several calls (several are merged by time,
+// e.g. the legs of a B2BUA), from the model's message index: one column per host (IP:port),
+// one arrow per SIP message. Text for terminals, Mermaid for docs and wikis, SVG for tickets.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace sipscope::cli {
+namespace {
+
+constexpr std::string_view ladder_usage_head =
+    "usage: sipscope ladder [OPTIONS] --call ID|INDEX... FILE...\n"
+    "\n"
+    "Draw the ladder (sequence diagram) of calls: one column per host (IP:port), one arrow per\n"
+    "SIP message with its method or status and CSeq number, the time (UTC, and +ms from the\n"
+    "first message), the SDP summary (codec, address, direction) under messages that carry\n"
+    "SDP, and retransmissions marked [rtx]. Several calls are merged by time (the legs of a\n"
+    "B2BUA, a transfer). Without --call, the one record the filters leave is drawn.\n"
+    "\n"
+    "Options:\n"
+    "  --call ID|INDEX     the record with this Call-ID, or this index (the # of 'sipscope\n"
+    "                      calls'); comma-separated or repeated to merge several\n"
+    "  --legs              also draw the records the correlator ties to the chosen ones (B2BUA\n"
+    "                      legs found by X-CID-like headers or shared media, transfers)\n"
+    "  --hosts ALIASES     names for hosts: IP=NAME or IP:PORT=NAME, comma-separated\n"
+    "                      (e.g. 192.0.2.10=sbc,192.0.2.20:5080=pbx)\n"
+    "  --format text       for a terminal (default): fits its width, colour when it is one\n"
+    "  --format mermaid    Mermaid sequenceDiagram text (GitHub, GitLab, wikis render it)\n"
+    "  --format svg        a self-contained SVG picture (to attach to a ticket)\n"
+    "  --color WHEN        auto (default: when stdout is a terminal and NO_COLOR is unset),\n"
+    "                      always, never\n"
+    "  -h, --help          this text\n"
+    "\n";
+
+constexpr std::string_view ladder_usage_tail =
+    "\n"
+    "Exit status: 0 success, 1 a --fail-on condition matched, 2 usage or I/O error (also when\n"
+    "no record, or several without --call, match).\n"
+    "\n"
+    "Examples:\n"
+    "  sipscope ladder --call 3 trace.pcap\n"
+    "  sipscope ladder --call a84b4c76e66710@pc33.example.com trace.pcap | less -R\n"
+    "  sipscope ladder --call 1,2 --hosts 10.0.0.1=alice,10.0.0.9=sbc b2bua.pcap\n"
+    "  sipscope ladder --call-id abc123 --format mermaid trace.pcap > call.mmd\n"
+    "  sipscope ladder --call 7 --format svg trace.pcap > call.svg\n";
+
+struct options {
+  common_options c;
+  std::vector<std::string> calls;
+  bool legs = false;
+  std::vector<std::pair<std::string, std::string>> aliases;   // "ip" or "ip:port" -> name
+};
+
+std::optional<int> parse_args(args a, options& o) {
+  o.c.command = "ladder";
+  arg_cursor c(a);
+  std::string v, err;
+  while (!c.done()) {
+    if (c.flag("-h") || c.flag("--help")) {
+      std::fwrite(ladder_usage_head.data(), 1, ladder_usage_head.size(), stdout);
+      std::fwrite(common_usage.data(), 1, common_usage.size(), stdout);
+      std::fwrite(ladder_usage_tail.data(), 1, ladder_usage_tail.size(), stdout);
+      return exit_ok;
+    }
+    if (c.flag("--legs")) { o.legs = true; continue; }
+    if (c.option("--call", v, err)) {
+      if (!err.empty()) return usage_error(o.c, err);
+      std::string_view s = v;
+      while (!s.empty()) {
+        auto comma = s.find(',');
+        if (comma) o.calls.emplace_back(s.substr(0, comma));
+        if (comma == std::string_view::npos) break;
+        s.remove_prefix(comma + 1);
+      }
+      continue;
+    }
+    if (c.option("--hosts", v, err)) {
+      if (!err.empty()) return usage_error(o.c, err);
+      std::string_view s = v;
+      while (!s.empty()) {
+        auto comma = s.find(',');
+        std::string_view one = s.substr(0, comma);
+        auto eq = one.find('=');
+        if (eq == std::string_view::npos || eq == 0 || eq + 1 == one.size())
+          return usage_error(o.c, "bad --hosts entry '" + std::string(one) + "' (IP=NAME or IP:PORT=NAME)");
+        o.aliases.emplace_back(std::string(one.substr(0, eq)), std::string(one.substr(eq + 1)));
+        if (comma == std::string_view::npos) break;
+        s.remove_prefix(comma + 1);
+      }
+      continue;
+    }
+    switch (parse_common(c, o.c)) {
+      case parsed::mine: continue;
+      case parsed::error: return exit_usage;
+      case parsed::not_mine: break;
+    }
+    return usage_error(o.c, "unknown option '" + std::string(c.current()) + "'");
+  }
+  if (o.c.format.empty()) o.c.format = "text";
+  if (o.c.format != "text" && o.c.format != "mermaid" && o.c.format != "svg")
+    return usage_error(o.c, "unknown format '" + o.c.format + "' (text, mermaid or svg)");
+  if (!finish_common(o.c)) return exit_usage;
+  return std::nullopt;
+}
+
+bool is_index(const std::string& s) {
+  return !s.empty() && s.size() < 19 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// One row of the ladder.
+struct row {
+  const cr::record* rec;
+  const cr::message_entry* m;
+  std::size_t from, to;      // host columns
+};
+
+struct ladder {
+  std::vector<const cr::record*> recs;
+  std::vector<capture::endpoint> hosts;
+  std::vector<std::string> names;        // alias or ""
+  std::vector<row> rows;
+  cr::timestamp_ns t0 = 0;
+  bool any_rtx = false;
+};
+
+ladder build(const std::vector<const cr::record*>& recs, const options& o) {
+  ladder l;
+  l.recs = recs;
+  std::vector<std::pair<const cr::record*, const cr::message_entry*>> ms;
+  for (const cr::record* r : recs)
+    for (const cr::message_entry& m : r->messages) ms.emplace_back(r, &m);
+  std::stable_sort(ms.begin(), ms.end(), [](const auto& a, const auto& b) {
+    if (a.second->time != b.second->time) return a.second->time < b.second->time;
+    if (a.second->frame.file != b.second->frame.file) return a.second->frame.file < b.second->frame.file;
+    return a.second->frame.number < b.second->frame.number;
+  });
+  auto host = [&](const capture::endpoint& e) {
+    auto it = std::find(l.hosts.begin(), l.hosts.end(), e);
+    if (it != l.hosts.end()) return static_cast<std::size_t>(it - l.hosts.begin());
+    l.hosts.push_back(e);
+    std::string name;
+    const std::string full = e.to_string(), ip = e.ip.to_string();
+    for (const auto& [k, n] : o.aliases)
+      if (k == full) name = n;
+    if (name.empty())
+      for (const auto& [k, n] : o.aliases)
+        if (k == ip) name = n;
+    l.names.push_back(printable(name));
+    return l.hosts.size() - 1;
+  };
+  for (const auto& [r, m] : ms) {
+    const std::size_t a = host(m->src), b = host(m->dst);
+    l.rows.push_back({r, m, a, b});
+    l.any_rtx |= m->retransmission;
+  }
+  if (!ms.empty()) l.t0 = ms.front().second->time;
+  return l;
+}
+
+// "INVITE CSeq 1" / "180 Ringing CSeq 1", and the SDP summary apart. The model's summary is
+// the request line or status line, then " (SDP: ...)" when the message has SDP.
+void split_summary(const cr::message_entry& m, std::string& label, std::string& sdp) {
+  std::string_view s = m.summary;
+  sdp.clear();
+  if (m.has_sdp)
+    if (auto p = s.find(" (SDP: "); p != std::string_view::npos) {
+      std::string_view t = s.substr(p + 7);
+      if (!t.empty() && t.back() == ')') t.remove_suffix(1);
+      sdp = "SDP ";
+      sdp += printable(t);
+      s = s.substr(0, p);
+    }
+  if (m.request) label = printable(m.method);
+  else label = printable(s);
+  label += " CSeq ";
+  label += std::to_string(m.cseq);
+  if (m.has_sdp && sdp.empty()) sdp = "SDP";
+}
+
+const char* color_of(const cr::message_entry& m) {
+  if (m.retransmission) return "\033[2m";
+  if (m.request) return "\033[36m";
+  if (m.status < 200) return "\033[33m";
+  if (m.status < 300) return "\033[32m";
+  if (m.status < 400) return "\033[34m";
+  return "\033[31m";
+}
+
+std::string rel_ms(cr::timestamp_ns t, cr::timestamp_ns t0) {
+  return "+" + std::to_string(capture::elapsed(t, t0) / 1'000'000) + "ms";
+}
+
+std::string record_title(const cr::record& r) {
+  std::string s = "#";
+  s += std::to_string(r.index);
+  s += ' ';
+  s += cr::to_string(r.kind);
+  s += "  ";
+  s += printable(r.caller.uri.empty() ? "-" : r.caller.uri);
+  s += " -> ";
+  s += printable(r.callee.uri.empty() ? "-" : r.callee.uri);
+  s += "  ";
+  s += state_text(r);
+  if (r.final_status) {
+    s += ' ';
+    s += std::to_string(r.final_status);
+    if (!r.final_reason.empty()) {
+      s += ' ';
+      s += printable(r.final_reason);
+    }
+  }
+  s += "  Call-ID ";
+  s += printable(r.call_id);
+  return s;
+}
+
+// ---- text ------------------------------------------------------------------------------------
+
+// A line of cells (one code point each) with a colour per cell.
+struct canvas_line {
+  std::vector<std::string> cells;
+  std::vector<const char*> colors;
+  explicit canvas_line(std::size_t w) : cells(w, " "), colors(w, nullptr) {}
+  void put(std::size_t x, std::string_view text, const char* color = nullptr, std::size_t max = SIZE_MAX) {
+    std::size_t i = 0, n = 0;
+    while (i < text.size() && x + n < cells.size() && n < max) {
+      std::size_t len = 1;
+      while (i + len < text.size() && (static_cast<unsigned char>(text[i + len]) & 0xC0) == 0x80) ++len;
+      cells[x + n] = std::string(text.substr(i, len));
+      colors[x + n] = color;
+      i += len;
+      ++n;
+    }
+  }
+  std::string render(bool color) const {
+    std::string out;
+    const char* cur = nullptr;
+    std::size_t end = cells.size();
+    while (end > 0 && cells[end - 1] == " ") --end;
+    for (std::size_t i = 0; i < end; ++i) {
+      const char* c = color ? colors[i] : nullptr;
+      if (c != cur) {
+        if (cur) out += "\033[0m";
+        if (c) out += c;
+        cur = c;
+      }
+      out += cells[i];
+    }
+    if (cur) out += "\033[0m";
+    return out;
+  }
+};
+
+void print_text(const ladder& l, const options& o) {
+  const bool color = use_color(o.c.color, stdout);
+  const bool multi = l.recs.size() > 1;
+  std::string out;
+  for (const cr::record* r : l.recs) {
+    out += record_title(*r);
+    out += '\n';
+  }
+  out += utc_date(l.t0);
+  out += " (times UTC, +ms from the first message)\n\n";
+
+  // Left block: [#rec] HH:MM:SS.mmm +ms
+  std::size_t rel_w = 0, rec_w = 0;
+  for (const row& r : l.rows) {
+    rel_w = std::max(rel_w, rel_ms(r.m->time, l.t0).size());
+    rec_w = std::max(rec_w, std::to_string(r.rec->index).size() + 1);
+  }
+  const std::size_t left = (multi ? rec_w + 1 : 0) + 12 + 1 + rel_w + 2;
+
+  // Column spacing: room for the widest label between neighbours, within the terminal.
+  const std::size_t n = l.hosts.size();
+  std::size_t head_w = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    head_w = std::max({head_w, l.hosts[i].to_string().size(), text_width(l.names[i])});
+  std::size_t label_w = 0;
+  for (const row& r : l.rows) {
+    std::string label, sdp;
+    split_summary(*r.m, label, sdp);
+    if (r.m->retransmission) label += " [rtx]";
+    const std::size_t span = r.from > r.to ? r.from - r.to : r.to - r.from;
+    label_w = std::max(label_w, (std::max(text_width(label), text_width(sdp) / 2) + 3 + std::max<std::size_t>(span, 1) - 1) /
+                                    std::max<std::size_t>(span, 1));
+  }
+  std::size_t spacing = std::clamp<std::size_t>(std::max(head_w + 2, label_w + 2), 14, 48);
+  const int term = terminal_columns(stdout, 0);
+  if (term > 0 && n > 1) {
+    const std::size_t avail = static_cast<std::size_t>(term) > left + head_w / 2 + 1
+                                  ? static_cast<std::size_t>(term) - left - head_w / 2 - 1
+                                  : 0;
+    spacing = std::max<std::size_t>(std::min(spacing, avail / (n - 1)), 10);
+  }
+  const std::size_t first_x = left + std::min(head_w, spacing - 1) / 2;
+  auto xcol = [&](std::size_t i) { return first_x + i * spacing; };
+  const std::size_t width = xcol(n ? n - 1 : 0) + spacing;
+
+  auto bars = [&](canvas_line& c) {
+    for (std::size_t i = 0; i < n; ++i) c.put(xcol(i), "|");
+  };
+  auto centered = [&](canvas_line& c, std::size_t i, const std::string& text) {
+    std::string t = truncate(text, spacing - 1);
+    std::size_t w = text_width(t);
+    std::size_t x = xcol(i) >= w / 2 ? xcol(i) - w / 2 : 0;
+    c.put(x, t, color ? "\033[1m" : nullptr);
+  };
+  const bool any_alias = std::any_of(l.names.begin(), l.names.end(), [](const std::string& s) { return !s.empty(); });
+  if (any_alias) {
+    canvas_line c(width);
+    for (std::size_t i = 0; i < n; ++i) centered(c, i, l.names[i]);
+    out += c.render(color);
+    out += '\n';
+  }
+  {
+    canvas_line c(width);
+    for (std::size_t i = 0; i < n; ++i) centered(c, i, l.hosts[i].to_string());
+    out += c.render(color);
+    out += '\n';
+    canvas_line b(width);
+    bars(b);
+    out += b.render(color);
+    out += '\n';
+  }
+
+  for (const row& r : l.rows) {
+    const cr::message_entry& m = *r.m;
+    const char* col = color_of(m);
+    std::string label, sdp;
+    split_summary(m, label, sdp);
+    if (m.retransmission) label += " [rtx]";
+    const std::size_t a = std::min(r.from, r.to), b = std::max(r.from, r.to);
+    const std::size_t lo = xcol(a), hi = a == b ? xcol(a) + spacing / 2 : xcol(b);
+    const std::size_t room = hi - lo - 2;
+
+    canvas_line l1(width), l2(width);
+    bars(l1);
+    bars(l2);
+    std::size_t x = 0;
+    if (multi) {
+      l1.put(x, "#" + std::to_string(r.rec->index));
+      x += rec_w + 1;
+    }
+    l1.put(x, utc_time(m.time));
+    l1.put(x + 13, rel_ms(m.time, l.t0));
+    // Label above the arrow, next to the sender.
+    std::string t = truncate(label, room);
+    const std::size_t tw = text_width(t);
+    l1.put(r.from <= r.to ? lo + 2 : hi - 1 - tw, t, col);
+    // The arrow.
+    if (a == b) {
+      std::string loop(spacing / 2 - 1, '-');
+      l2.put(lo + 1, "<" + loop + "'", col);
+    } else {
+      std::string shaft(hi - lo - 1, '-');
+      if (r.from < r.to) shaft.back() = '>';
+      else shaft.front() = '<';
+      l2.put(lo + 1, shaft, col);
+    }
+    out += l1.render(color);
+    out += '\n';
+    out += l2.render(color);
+    out += '\n';
+    if (!sdp.empty()) {
+      canvas_line l3(width);
+      bars(l3);
+      // Under the arrow, from the sender's side; it may run past the receiver when needed.
+      const std::size_t room3 = width > lo + 2 ? width - lo - 2 : 0;
+      std::string s = truncate(sdp, std::min(room3, std::max(room, spacing * 2)));
+      l3.put(lo + 2, s, color ? "\033[35m" : nullptr);
+      out += l3.render(color);
+      out += '\n';
+    }
+  }
+  if (l.any_rtx) out += "\n[rtx] retransmission (same message of the same transaction seen again)\n";
+  for (const cr::record* r : l.recs) {
+    if (r->dropped_messages)
+      out += "#" + std::to_string(r->index) + ": " + std::to_string(r->dropped_messages) +
+             " more messages not indexed (correlator cap)\n";
+    std::vector<std::string> missing;
+    for (const std::string& leg : r->legs)
+      if (std::none_of(l.recs.begin(), l.recs.end(), [&](const cr::record* x) { return x->call_id == leg; }))
+        missing.push_back(leg);
+    if (!missing.empty()) {
+      out += "#" + std::to_string(r->index) + " is tied to Call-ID";
+      for (const std::string& leg : missing) {
+        out += ' ';
+        out += printable(leg);
+      }
+      out += " (--legs draws them too)\n";
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+// ---- mermaid ---------------------------------------------------------------------------------
+
+// Mermaid text: '#' starts an entity code and ';' can end a statement; '<' '>' are HTML.
+std::string mermaid_text(std::string_view s) {
+  std::string out;
+  for (char c : printable(s)) {
+    switch (c) {
+      case '#': out += "#35;"; break;
+      case ';': out += "#59;"; break;
+      case '<': out += "#lt;"; break;
+      case '>': out += "#gt;"; break;
+      case '"': out += "#quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+void print_mermaid(const ladder& l) {
+  std::string out = "sequenceDiagram\n";
+  for (const cr::record* r : l.recs) {
+    out += "    %% ";
+    out += printable(record_title(*r));
+    out += '\n';
+  }
+  out += "    %% ";
+  out += utc_date(l.t0);
+  out += " (times UTC)\n";
+  for (std::size_t i = 0; i < l.hosts.size(); ++i) {
+    out += "    participant H";
+    out += std::to_string(i + 1);
+    out += " as ";
+    std::string label = l.names[i].empty() ? l.hosts[i].to_string() : l.names[i] + " " + l.hosts[i].to_string();
+    out += mermaid_text(label);
+    out += '\n';
+  }
+  for (const row& r : l.rows) {
+    std::string label, sdp;
+    split_summary(*r.m, label, sdp);
+    out += "    H";
+    out += std::to_string(r.from + 1);
+    out += r.m->request ? "->>" : "-->>";
+    out += 'H';
+    out += std::to_string(r.to + 1);
+    out += ": ";
+    out += mermaid_text(label);
+    if (r.m->retransmission) out += " [rtx]";
+    out += ' ';
+    out += utc_time(r.m->time);
+    out += " (";
+    out += rel_ms(r.m->time, l.t0);
+    out += ')';
+    out += '\n';
+    if (!sdp.empty()) {
+      out += "    Note over H";
+      out += std::to_string(std::min(r.from, r.to) + 1);
+      if (r.from != r.to) {
+        out += ",H";
+        out += std::to_string(std::max(r.from, r.to) + 1);
+      }
+      out += ": ";
+      out += mermaid_text(sdp);
+      out += '\n';
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+// ---- svg -------------------------------------------------------------------------------------
+
+std::string xml_text(std::string_view s) {
+  std::string out;
+  for (char c : printable(s)) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+const char* svg_color(const cr::message_entry& m) {
+  if (m.retransmission) return "#999999";
+  if (m.request) return "#1f5fa8";
+  if (m.status < 200) return "#a87b00";
+  if (m.status < 300) return "#1e7a1e";
+  if (m.status < 400) return "#5a3fa8";
+  return "#b52020";
+}
+
+void print_svg(const ladder& l) {
+  // Fixed geometry: 220 px between hosts, 34 px per message (+14 with an SDP line).
+  const int left = 190, spacing = 220, top = 70, step = 34, sdp_step = 14;
+  const int n = static_cast<int>(l.hosts.size());
+  int height = top + 20;
+  for (const row& r : l.rows) height += step + (r.m->has_sdp ? sdp_step : 0);
+  height += 30 + 16 * static_cast<int>(l.recs.size());
+  int width = left + std::max(1, n - 1) * spacing + 140;
+  for (const cr::record* r : l.recs)   // monospace 12 px: about 7.3 px a character
+    width = std::max(width, 20 + static_cast<int>(7.3 * static_cast<double>(text_width(record_title(*r)))));
+  auto x = [&](std::size_t i) { return left + static_cast<int>(i) * spacing; };
+  std::string out;
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                "font-family=\"monospace\" font-size=\"12\">\n",
+                width, height, width, height);
+  out += buf;
+  // One arrowhead per colour (context-stroke is SVG 2, not every viewer has it).
+  out += "<defs>";
+  for (const char* c : {"#999999", "#1f5fa8", "#a87b00", "#1e7a1e", "#5a3fa8", "#b52020"}) {
+    std::snprintf(buf, sizeof buf,
+                  "<marker id=\"arrow-%s\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" "
+                  "markerHeight=\"8\" orient=\"auto\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"%s\"/></marker>",
+                  c + 1, c);
+    out += buf;
+  }
+  out += "</defs>\n";
+  out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  int y = 16;
+  for (const cr::record* r : l.recs) {
+    std::snprintf(buf, sizeof buf, "<text class=\"title\" x=\"10\" y=\"%d\" font-weight=\"bold\">", y);
+    out += buf;
+    out += xml_text(record_title(*r));
+    out += "</text>\n";
+    y += 16;
+  }
+  const int line_top = top + 10 + 16 * (static_cast<int>(l.recs.size()) - 1);
+  const int line_bottom = height - 10;
+  for (std::size_t i = 0; i < l.hosts.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "<g class=\"host\"><text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-weight=\"bold\">",
+                  x(i), line_top - 18);
+    out += buf;
+    out += xml_text(l.names[i].empty() ? l.hosts[i].to_string() : l.names[i]);
+    out += "</text>";
+    if (!l.names[i].empty()) {
+      std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", x(i), line_top - 4);
+      out += buf;
+      out += xml_text(l.hosts[i].to_string());
+      out += "</text>";
+    }
+    std::snprintf(buf, sizeof buf, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\" stroke-dasharray=\"4 3\"/></g>\n",
+                  x(i), line_top, x(i), line_bottom);
+    out += buf;
+  }
+  y = line_top + 24;
+  for (const row& r : l.rows) {
+    const cr::message_entry& m = *r.m;
+    std::string label, sdp;
+    split_summary(m, label, sdp);
+    if (m.retransmission) label += " [rtx]";
+    const char* c = svg_color(m);
+    std::snprintf(buf, sizeof buf, "<g class=\"message\"><text x=\"8\" y=\"%d\" fill=\"#555\">%s %s</text>", y + 4,
+                  utc_time(m.time).c_str(), rel_ms(m.time, l.t0).c_str());
+    out += buf;
+    const int x1 = x(r.from), x2 = r.from == r.to ? x(r.from) + 40 : x(r.to);
+    const int mid = (x1 + x2) / 2;
+    std::snprintf(buf, sizeof buf, "<text class=\"label\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">", mid,
+                  y - 4, c);
+    out += buf;
+    out += xml_text(label);
+    out += "</text>";
+    std::snprintf(buf, sizeof buf,
+                  "<line class=\"arrow\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"1.5\"%s "
+                  "marker-end=\"url(#arrow-%s)\"/>",
+                  x1, y, x2, y, c, m.retransmission ? " stroke-dasharray=\"5 3\"" : "", c + 1);
+    out += buf;
+    if (!sdp.empty()) {
+      std::snprintf(buf, sizeof buf, "<text class=\"sdp\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#8a3b8a\" font-size=\"11\">",
+                    mid, y + 14);
+      out += buf;
+      out += xml_text(sdp);
+      out += "</text>";
+    }
+    out += "</g>\n";
+    y += step + (m.has_sdp ? sdp_step : 0);
+  }
+  std::snprintf(buf, sizeof buf, "<text x=\"10\" y=\"%d\" fill=\"#555\">", height - 14);
+  out += buf;
+  out += xml_text(utc_date(l.t0) + " (times UTC, +ms from the first message)");
+  out += "</text>\n</svg>\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+}  // namespace
+
+int cmd_ladder(args a) {
+  options o;
+  if (auto rc = parse_args(a, o)) return *rc;
+
+  // Kept: the chosen records (all that pass the filters without --call), and with --legs every
+  // record, since a leg may be finished before the chosen one.
+  std::set<std::uint64_t> want_index;
+  std::set<std::string> want_id;
+  for (const std::string& c : o.calls) (is_index(c) ? (void)want_index.insert(std::stoull(c)) : (void)want_id.insert(c));
+  std::vector<cr::record> kept;
+  run_result rr;
+  const bool ok = run_capture(o.c, [&](cr::record&& r) {
+    if (o.calls.empty() || o.legs || want_index.count(r.index) || want_id.count(r.call_id)) kept.push_back(std::move(r));
+  }, rr);
+  if (!ok || rr.io_error) return exit_usage;
+
+  std::vector<const cr::record*> chosen;
+  for (const cr::record& r : kept)
+    if (o.calls.empty() || want_index.count(r.index) || want_id.count(r.call_id)) chosen.push_back(&r);
+  if (o.legs) {
+    std::set<std::string> base, ids;
+    for (const cr::record* r : chosen) {
+      base.insert(r->call_id);
+      ids.insert(r->call_id);
+      for (const std::string& l : r->legs) ids.insert(l);
+    }
+    chosen.clear();
+    for (const cr::record& r : kept) {
+      bool tied = ids.count(r.call_id) > 0;
+      for (const std::string& l : r.legs) tied |= base.count(l) > 0;
+      if (tied) chosen.push_back(&r);
+    }
+  }
+  std::sort(chosen.begin(), chosen.end(), [](const cr::record* x, const cr::record* y) { return x->index < y->index; });
+
+  if (chosen.empty()) {
+    print_run_summary(o.c, rr, "no record drawn");
+    std::fprintf(stderr, "sipscope ladder: no record matches%s (list them with 'sipscope calls --all FILE...')\n",
+                 o.calls.empty() ? " the filters" : " --call");
+    return exit_usage;
+  }
+  if (o.calls.empty() && chosen.size() > 1) {
+    std::fprintf(stderr, "sipscope ladder: %zu records match; choose with --call INDEX (several merge):\n", chosen.size());
+    for (std::size_t i = 0; i < chosen.size() && i < 10; ++i)
+      std::fprintf(stderr, "  %s\n", record_title(*chosen[i]).c_str());
+    if (chosen.size() > 10) std::fprintf(stderr, "  ...\n");
+    return exit_usage;
+  }
+  if (!o.calls.empty()) {
+    for (const std::string& c : o.calls) {
+      bool found = std::any_of(chosen.begin(), chosen.end(), [&](const cr::record* r) {
+        return is_index(c) ? r->index == std::stoull(c) : r->call_id == c;
+      });
+      if (!found)
+        std::fprintf(stderr, "sipscope ladder: warning: --call %s matches no record (that passes the filters)\n", c.c_str());
+    }
+  }
+
+  const ladder l = build(chosen, o);
+  if (o.c.format == "mermaid") print_mermaid(l);
+  else if (o.c.format == "svg") print_svg(l);
+  else print_text(l, o);
+  std::fflush(stdout);
+  print_run_summary(o.c, rr, std::to_string(chosen.size()) + (chosen.size() == 1 ? " record drawn, " : " records drawn, ") +
+                                 std::to_string(l.rows.size()) + " messages");
+  return apply_fail_on(o.c, chosen);
+}
+
+}  // namespace sipscope::cli
