@@ -230,10 +230,13 @@ void print_table(const std::vector<cr::record>& recs, bool color) {
     for (const std::string& s : c.cells) c.width = std::max(c.width, text_width(s));
   }
   const int term = terminal_columns(stdout, 0);
-  if (c_jit != SIZE_MAX) { cols[c_jit].drop = 1; cols[c_loss].drop = 3; }
-  cols[c_msgs].drop = 2;
-  cols[c_pdd].drop = 4;
-  if (c_kind != SIZE_MAX) cols[c_kind].drop = 5;
+  // Columns that say nothing (findings all '-') go first.
+  if (std::all_of(cols[c_find].cells.begin(), cols[c_find].cells.end(), [](const std::string& x) { return x == "-"; }))
+    cols[c_find].drop = 1;
+  if (c_jit != SIZE_MAX) { cols[c_jit].drop = 2; cols[c_loss].drop = 4; cols[c_mos].drop = 7; }
+  cols[c_msgs].drop = 3;
+  cols[c_pdd].drop = 5;
+  if (c_kind != SIZE_MAX) cols[c_kind].drop = 6;
   if (term > 0) {
     auto total = [&] {
       std::size_t t = 0;
@@ -255,13 +258,21 @@ void print_table(const std::vector<cr::record>& recs, bool color) {
       }
       if (total() <= static_cast<std::size_t>(term)) break;
       auto next = std::find_if(cols.begin(), cols.end(), [&](const column& c) { return c.drop == dropped + 1; });
-      if (dropped >= 5) break;
+      if (dropped >= 7) break;
       if (next == cols.end()) continue;
       next->hidden = true;
       for (column& c : cols) {   // widths start again from the natural ones
         c.width = text_width(c.head);
         for (const std::string& x : c.cells) c.width = std::max(c.width, text_width(x));
       }
+    }
+    // Still too wide (a very narrow terminal): flexible columns go below their minimum.
+    while (total() > static_cast<std::size_t>(term)) {
+      column* widest = nullptr;
+      for (column& c : cols)
+        if (!c.hidden && c.flex && c.width > 6 && (!widest || c.width > widest->width)) widest = &c;
+      if (!widest) break;
+      --widest->width;
     }
   }
 
@@ -296,7 +307,7 @@ void print_table(const std::vector<cr::record>& recs, bool color) {
         else text = truncate(text, c.width);
       }
       if (i) out += "  ";
-      out += pad(text, i == last ? 0 : c.width, c.right);
+      out += pad(text, i == last && !c.right ? 0 : c.width, c.right);
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     std::printf("%s%s%s\n", on, out.c_str(), off);

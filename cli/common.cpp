@@ -916,8 +916,9 @@ std::string short_uri(const std::string& uri, std::size_t width) {
   if (text_width(s) <= width) return s;
   if (auto semi = s.find(';'); semi != std::string::npos) s.erase(semi);
   if (text_width(s) <= width) return s;
-  // user@host: keep the user whole when it fits with some of the host, else cut in the middle.
-  if (auto at = s.find('@'); at != std::string::npos && at + 4 <= width) return truncate(s, width);
+  // user@host: the user is what tells calls apart, so the end goes; host:port without a user
+  // is cut in the middle, keeping the port.
+  if (s.find('@') != std::string::npos) return truncate(s, width);
   return truncate(s, width, true);
 }
 
