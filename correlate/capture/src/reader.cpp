@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <new>
 #include <vector>
 
 namespace sipscope::capture {
@@ -145,6 +146,16 @@ struct reader::impl {
     h.on_diag(d);
   }
 
+  // The stdio buffer of a file we open. glibc ignores setvbuf's size when it is not given the
+  // buffer itself (it keeps st_blksize, 4 KiB): reading 4 KiB per read() cost more in system
+  // calls than all of sipscope's decoding. Freed after the FILE is closed (member order).
+  static constexpr std::size_t stdio_buffer_size = 256 * 1024;
+  std::unique_ptr<char[]> stdio_buffer;
+  void buffer(std::FILE* stream) {
+    stdio_buffer.reset(new (std::nothrow) char[stdio_buffer_size]);
+    if (stdio_buffer) setvbuf(stream, stdio_buffer.get(), _IOFBF, stdio_buffer_size);
+  }
+
   ~impl() {
     if (pc) pcap_close(pc);   // closes its FILE* too
     else if (f) std::fclose(f);
@@ -185,6 +196,7 @@ bool reader::open_file(const std::string& path, std::uint32_t file_index, handle
     cookie_io_functions_t io{gz_read, nullptr, gz_seek, gz_close};
     f = fopencookie(c, "rb", io);
     if (!f) { gz_close(c); return false; }
+    p_->buffer(f);
     p_->gz = c;
     return true;
   };
@@ -219,7 +231,7 @@ bool reader::open_file(const std::string& path, std::uint32_t file_index, handle
         p_->diag(h, diag_kind::cannot_open, 0, "cannot open the file");
         return false;
       }
-      setvbuf(f, nullptr, _IOFBF, 256 * 1024);
+      p_->buffer(f);
     }
   }
   // A known position makes ftell() cheap (glibc then tracks it without lseek).
