@@ -1,9 +1,10 @@
 // sipscope-bench ingest: capture ingestion throughput (issue 4). In one run, on each file:
 //   (a) a bare libpcap loop (pcap_open_offline + pcap_next_ex, touching each record),
+//   (a2) the same loop on a FILE* given the 256 KiB stdio buffer sipscope's reader uses,
 //   (b) sipscope ingestion (capture::pipeline, every SIP message and UDP datagram delivered),
 //   (c) tshark -r F -Y sip -T fields -e frame.number, (d) sngrep -N -q -I F, when installed.
 // Every reader runs in a child process of its own (this binary again, `--child`), so that each
-// one's peak RSS is its own (wait4's ru_maxrss). (a) and (b) run --reps times, alternated;
+// one's peak RSS is its own (wait4's ru_maxrss). (a), (a2) and (b) run --reps times, alternated;
 // the median and the best are reported. The peers run once. /proc/stat is sampled around each
 // phase to say how busy the machine was.
 #include <pcap/pcap.h>
@@ -33,10 +34,11 @@ using clock_type = std::chrono::steady_clock;
 const char* const ingest_usage =
     R"(usage: sipscope-bench ingest [--reps N] [--no-peers] FILE...
 
-Reads each FILE (pcap/pcapng) with (a) a bare pcap_next_ex loop, (b) sipscope's capture
-pipeline, and, when they are installed and --no-peers is not given, (c) tshark -Y sip and
-(d) sngrep -N -q -I; prints MB/s (10^6 bytes of file), packets/s, peak RSS of each (its own
-process), how busy the machine was, and the ratios against the issue's targets. (a) and (b)
+Reads each FILE (pcap/pcapng) with (a) a bare pcap_next_ex loop, (a2) the same loop with the
+256 KiB stdio buffer sipscope's reader gives libpcap, (b) sipscope's capture pipeline, and,
+when they are installed and --no-peers is not given, (c) tshark -Y sip and (d) sngrep -N -q -I;
+prints MB/s (10^6 bytes of file), packets/s, peak RSS of each (its own process), how busy the
+machine was, and the ratios against the issue's targets. (a), (a2) and (b)
 run N times alternated (default 5; median and best), after one untimed pass that puts the
 file in the page cache; the peers run once. With several files, also the flatness of (b)'s
 throughput per byte across them. Make a file with
@@ -49,10 +51,21 @@ double since(clock_type::time_point t) {
 
 // ---- children: one reader each, timed inside, result on stdout --------------------------
 
-int child_bare(const std::string& file) {
+// `buffered`: the FILE* is opened here and given a 256 KiB stdio buffer, as sipscope's reader
+// does (libpcap's own fopen leaves glibc's 4 KiB: one read() per 4 KiB).
+int child_bare(const std::string& file, bool buffered) {
   char err[PCAP_ERRBUF_SIZE];
   auto t = clock_type::now();
-  pcap_t* p = pcap_open_offline_with_tstamp_precision(file.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  pcap_t* p = nullptr;
+  std::vector<char> stdio_buffer;
+  if (buffered) {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    stdio_buffer.resize(256 * 1024);
+    if (f) setvbuf(f, stdio_buffer.data(), _IOFBF, stdio_buffer.size());
+    p = f ? pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err) : nullptr;
+  } else {
+    p = pcap_open_offline_with_tstamp_precision(file.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  }
   if (!p) {
     std::fprintf(stderr, "%s\n", err);
     return 1;
@@ -187,14 +200,25 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+// One reader's repetitions on one file.
+struct series {
+  std::vector<double> seconds, cpu;
+  long rss_kb = 0;   // largest over repetitions
+  void add(const rep& r) {
+    seconds.push_back(r.seconds);
+    cpu.push_back(r.cpu);
+    rss_kb = std::max(rss_kb, r.rss_kb);
+  }
+  double med() const { return median(seconds); }
+  double best() const { return *std::min_element(seconds.begin(), seconds.end()); }
+};
+
 struct file_report {
   std::string file;
   double mb = 0;
   std::uint64_t packets = 0;
-  double bare_median = 0, bare_best = 0, ss_median = 0, ss_best = 0;   // seconds
-  double pair_ratio_median = 0;   // median over repetitions of bare/sipscope time (adjacent runs)
-  long bare_rss = 0, ss_rss = 0;  // KB, largest over repetitions
-  double bare_cpu = 0, ss_cpu = 0;   // seconds of CPU, median over repetitions
+  series bare, buffered, ss;
+  std::vector<double> ratio;   // bare / sipscope time, per repetition (adjacent runs)
   std::uint64_t sip = 0, udp = 0;
   double busy_ab = 0;
 };
@@ -223,7 +247,8 @@ void row(const char* name, double mb, std::uint64_t packets, double seconds, dou
 int run_ingest(int argc, char** argv) {
   if (argc == 5 && std::string(argv[2]) == "--child") {
     std::string which = argv[3];
-    if (which == "bare") return child_bare(argv[4]);
+    if (which == "bare") return child_bare(argv[4], false);
+    if (which == "bare-buffered") return child_bare(argv[4], true);
     if (which == "sipscope") return child_sipscope(argv[4]);
     return 2;
   }
@@ -262,7 +287,7 @@ int run_ingest(int argc, char** argv) {
 
   std::printf("sipscope-bench ingest: machine %s; readers one at a time, each in its own process\n",
               machine_line().c_str());
-  std::printf("(a),(b): %d alternated repetitions after an untimed warm-up pass, median (best in brackets);"
+  std::printf("(a),(a2),(b): %d alternated repetitions after an untimed warm-up pass, median (best in brackets);"
               " busy = all CPUs from /proc/stat (100/nproc%% = the reader alone)\n",
               reps);
   std::vector<file_report> reports;
@@ -278,42 +303,36 @@ int run_ingest(int argc, char** argv) {
     rep warm;
     if (!run_child(self, "bare", file, warm)) return 1;   // page cache
 
-    std::vector<double> bare_s, ss_s, ratio, bare_c, ss_c;
     cpu_sample c0 = sample_cpu();
     for (int i = 0; i < reps; ++i) {
-      rep a, b;
-      if (!run_child(self, "bare", file, a) || !run_child(self, "sipscope", file, b)) return 1;
-      bare_s.push_back(a.seconds);
-      ss_s.push_back(b.seconds);
-      ratio.push_back(a.seconds / b.seconds);
-      bare_c.push_back(a.cpu);
-      ss_c.push_back(b.cpu);
+      rep a, a2, b;
+      if (!run_child(self, "bare", file, a) || !run_child(self, "bare-buffered", file, a2) ||
+          !run_child(self, "sipscope", file, b))
+        return 1;
+      fr.bare.add(a);
+      fr.buffered.add(a2);
+      fr.ss.add(b);
+      fr.ratio.push_back(a.seconds / b.seconds);
       fr.packets = a.packets;
       fr.sip = b.sip;
       fr.udp = b.udp;
-      fr.bare_rss = std::max(fr.bare_rss, a.rss_kb);
-      fr.ss_rss = std::max(fr.ss_rss, b.rss_kb);
-      if (b.packets != a.packets)
+      if (b.packets != a.packets || a2.packets != a.packets)
         std::printf("warning: sipscope read %llu packets, libpcap %llu\n", static_cast<unsigned long long>(b.packets),
                     static_cast<unsigned long long>(a.packets));
     }
     fr.busy_ab = busy_percent(c0, sample_cpu());
-    fr.bare_median = median(bare_s);
-    fr.ss_median = median(ss_s);
-    fr.bare_best = *std::min_element(bare_s.begin(), bare_s.end());
-    fr.ss_best = *std::min_element(ss_s.begin(), ss_s.end());
-    fr.pair_ratio_median = median(ratio);
-    fr.bare_cpu = median(bare_c);
-    fr.ss_cpu = median(ss_c);
 
     std::printf("\n%s: %.1f MB, %llu packets\n", file.c_str(), fr.mb, static_cast<unsigned long long>(fr.packets));
     std::printf("%-22s %9s %12s %9s %9s %10s %8s %6s\n", "reader", "MB/s", "packets/s", "seconds", "CPU s", "SIP found",
                 "RSS MB", "busy");
-    char best[64];
-    std::snprintf(best, sizeof best, "[best %.1f MB/s]", fr.mb / fr.bare_best);
-    row("(a) libpcap loop", fr.mb, fr.packets, fr.bare_median, fr.bare_cpu, "-", fr.bare_rss, fr.busy_ab, best);
-    std::snprintf(best, sizeof best, "[best %.1f MB/s]", fr.mb / fr.ss_best);
-    row("(b) sipscope", fr.mb, fr.packets, fr.ss_median, fr.ss_cpu, std::to_string(fr.sip), fr.ss_rss, fr.busy_ab, best);
+    auto timed_row = [&](const char* name, const series& x, const std::string& found) {
+      char best[64];
+      std::snprintf(best, sizeof best, "[best %.1f MB/s]", fr.mb / x.best());
+      row(name, fr.mb, fr.packets, x.med(), median(x.cpu), found, x.rss_kb, fr.busy_ab, best);
+    };
+    timed_row("(a) libpcap loop", fr.bare, "-");
+    timed_row("(a2) same, 256K buffer", fr.buffered, "-");
+    timed_row("(b) sipscope", fr.ss, std::to_string(fr.sip));
     std::fflush(stdout);
 
     double tshark_s = 0, sngrep_s = 0;
@@ -345,17 +364,19 @@ int run_ingest(int argc, char** argv) {
     }
 
     auto verdict = [](bool ok) { return ok ? "met" : "NOT MET"; };
-    double share = 100.0 * fr.bare_median / fr.ss_median;
+    const double ss = fr.ss.med();
+    double share = 100.0 * fr.bare.med() / ss;
     std::printf("(b)/(a): %.0f%% of the libpcap loop's throughput (medians; median of per-repetition ratios %.0f%%,"
                 " best/best %.0f%%), target >= 70%%: %s\n",
-                share, 100.0 * fr.pair_ratio_median, 100.0 * fr.bare_best / fr.ss_best, verdict(share >= 70));
+                share, 100.0 * median(fr.ratio), 100.0 * fr.bare.best() / fr.ss.best(), verdict(share >= 70));
+    std::printf("(b)/(a2): %.0f%% of the loop given the same stdio buffer as sipscope's reader (medians)\n",
+                100.0 * fr.buffered.med() / ss);
     if (tshark_s > 0)
-      std::printf("(b)/(c): %.0fx tshark, target >= 100x: %s\n", tshark_s / fr.ss_median,
-                  verdict(tshark_s / fr.ss_median >= 100));
+      std::printf("(b)/(c): %.0fx tshark, target >= 100x: %s\n", tshark_s / ss, verdict(tshark_s / ss >= 100));
     if (sngrep_s > 0)
-      std::printf("(b)/(d): %.0fx sngrep, target >= 30x: %s\n", sngrep_s / fr.ss_median,
-                  verdict(sngrep_s / fr.ss_median >= 30));
-    std::printf("(b) peak RSS %.1f MB, target < 100 MB: %s\n", double(fr.ss_rss) / 1024, verdict(fr.ss_rss < 100 * 1024));
+      std::printf("(b)/(d): %.0fx sngrep, target >= 30x: %s\n", sngrep_s / ss, verdict(sngrep_s / ss >= 30));
+    std::printf("(b) peak RSS %.1f MB, target < 100 MB: %s\n", double(fr.ss.rss_kb) / 1024,
+                verdict(fr.ss.rss_kb < 100 * 1024));
     std::fflush(stdout);
     reports.push_back(fr);
   }
@@ -365,14 +386,14 @@ int run_ingest(int argc, char** argv) {
     const file_report* big = &reports[0];
     for (const file_report& r : reports)
       if (r.mb > big->mb) big = &r;
-    double ref = big->mb / big->ss_median;
+    double ref = big->mb / big->ss.med();
     std::printf("\nflatness of (b), MB/s against the largest file (%s, %.1f MB/s), target within 15%%:\n",
                 big->file.c_str(), ref);
     for (const file_report& r : reports) {
-      double v = r.mb / r.ss_median;
+      double v = r.mb / r.ss.med();
       double dev = 100.0 * (v - ref) / ref;
       std::printf("  %-30s %8.1f MB/s %+6.1f%%  (libpcap loop %+6.1f%%)  %s\n", r.file.c_str(), v, dev,
-                  100.0 * ((r.mb / r.bare_median) - (big->mb / big->bare_median)) / (big->mb / big->bare_median),
+                  100.0 * (big->bare.med() / r.bare.med() * r.mb / big->mb - 1),
                   std::abs(dev) <= 15 ? "met" : "NOT MET");
     }
   }
