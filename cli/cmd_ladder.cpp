@@ -196,16 +196,14 @@ std::string rel_ms(cr::timestamp_ns t, cr::timestamp_ns t0) {
   return "+" + std::to_string(capture::elapsed(t, t0) / 1'000'000) + "ms";
 }
 
+// "#1 call completed 200 OK  sip:a@x -> sip:b@y  Call-ID ...": what the user needs first comes
+// first, since a narrow terminal cuts the end.
 std::string record_title(const cr::record& r) {
   std::string s = "#";
   s += std::to_string(r.index);
   s += ' ';
   s += cr::to_string(r.kind);
-  s += "  ";
-  s += printable(r.caller.uri.empty() ? "-" : r.caller.uri);
-  s += " -> ";
-  s += printable(r.callee.uri.empty() ? "-" : r.callee.uri);
-  s += "  ";
+  s += ' ';
   s += state_text(r);
   if (r.final_status) {
     s += ' ';
@@ -215,6 +213,10 @@ std::string record_title(const cr::record& r) {
       s += printable(r.final_reason);
     }
   }
+  s += "  ";
+  s += printable(r.caller.uri.empty() ? "-" : r.caller.uri);
+  s += " -> ";
+  s += printable(r.callee.uri.empty() ? "-" : r.callee.uri);
   s += "  Call-ID ";
   s += printable(r.call_id);
   return s;
@@ -261,8 +263,21 @@ void print_text(const ladder& l, const options& o) {
   const bool color = use_color(o.c.color, stdout);
   const bool multi = l.recs.size() > 1;
   std::string out;
+  const int term_w = terminal_columns(stdout, 0);
   for (const cr::record* r : l.recs) {
-    out += record_title(*r);
+    std::string t = record_title(*r);
+    if (term_w > 0 && text_width(t) > static_cast<std::size_t>(term_w)) {
+      // Too long for one line: the Call-ID on a line of its own.
+      const auto w = static_cast<std::size_t>(term_w);
+      const auto p = t.rfind("  Call-ID ");
+      out += truncate(t.substr(0, p), w);
+      if (p != std::string::npos) {
+        out += "\n   ";
+        out += truncate(t.substr(p + 2), w > 3 ? w - 3 : 0);
+      }
+    } else {
+      out += t;
+    }
     out += '\n';
   }
   out += utc_date(l.t0);
@@ -293,14 +308,15 @@ void print_text(const ladder& l, const options& o) {
   std::size_t spacing = std::clamp<std::size_t>(std::max(head_w + 2, label_w + 2), 14, 48);
   const int term = terminal_columns(stdout, 0);
   if (term > 0 && n > 1) {
-    const std::size_t avail = static_cast<std::size_t>(term) > left + head_w / 2 + 1
-                                  ? static_cast<std::size_t>(term) - left - head_w / 2 - 1
-                                  : 0;
-    spacing = std::max<std::size_t>(std::min(spacing, avail / (n - 1)), 10);
+    // The widest spacing whose drawing, with half a host name beyond the first and the last
+    // column, fits the terminal (10 at least).
+    auto needed = [&](std::size_t sp) { return left + 2 * (std::min(head_w, sp - 1) / 2 + 1) + (n - 1) * sp; };
+    while (spacing > 10 && needed(spacing) > static_cast<std::size_t>(term)) --spacing;
   }
   const std::size_t first_x = left + std::min(head_w, spacing - 1) / 2;
   auto xcol = [&](std::size_t i) { return first_x + i * spacing; };
-  const std::size_t width = xcol(n ? n - 1 : 0) + spacing;
+  std::size_t width = xcol(n ? n - 1 : 0) + spacing;
+  if (term > 0) width = std::max(xcol(n ? n - 1 : 0) + 2, std::min(width, static_cast<std::size_t>(term)));
 
   auto bars = [&](canvas_line& c) {
     for (std::size_t i = 0; i < n; ++i) c.put(xcol(i), "|");
@@ -309,6 +325,7 @@ void print_text(const ladder& l, const options& o) {
     std::string t = truncate(text, spacing - 1);
     std::size_t w = text_width(t);
     std::size_t x = xcol(i) >= w / 2 ? xcol(i) - w / 2 : 0;
+    if (x + w > width) x = width > w ? width - w : 0;   // the last column's name stays whole
     c.put(x, t, color ? "\033[1m" : nullptr);
   };
   const bool any_alias = std::any_of(l.names.begin(), l.names.end(), [](const std::string& s) { return !s.empty(); });
@@ -319,10 +336,25 @@ void print_text(const ladder& l, const options& o) {
     out += '\n';
   }
   {
-    canvas_line c(width);
-    for (std::size_t i = 0; i < n; ++i) centered(c, i, l.hosts[i].to_string());
+    // IP:port, or when a column is too narrow for it, the IP above ":port".
+    bool split = false;
+    for (std::size_t i = 0; i < n; ++i) split |= l.hosts[i].to_string().size() > spacing - 1;
+    canvas_line c(width), p(width);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!split) {
+        centered(c, i, l.hosts[i].to_string());
+        continue;
+      }
+      std::string ip = l.hosts[i].ip.to_string();
+      centered(c, i, text_width(ip) > spacing - 1 ? truncate(ip, spacing - 1, true) : ip);
+      centered(p, i, ":" + std::to_string(l.hosts[i].port));
+    }
     out += c.render(color);
     out += '\n';
+    if (split) {
+      out += p.render(color);
+      out += '\n';
+    }
     canvas_line b(width);
     bars(b);
     out += b.render(color);
@@ -350,7 +382,15 @@ void print_text(const ladder& l, const options& o) {
     l1.put(x, utc_time(m.time));
     l1.put(x + 13, rel_ms(m.time, l.t0));
     // Label above the arrow, next to the sender.
-    std::string t = truncate(label, room);
+    std::string t = label;
+    if (text_width(t) > room) {   // the CSeq goes first, then the end of the text
+      if (auto p = t.find(" CSeq "); p != std::string::npos) {
+        std::string rest = t.substr(p + 6);
+        auto sp = rest.find(' ');
+        t.erase(p, sp == std::string::npos ? std::string::npos : 6 + sp);
+      }
+      t = truncate(t, room);
+    }
     const std::size_t tw = text_width(t);
     l1.put(r.from <= r.to ? lo + 2 : hi - 1 - tw, t, col);
     // The arrow.
