@@ -68,7 +68,8 @@ bool check_piece(const rtcp_piece& p) noexcept {
 }
 
 void read_blocks(const unsigned char* b, unsigned count, std::uint32_t reporter,
-                 std::vector<rtcp_report_block>& out) {
+                 std::vector<rtcp_report_block>* out) {
+  if (!out) return;
   for (unsigned i = 0; i < count; ++i, b += 24) {
     rtcp_report_block r;
     r.reporter = reporter;
@@ -80,13 +81,13 @@ void read_blocks(const unsigned char* b, unsigned count, std::uint32_t reporter,
     r.jitter = be32(b + 12);
     r.lsr = be32(b + 16);
     r.dlsr = be32(b + 20);
-    out.push_back(r);
+    out->push_back(r);
   }
 }
 
 // SDES (RFC 3550 6.5): chunks of SSRC + items, each chunk ended by a null item and padded to
 // a 32-bit boundary.
-bool read_sdes(const rtcp_piece& p, std::vector<rtcp_cname>& out) {
+bool read_sdes(const rtcp_piece& p, std::vector<rtcp_cname>* out) {
   std::string_view b = p.body;
   for (unsigned c = 0; c < p.count; ++c) {
     if (b.size() < 4) return false;
@@ -102,7 +103,7 @@ bool read_sdes(const rtcp_piece& p, std::vector<rtcp_cname>& out) {
       if (b.size() - pos < 2) return false;
       std::size_t len = std::uint8_t(b[pos + 1]);
       if (b.size() - pos - 2 < len) return false;
-      if (type == 1) out.push_back({ssrc, b.substr(pos + 2, len)});
+      if (type == 1 && out) out->push_back({ssrc, b.substr(pos + 2, len)});
       pos += 2 + len;
     }
     pos = (pos + 3) & ~std::size_t(3);   // the null octets up to the chunk boundary
@@ -113,7 +114,7 @@ bool read_sdes(const rtcp_piece& p, std::vector<rtcp_cname>& out) {
 }
 
 // XR (RFC 3611 3): SSRC, then report blocks of BT, type-specific, block length (words).
-bool read_xr(const rtcp_piece& p, rtcp_compound& out) {
+bool read_xr(const rtcp_piece& p, rtcp_compound* out) {
   std::string_view b = p.body;
   if (b.size() < 4) return false;
   std::uint32_t reporter = be32(bytes_of(b));
@@ -123,7 +124,9 @@ bool read_xr(const rtcp_piece& p, rtcp_compound& out) {
     const unsigned char* h = bytes_of(b);
     std::size_t len = (std::size_t(be16(h + 2)) + 1) * 4;
     if (len > b.size()) return false;
-    if (h[0] == 7 && len == 36) {   // VoIP Metrics, block length 8 (4.7)
+    if (h[0] == 7 && len == 36 && !out) {
+      // VoIP Metrics, only validated
+    } else if (h[0] == 7 && len == 36) {   // VoIP Metrics, block length 8 (4.7)
       const unsigned char* v = h + 4;
       rtcp_voip_metrics m;
       m.reporter = reporter;
@@ -148,11 +151,11 @@ bool read_xr(const rtcp_piece& p, rtcp_compound& out) {
       m.jb_nominal = be16(v + 26);
       m.jb_maximum = be16(v + 28);
       m.jb_abs_max = be16(v + 30);
-      out.voip_metrics.push_back(m);
+      out->voip_metrics.push_back(m);
     } else if (h[0] == 7) {
       return false;   // a VoIP metrics block of the wrong size is malformed, not "other"
-    } else {
-      ++out.other_packets;
+    } else if (out) {
+      ++out->other_packets;
     }
     b.remove_prefix(len);
   }
@@ -216,11 +219,14 @@ void rtcp_compound::clear() noexcept {
   voip_metrics.clear();
 }
 
-bool parse_rtcp(std::string_view bytes, rtcp_compound& out) {
-  out.clear();
-  bool ok = walk_rtcp(bytes, [&](const rtcp_piece& p) {
+namespace {
+
+// The full parse, or (out == nullptr) the same checks without storing anything, so that
+// classification and parsing always agree.
+bool parse_rtcp_into(std::string_view bytes, rtcp_compound* out) {
+  return walk_rtcp(bytes, [&](const rtcp_piece& p) {
     if (!is_rtcp_type(p.type) || !check_piece(p)) return false;
-    if (out.packets++ == 0) out.first_type = p.type;
+    if (out && out->packets++ == 0) out->first_type = p.type;
     const unsigned char* b = bytes_of(p.body);
     switch (p.type) {
       case rtcp_sr: {
@@ -230,17 +236,18 @@ bool parse_rtcp(std::string_view bytes, rtcp_compound& out) {
         s.rtp_timestamp = be32(b + 12);
         s.packet_count = be32(b + 16);
         s.octet_count = be32(b + 20);
-        out.sender_reports.push_back(s);
-        read_blocks(b + 24, p.count, s.ssrc, out.report_blocks);
+        if (out) out->sender_reports.push_back(s);
+        read_blocks(b + 24, p.count, s.ssrc, out ? &out->report_blocks : nullptr);
         return true;
       }
       case rtcp_rr:
-        read_blocks(b + 4, p.count, be32(b), out.report_blocks);
+        read_blocks(b + 4, p.count, be32(b), out ? &out->report_blocks : nullptr);
         return true;
       case rtcp_sdes:
-        return read_sdes(p, out.cnames);
+        return read_sdes(p, out ? &out->cnames : nullptr);
       case rtcp_bye:
-        for (unsigned i = 0; i < p.count; ++i) out.bye.push_back(be32(b + 4 * i));
+        if (out)
+          for (unsigned i = 0; i < p.count; ++i) out->bye.push_back(be32(b + 4 * i));
         if (p.body.size() > std::size_t(p.count) * 4) {   // optional reason: length + text
           std::size_t rpos = std::size_t(p.count) * 4;
           if (std::uint8_t(p.body[rpos]) > p.body.size() - rpos - 1) return false;
@@ -249,10 +256,17 @@ bool parse_rtcp(std::string_view bytes, rtcp_compound& out) {
       case rtcp_xr:
         return read_xr(p, out);
       default:
-        ++out.other_packets;
+        if (out) ++out->other_packets;
         return true;
     }
   });
+}
+
+}  // namespace
+
+bool parse_rtcp(std::string_view bytes, rtcp_compound& out) {
+  out.clear();
+  bool ok = parse_rtcp_into(bytes, &out);
   if (!ok) out.clear();
   return ok;
 }
@@ -276,10 +290,7 @@ udp_payload_kind classify_udp_payload(std::string_view bytes) noexcept {
   const unsigned char* p = bytes_of(bytes);
   if ((p[0] >> 6) != 2) return udp_payload_kind::other;
   if (p[1] >= 192 && p[1] <= 223) {   // RFC 5761 4: the RTCP side of the shared range
-    bool ok = walk_rtcp(bytes, [](const rtcp_piece& pc) noexcept {
-      return is_rtcp_type(pc.type) && check_piece(pc);
-    });
-    return ok ? udp_payload_kind::rtcp : udp_payload_kind::other;
+    return parse_rtcp_into(bytes, nullptr) ? udp_payload_kind::rtcp : udp_payload_kind::other;
   }
   rtp_header h;
   if (!parse_rtp(bytes, h)) return udp_payload_kind::other;

@@ -363,8 +363,8 @@ udp_verdict stream_table::on_udp(const capture::udp_event& e) {
     m.candidate_order.emplace_back(k, cit->second.generation);
     if (m.candidate_order.size() > 2 * limits_.max_candidates + 64) impl::compact(m.candidates, m.candidate_order);
   }
-  // Evidence: a sequence number near the highest one (a few lost or reordered packets, not a
-  // duplicate) whose timestamp moves the same way. DNS keeps its "sequence" (flags) constant,
+  // Evidence: a sequence number near the highest one (lost or reordered packets, even heavy
+  // loss, but not a duplicate) whose timestamp moves the same way. DNS keeps its "sequence" (flags) constant,
   // random bytes jump anywhere.
   candidate& c = cit->second;
   if (c.n == 0) {
@@ -374,7 +374,7 @@ udp_verdict stream_table::on_udp(const capture::udp_event& e) {
   } else {
     const std::int16_t d = std::int16_t(std::uint16_t(h.sequence - c.high_seq));
     const std::int32_t dts = std::int32_t(h.timestamp - c.high_ts);
-    const bool near = d != 0 && d >= -16 && d <= 16;
+    const bool near = d != 0 && d >= -100 && d <= 100;   // RFC 3550 A.1's MAX_MISORDER
     const bool same_way = d > 0 ? dts >= 0 : dts <= 0;
     if (near && same_way) {
       ++c.good;

@@ -14,7 +14,7 @@
 // at a NATed address the SDP never named). Both addresses of such a packet are then latched
 // to the call, so that the streams that follow (other direction, new SSRC) find it too.
 // Without signalling, a flow becomes a "heuristic" stream only after `heuristic_packets`
-// datagrams with the same SSRC, each with a new sequence number within 16 of the highest one
+// datagrams with the same SSRC, each with a new sequence number within 100 of the highest one
 // and a timestamp that moves the same way (loss and reordering allowed; one inconsistent
 // packet costs two more good ones, a second rejects the flow, and so do 8 packets without a
 // verdict). Random UDP - DNS, QUIC, games - almost never does that. The packets it took are
