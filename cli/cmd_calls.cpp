@@ -164,9 +164,13 @@ std::string_view kind_text(cr::record_kind k) {
 
 bool is_call_kind(const cr::record& r) { return r.kind == cr::record_kind::call; }
 
-void print_table(const std::vector<cr::record>& recs, bool color) {
+void print_table(const std::vector<cr::record>& recs, bool color, std::uint64_t seen, bool filtered) {
   if (recs.empty()) {
-    std::printf("no records match\n");
+    if (seen && !filtered)
+      std::printf("no records match (the capture has %llu record%s: --all lists every kind)\n",
+                  static_cast<unsigned long long>(seen), seen == 1 ? "" : "s");
+    else
+      std::printf("no records match\n");
     return;
   }
   const bool any_streams = std::any_of(recs.begin(), recs.end(), [](const cr::record& r) { return !r.streams.empty(); });
@@ -393,7 +397,13 @@ int cmd_calls(args a) {
   sort_records(recs, o.sort, o.reverse);
 
   if (o.c.format == "table") {
-    print_table(recs, use_color(o.c.color, stdout));
+    {
+    const filters& f = o.c.f;
+    const bool filtered = !f.call_ids.empty() || !f.from.empty() || !f.to.empty() || !f.user.empty() ||
+                          !f.states.empty() || !f.statuses.empty() || f.since || f.until || !f.hosts.empty() ||
+                          f.match || f.all_kinds || !f.kinds.empty();
+    print_table(recs, use_color(o.c.color, stdout), rr.records_seen, filtered);
+  }
   } else if (o.c.format == "csv") {
     print_csv(recs);
   } else {
@@ -423,11 +433,11 @@ int cmd_calls(args a) {
   if (recs.size() > calls) {
     what += " and ";
     what += std::to_string(recs.size() - calls);
-    what += " other records";
+    what += recs.size() - calls == 1 ? " other record" : " other records";
   }
   what += " listed of ";
   what += std::to_string(rr.records_seen);
-  what += " records";
+  what += rr.records_seen == 1 ? " record" : " records";
   print_run_summary(o.c, rr, what);
 
   if (rr.io_error) return exit_usage;

@@ -222,6 +222,38 @@ std::string record_title(const cr::record& r) {
   return s;
 }
 
+// One line per RTP stream of the record, as the model gives it: "RTP a -> b PCMU, 2100 packets,
+// lost 1.1 %, jitter 6.5 ms mean / 18.0 max, MOS 4.29, 12:00:11.5 to 12:00:53.8".
+std::vector<std::string> stream_lines(const cr::record& r) {
+  std::vector<std::string> out;
+  for (const cr::stream_info& st : r.streams) {
+    char buf[256];
+    std::string s = "RTP ";
+    s += st.src.to_string();
+    s += " -> ";
+    s += st.dst.to_string();
+    s += ' ';
+    s += st.codec.empty() ? "PT " + std::to_string(st.payload_type) : printable(st.codec);
+    std::snprintf(buf, sizeof buf, ", %llu packets, lost %.1f %%, jitter %.1f ms mean / %.1f max",
+                  static_cast<unsigned long long>(st.packets), st.lost_percent(), st.mean_jitter_ms, st.max_jitter_ms);
+    s += buf;
+    if (st.mos > 0) {
+      std::snprintf(buf, sizeof buf, ", MOS %.2f", st.mos);
+      s += buf;
+    }
+    if (!st.dtmf.empty()) {
+      s += ", DTMF ";
+      for (const cr::dtmf_event& d : st.dtmf) s += d.digit;
+    }
+    s += ", ";
+    s += utc_time(st.start);
+    s += " to ";
+    s += utc_time(st.end);
+    out.push_back(printable(s));
+  }
+  return out;
+}
+
 // ---- text ------------------------------------------------------------------------------------
 
 // A line of cells (one code point each) with a colour per cell.
@@ -418,6 +450,35 @@ void print_text(const ladder& l, const options& o) {
       out += '\n';
     }
   }
+  bool media_head = false;
+  for (const cr::record* r : l.recs) {
+    for (const std::string& line : stream_lines(*r)) {
+      if (!media_head) out += "\nMedia\n";
+      media_head = true;
+      std::string text = "  ";
+      if (multi) text += "#" + std::to_string(r->index) + " ";
+      text += line;
+      // Wrapped at ", " to the terminal's width.
+      const std::size_t w = term_w > 0 ? static_cast<std::size_t>(term_w) : SIZE_MAX;
+      std::string cur;
+      std::size_t pos = 0;
+      while (pos < text.size()) {
+        std::size_t next = text.find(", ", pos);
+        std::string piece = text.substr(pos, next == std::string::npos ? std::string::npos : next + 1 - pos);
+        pos = next == std::string::npos ? text.size() : next + 2;
+        if (!cur.empty() && text_width(cur) + 1 + text_width(piece) > w) {
+          out += cur;
+          out += '\n';
+          cur = "      ";
+        } else if (!cur.empty() && cur != "      ") {
+          cur += ' ';
+        }
+        cur += piece;
+      }
+      out += truncate(cur, w);
+      out += '\n';
+    }
+  }
   if (l.any_rtx) out += "\n[rtx] retransmission (same message of the same transaction seen again)\n";
   for (const cr::record* r : l.recs) {
     if (r->dropped_messages)
@@ -504,6 +565,17 @@ void print_mermaid(const ladder& l) {
       out += '\n';
     }
   }
+  if (!l.hosts.empty())
+    for (const cr::record* r : l.recs)
+      for (const std::string& line : stream_lines(*r)) {
+        out += "    Note over H1";
+        if (l.hosts.size() > 1) out += ",H" + std::to_string(l.hosts.size());
+        out += ": ";
+        std::string t = line;
+        if (auto a = t.find(" -> "); a != std::string::npos) t.replace(a, 4, " \u2192 ");
+        out += mermaid_text(t);
+        out += '\n';
+      }
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
@@ -539,6 +611,7 @@ void print_svg(const ladder& l) {
   int height = top + 20;
   for (const row& r : l.rows) height += step + (r.m->has_sdp ? sdp_step : 0);
   height += 30 + 16 * static_cast<int>(l.recs.size());
+  for (const cr::record* r : l.recs) height += 16 * static_cast<int>(r->streams.size());
   int width = left + std::max(1, n - 1) * spacing + 140;
   for (const cr::record* r : l.recs)   // monospace 12 px: about 7.3 px a character
     width = std::max(width, 20 + static_cast<int>(7.3 * static_cast<double>(text_width(record_title(*r)))));
@@ -619,6 +692,14 @@ void print_svg(const ladder& l) {
     out += "</g>\n";
     y += step + (m.has_sdp ? sdp_step : 0);
   }
+  for (const cr::record* r : l.recs)
+    for (const std::string& line : stream_lines(*r)) {
+      std::snprintf(buf, sizeof buf, "<text class=\"stream\" x=\"10\" y=\"%d\" fill=\"#555\">", y);
+      out += buf;
+      out += xml_text(line);
+      out += "</text>\n";
+      y += 16;
+    }
   std::snprintf(buf, sizeof buf, "<text x=\"10\" y=\"%d\" fill=\"#555\">", height - 14);
   out += buf;
   out += xml_text(utc_date(l.t0) + " (times UTC, +ms from the first message)");
