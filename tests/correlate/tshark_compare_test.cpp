@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <cmath>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -100,6 +102,46 @@ std::vector<disagreement> compare_capture(const fs::path& dir, const std::string
     const std::string from = ws[i]["from"].get<std::string>();
     add(n + "from", from.find(r.caller.uri) != std::string::npos ? "same" : r.caller.uri, "same");
   }
+
+  // RTP streams, tshark with heuristic RTP on (NAME.rtp_streams_heur.txt) against every stream
+  // sipscope found (those of records and those no signalling named).
+  std::vector<const stream_info*> ours;
+  for (const record& r : c.records())
+    for (const stream_info& st : r.streams) ours.push_back(&st);
+  for (const stream_info& st : c.orphan_streams()) ours.push_back(&st);
+  const std::string rtp = read_file(dir / "tshark" / (name + ".rtp_streams_heur.txt"));
+  static const std::regex row(
+      R"(^\s*[\d.]+\s+[\d.]+\s+(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(0x[0-9A-Fa-f]+)\s+.*?\s+(\d+)\s+(-?\d+) \([-\d.]+%\)\s+[\d.]+\s+([\d.]+)\s+([\d.]+)\s+[\d.]+\s+([\d.]+)\s+([\d.]+))");
+  std::size_t theirs = 0;
+  std::istringstream lines(rtp);
+  std::string line;
+  auto ip_port = [](const endpoint& e) { return e.ip.to_string() + " " + std::to_string(e.port); };
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (!std::regex_search(line, m, row)) continue;
+    ++theirs;
+    const std::string src = m[1].str() + " " + m[2].str(), dst = m[3].str() + " " + m[4].str();
+    const std::uint32_t ssrc = static_cast<std::uint32_t>(std::stoul(m[5].str(), nullptr, 16));
+    const std::string id = "stream " + src + " -> " + dst + " " + m[5].str() + " ";
+    const stream_info* st = nullptr;
+    for (const stream_info* o : ours)
+      if (ip_port(o->src) == src && ip_port(o->dst) == dst && o->ssrc == ssrc) st = o;
+    if (!st) {
+      add(id + "found", "no", "yes");
+      continue;
+    }
+    add(id + "packets", std::to_string(st->packets), m[6].str());
+    add(id + "lost", std::to_string(st->lost), m[7].str());
+    auto close = [&](const char* what, double v, const std::string& want) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%.3f", v);
+      if (std::fabs(v - std::stod(want)) > 0.0015) add(id + what, b, want);
+    };
+    close("max_delta_ms", st->max_delta_ms, m[9].str());
+    close("mean_jitter_ms", st->mean_jitter_ms, m[10].str());
+    close("max_jitter_ms", st->max_jitter_ms, m[11].str());
+  }
+  add("rtp_streams", std::to_string(ours.size()), std::to_string(theirs));
   return out;
 }
 

@@ -90,6 +90,11 @@ class stream_bridge final : public media_bridge {
   }
 
   void orphans(std::vector<stream_info>& out) override {
+    // A capture with RTP and no SIP at all has no record to trigger the final flush.
+    if (!flushed_) {
+      flushed_ = true;
+      table_.finish_all([this](const media::rtp_stream& s) { keep(s); });
+    }
     for (const media::rtp_stream& s : orphans_) out.push_back(convert(s, nullptr));
     orphans_.clear();
   }
