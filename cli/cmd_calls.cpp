@@ -234,13 +234,15 @@ void print_table(const std::vector<cr::record>& recs, bool color, std::uint64_t 
     for (const std::string& s : c.cells) c.width = std::max(c.width, text_width(s));
   }
   const int term = terminal_columns(stdout, 0);
-  // Columns that say nothing (findings all '-') go first.
-  if (std::all_of(cols[c_find].cells.begin(), cols[c_find].cells.end(), [](const std::string& x) { return x == "-"; }))
-    cols[c_find].drop = 1;
   if (c_jit != SIZE_MAX) { cols[c_jit].drop = 2; cols[c_loss].drop = 4; cols[c_mos].drop = 7; }
   cols[c_msgs].drop = 3;
   cols[c_pdd].drop = 5;
   if (c_kind != SIZE_MAX) cols[c_kind].drop = 6;
+  // Columns that say nothing (every cell '-') go first.
+  for (std::size_t i = 0; i < cols.size(); ++i)
+    if (i != c_idx && i != c_start && i != c_from && i != c_to && i != c_state &&
+        std::all_of(cols[i].cells.begin(), cols[i].cells.end(), [](const std::string& x) { return x == "-"; }))
+      cols[i].drop = 1;
   if (term > 0) {
     auto total = [&] {
       std::size_t t = 0;
@@ -261,10 +263,11 @@ void print_table(const std::vector<cr::record>& recs, bool color, std::uint64_t 
         }
       }
       if (total() <= static_cast<std::size_t>(term)) break;
-      auto next = std::find_if(cols.begin(), cols.end(), [&](const column& c) { return c.drop == dropped + 1; });
       if (dropped >= 7) break;
-      if (next == cols.end()) continue;
-      next->hidden = true;
+      bool any = false;
+      for (column& c : cols)
+        if (c.drop == dropped + 1) c.hidden = any = true;
+      if (!any) continue;
       for (column& c : cols) {   // widths start again from the natural ones
         c.width = text_width(c.head);
         for (const std::string& x : c.cells) c.width = std::max(c.width, text_width(x));
