@@ -1,8 +1,9 @@
 // One RTP stream's statistics, computed packet by packet in capture order; nothing of the
 // packets is kept (a 1024-bit sequence window and the current DTMF event are the only state).
 //
-// The `ws_*`-style primary numbers are Wireshark/tshark 4.0's (ui/tap-rtp-analysis.c,
-// rtppacket_analyse), so that `tshark -z rtp,streams` and sipscope agree on every capture:
+// The primary numbers are Wireshark/tshark 4.0's (ui/tap-rtp-analysis.c, rtppacket_analyse,
+// as ../shared/bench/README.md documents it), so that `tshark -z rtp,streams` and sipscope
+// agree (tests/media/truth_test.cpp checks every stream of gen-capture's truth):
 //
 //  - packets: every RTP packet of the stream, duplicates and RFC 4733 packets included.
 //  - expected = last_seq - first_seq + 1 + 65536 * cycles, where last_seq is the sequence
@@ -21,7 +22,8 @@
 //    in sequence) update max delta / max jitter, and the means by Wireshark's running formula
 //    mean = (mean * (n - 1) + x) / n where n is the number of packets before this one (all of
 //    them, not only regular ones: that is what 4.0 does).
-//  - sequence_errors: Wireshark's "Seq Err" count (a jump forward or a late/duplicate number).
+//  - sequence_errors: Wireshark's "Seq Err" count (a jump forward or a late/duplicate number;
+//    not in the truth files, so only the unit tests check it).
 //
 // Beside them, RFC 3550 A.3 style numbers that duplicates do not distort: distinct packets,
 // duplicates (same extended sequence number seen again within the last 1024), lost_unique =
