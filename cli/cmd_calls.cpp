@@ -37,6 +37,8 @@ constexpr std::string_view calls_usage_head =
     "                      pdd (longest first), status (highest first), state (by name),\n"
     "                      mos (worst first), index (creation order)\n"
     "  --reverse           reverse the sort order\n"
+    "  --color WHEN        table rows coloured by state: auto (when stdout is a terminal and\n"
+    "                      NO_COLOR is unset), always, never\n"
     "  -h, --help          this text\n"
     "\n";
 

@@ -174,6 +174,8 @@ bool parse_host(std::string_view s, std::pair<std::string, int>& out) {
   return true;
 }
 
+bool resolve_time(const std::string& s, capture::timestamp_ns start, capture::timestamp_ns& out);
+
 bool parse_fail_on(std::string_view expr, std::vector<fail_condition>& out, std::string& bad) {
   for (const std::string& one : split_list(expr)) {
     fail_condition c;
@@ -308,6 +310,9 @@ parsed parse_common(arg_cursor& c, common_options& o) {
   }
   if (c.option("--since", v, err) || c.option("--until", v, err)) {
     if (!err.empty()) return fail(err);
+    capture::timestamp_ns t;
+    if (!resolve_time(v, 0, t))
+      return fail("bad time '" + v + "' (forms: 2024-05-01T10:00:00Z, 10:00:00, or seconds such as 90)");
     (s.starts_with("--since") ? o.f.since : o.f.until) = v;
     return parsed::mine;
   }
