@@ -15,7 +15,7 @@ seconds=${1:-60}
 shift || true
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
-  for h in fuzz_sip fuzz_uri fuzz_sdp fuzz_multipart fuzz_capture fuzz_tcp_stream fuzz_hep fuzz_websocket fuzz_rtp; do
+  for h in fuzz_sip fuzz_uri fuzz_sdp fuzz_multipart fuzz_capture fuzz_tcp_stream fuzz_hep fuzz_websocket fuzz_rtp fuzz_correlate; do
     [ -f "fuzz/$h.cpp" ] && harnesses+=("$h")
   done
 fi
@@ -29,7 +29,7 @@ cmake --build build-fuzz --target "${harnesses[@]}"
 declare -A runs60=(
   [fuzz_sip]=150000 [fuzz_uri]=4000000 [fuzz_sdp]=450000 [fuzz_multipart]=1500000
   [fuzz_capture]=200000 [fuzz_tcp_stream]=130000 [fuzz_hep]=8000000 [fuzz_websocket]=1500000
-  [fuzz_rtp]=600000
+  [fuzz_rtp]=600000 [fuzz_correlate]=24000
 )
 declare -A seeds=(
   [fuzz_sip]="corpus/sip corpus/bench"
@@ -41,6 +41,7 @@ declare -A seeds=(
   [fuzz_hep]="corpus/hep"
   [fuzz_websocket]="corpus/websocket"
   [fuzz_rtp]="corpus/rtp"
+  [fuzz_correlate]="corpus/correlate corpus/calls corpus/sip/rfc4475"
 )
 shared=../shared/corpus/fuzz-seeds
 status=0
