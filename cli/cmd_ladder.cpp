@@ -163,24 +163,20 @@ ladder build(const std::vector<const cr::record*>& recs, const options& o) {
   return l;
 }
 
-// "INVITE CSeq 1" / "180 Ringing CSeq 1", and the SDP summary apart. The model's summary is
-// the request line or status line, then " (SDP: ...)" when the message has SDP.
+// "INVITE CSeq 1" / "180 Ringing CSeq 1", and the SDP summary apart (the model keeps it in
+// its own field).
 void split_summary(const cr::message_entry& m, std::string& label, std::string& sdp) {
-  std::string_view s = m.summary;
   sdp.clear();
-  if (m.has_sdp)
-    if (auto p = s.find(" (SDP: "); p != std::string_view::npos) {
-      std::string_view t = s.substr(p + 7);
-      if (!t.empty() && t.back() == ')') t.remove_suffix(1);
-      sdp = "SDP ";
-      sdp += printable(t);
-      s = s.substr(0, p);
-    }
+  if (!m.sdp.empty()) {
+    sdp = "SDP ";
+    sdp += printable(m.sdp);
+  } else if (m.has_sdp) {
+    sdp = "SDP";
+  }
   if (m.request) label = printable(m.method);
-  else label = printable(s);
+  else label = printable(m.summary);
   label += " CSeq ";
   label += std::to_string(m.cseq);
-  if (m.has_sdp && sdp.empty()) sdp = "SDP";
 }
 
 const char* color_of(const cr::message_entry& m) {

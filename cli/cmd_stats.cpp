@@ -132,13 +132,7 @@ struct tally {
         ++c.n;
         c.resent += m.retransmission;
         if (!reasons.count(m.status)) {
-          // The summary of a response is its status line, then " (SDP: ...)" when it has one.
-          std::string_view s = m.summary;
-          if (auto sp = s.find(' '); sp != std::string_view::npos) s.remove_prefix(sp + 1);
-          else s = {};
-          if (m.has_sdp)
-            if (auto p = s.find(" (SDP: "); p != std::string_view::npos) s = s.substr(0, p);
-          reasons[m.status] = printable(s);
+          reasons[m.status] = printable(m.reason);
         }
       }
       hosts[m.src.to_string()].sent++;

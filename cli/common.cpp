@@ -699,7 +699,7 @@ bool record_passes(const filters& f, const cr::record& r, capture::timestamp_ns,
     bool hit = m(r.call_id) || m(r.request_uri) || m(r.caller.uri) || m(r.callee.uri) || m(r.caller.display) ||
                m(r.callee.display) || m(r.asserted) ||
                std::any_of(r.user_agents.begin(), r.user_agents.end(), m) ||
-               std::any_of(r.messages.begin(), r.messages.end(), [&](const cr::message_entry& e) { return m(e.summary); });
+               std::any_of(r.messages.begin(), r.messages.end(), [&](const cr::message_entry& e) { return m(e.summary) || m(e.sdp); });
     if (!hit) return false;
   }
   return true;

@@ -215,6 +215,8 @@ int correlator::impl::dialog_of(live& l, std::string_view a, std::string_view b)
 void correlator::impl::on_sip(const capture::sip_event& e) {
   ++stats.sip_messages;
   now = std::max(now, e.time);
+  if (!stats.first_time || e.time < stats.first_time) stats.first_time = e.time;
+  stats.last_time = std::max(stats.last_time, e.time);
   parser::parse_result pr = parser::parse_message(e.bytes, msg);
   if (pr.state != parser::status::ok) ++stats.sip_malformed;
   detail::sip_view v;
@@ -249,12 +251,14 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
   } else {
     me.summary = std::to_string(v.status);
     if (!v.reason.empty()) { me.summary += ' '; me.summary += v.reason; }
+    me.reason = str(v.reason.substr(0, 128));
   }
   for (const parser::header& h : msg.headers) {
-    if ((h.kind == parser::header_kind::user_agent || h.kind == parser::header_kind::server) && !h.value.empty() &&
-        r.user_agents.size() < 8 &&
-        std::find(r.user_agents.begin(), r.user_agents.end(), h.value) == r.user_agents.end())
-      r.user_agents.emplace_back(h.value);
+    if ((h.kind == parser::header_kind::user_agent || h.kind == parser::header_kind::server) && !h.value.empty()) {
+      if (me.user_agent.empty()) me.user_agent = str(h.value.substr(0, 128));
+      if (r.user_agents.size() < 8 && std::find(r.user_agents.begin(), r.user_agents.end(), h.value) == r.user_agents.end())
+        r.user_agents.emplace_back(h.value);
+    }
   }
 
   if (v.request) handle_request(l, v, e, me);
@@ -596,9 +600,7 @@ void correlator::impl::handle_sdp(live& l, const detail::sip_view& v, message_en
     if (m.type == "audio" && m.port != 0) (sm.hold ? any_hold : any_active) = true;
     if (r.sdp.size() < 256) r.sdp.push_back(std::move(sm));
   }
-  me.summary += " (SDP: ";
-  me.summary += sdp_summary(r.sdp, first);
-  me.summary += ')';
+  me.sdp = sdp_summary(r.sdp, first);
 
   // Hold / resume: an in-dialog offer (re-INVITE, UPDATE) that changes the direction
   // (RFC 3264 8.4; c=0.0.0.0 of RFC 2543). The same request seen at several hops counts once.
@@ -634,7 +636,10 @@ void correlator::impl::handle_sdp(live& l, const detail::sip_view& v, message_en
       std::string k = sm.address.to_string();
       auto [it, fresh] = media_owner.emplace(k, r.call_id);
       if (!fresh && it->second != r.call_id) {
-        if (active.count(it->second)) link(l, it->second);
+        // Only two calls in progress at once: a phone that reuses its media port for its next
+        // call is not a B2BUA.
+        auto other = active.find(it->second);
+        if (other != active.end() && !other->second->over) link(l, it->second);
         it->second = r.call_id;
       }
     }
@@ -746,6 +751,8 @@ void correlator::on_sip(const capture::sip_event& e) { p_->on_sip(e); }
 void correlator::on_udp(const capture::udp_event& e) {
   ++p_->stats.udp_datagrams;
   p_->now = std::max(p_->now, e.time);
+  if (!p_->stats.first_time || e.time < p_->stats.first_time) p_->stats.first_time = e.time;
+  p_->stats.last_time = std::max(p_->stats.last_time, e.time);
   if (p_->media) p_->media->on_udp(e, p_->stats);
 }
 

@@ -200,7 +200,11 @@ void write_json(json_writer& w, const record& r, const json_options& o) {
       w.member("src", m.src.to_string()).member("dst", m.dst.to_string());
       w.member("transport", capture::to_string(m.proto));
       w.member("request", m.request).member("method", m.method).member("status", m.status).member("cseq", m.cseq);
-      w.member("summary", m.summary).member("retransmission", m.retransmission).member("sdp", m.has_sdp);
+      w.member("summary", m.summary);
+      if (!m.request) w.member("reason", m.reason);
+      w.member("retransmission", m.retransmission).member("sdp", m.has_sdp);
+      if (!m.sdp.empty()) w.member("sdp_summary", m.sdp);
+      if (!m.user_agent.empty()) w.member("user_agent", m.user_agent);
       w.member("dialog", m.dialog).member("errors", m.errors).member("warnings", m.warnings);
       w.end_object();
     }

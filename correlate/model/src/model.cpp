@@ -75,7 +75,11 @@ std::int64_t record::post_dial_delay_ms() const noexcept {
 std::int64_t record::setup_ms() const noexcept { return ms_between(times.invite, times.answer); }
 std::int64_t record::talk_ms() const noexcept {
   if (!times.answer) return -1;
-  return ms_between(times.answer, times.bye ? times.bye : times.end);
+  if (times.bye) return ms_between(times.answer, times.bye);
+  std::optional<timestamp_ns> last = times.end;
+  for (const stream_info& st : streams)
+    if (st.end && (!last || st.end > *last)) last = st.end;
+  return ms_between(times.answer, last);
 }
 
 }  // namespace sipscope::correlate

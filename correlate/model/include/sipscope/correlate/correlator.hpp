@@ -40,6 +40,7 @@ struct correlator_stats {
   std::uint64_t records = 0;
   std::uint64_t udp_datagrams = 0, rtp_packets = 0, rtcp_packets = 0;
   std::uint64_t dropped_records = 0;   // beyond max_records
+  timestamp_ns first_time = 0, last_time = 0;   // of the SIP and UDP events seen (0: none)
 };
 
 class correlator : public capture::handler {

@@ -73,7 +73,10 @@ struct message_entry {
   std::uint16_t status = 0;         // responses
   std::uint32_t cseq = 0;
   std::string method;               // request method, or the CSeq method of a response
-  std::string summary;              // "INVITE sip:bob@b.example", "180 Ringing", + SDP summary
+  std::string summary;              // the start line: "INVITE sip:bob@b.example", "180 Ringing"
+  std::string reason;               // responses: the reason phrase
+  std::string sdp;                  // "PCMU 192.0.2.1:49170 sendrecv, ..." when it carries SDP
+  std::string user_agent;           // its User-Agent or Server header, when it has one
   std::uint16_t errors = 0;         // parser diagnostics of severity error
   std::uint16_t warnings = 0;
   std::int32_t dialog = -1;         // index into record::dialogs
@@ -223,7 +226,9 @@ struct record {
   // Durations in ms, -1 when they do not apply.
   std::int64_t post_dial_delay_ms() const noexcept;   // INVITE -> first 18x (or the final)
   std::int64_t setup_ms() const noexcept;             // INVITE -> 2xx
-  std::int64_t talk_ms() const noexcept;              // 2xx -> BYE (or the end)
+  // 2xx -> BYE; without a BYE, to the last SIP message or RTP packet of the call, whichever
+  // is later (a call still talking when the capture ends, or whose BYE was not captured).
+  std::int64_t talk_ms() const noexcept;
 };
 
 }  // namespace sipscope::correlate
