@@ -134,6 +134,7 @@ struct pipeline::decoder {
   carriage via;
   unsigned tunnels = 0;
   bool counted_tunnel = false;
+  udp_event udp_ev;          // deliver_udp's, reused
 
   // once-only diagnostics
   std::vector<std::pair<std::uint32_t, int>> unsupported_seen;
@@ -540,8 +541,9 @@ struct pipeline::decoder {
   // A UDP datagram whose header `d` checked out: to the decapsulators, else SIP or UDP event.
   void deliver_udp(const ip_pair& ips, const std::uint8_t* d, std::string_view payload) {
     // One udp_event serves the decapsulators and, when nobody takes it and it is not SIP, the
-    // caller: filling it twice cost more than the rest of the UDP layer.
-    udp_event u;
+    // caller: filling it twice cost more than the rest of the UDP layer. It lives in the
+    // decoder (every field is written below), so that it is not zeroed first for each packet.
+    udp_event& u = udp_ev;
     u.payload = payload;
     fill(u, ips, d);
     // ---- hook point: UDP decapsulators (HEP v2/v3, hep.* when it exists) ----
