@@ -224,5 +224,48 @@ TEST(Rules, LoneResponseAndTimerB) {
   EXPECT_EQ(c2.records()[1].state, call_state::calling);   // the capture ended 0 s after it
 }
 
+// A scanner sending INVITEs with a new Call-ID each, 10 per second, never answered.
+struct flood_result {
+  std::size_t peak = 0, handed = 0, failed = 0;
+  std::uint64_t evicted = 0;
+};
+flood_result flood(std::uint32_t max_records) {
+  correlator_options o;
+  o.max_records = max_records;
+  correlator c(o);
+  flood_result res;
+  c.set_sink([&](record&& r) {
+    ++res.handed;
+    res.failed += r.state == call_state::failed;
+  });
+  feeder f(c);
+  for (int i = 0; i < 2000; ++i) {
+    std::string m = invite("z9hG4bKscan" + std::to_string(i));
+    m.replace(m.find("Call-ID: c1@192.0.2.1"), 21, "Call-ID: scan" + std::to_string(i));
+    f.send(true, m, 100'000'000);
+    res.peak = std::max(res.peak, c.in_progress());
+  }
+  res.evicted = c.stats().evicted_records;
+  c.finish();
+  return res;
+}
+
+TEST(Rules, UnansweredInvitesEndAtTimerB) {
+  // Each one is over 32 s (Timer B) after its INVITE and handed over after the linger (32 s):
+  // about 64 s x 10/s in progress at a time, whatever the length of the flood.
+  flood_result r = flood(100000);
+  EXPECT_LE(r.peak, 700u);
+  EXPECT_EQ(r.evicted, 0u);
+  EXPECT_EQ(r.handed, 2000u);
+  EXPECT_GE(r.failed, 1670u);   // all but the last 32 s of INVITEs: within Timer B at the end
+}
+
+TEST(Rules, MaxRecordsBoundsMemory) {
+  flood_result r = flood(50);
+  EXPECT_LE(r.peak, 50u);
+  EXPECT_GT(r.evicted, 1900u);
+  EXPECT_EQ(r.handed, 2000u);
+}
+
 }  // namespace
 }  // namespace sipscope::correlate

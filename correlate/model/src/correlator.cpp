@@ -163,6 +163,17 @@ struct correlator::impl {
 live& correlator::impl::record_for(const detail::sip_view& v, const capture::sip_event& e) {
   auto it = active.find(std::string(v.call_id));
   if (it != active.end()) return *it->second;
+  if (out && active.size() >= opt.max_records) {
+    // Memory stays bounded: the least recently active record is handed over now.
+    auto oldest = active.begin();
+    for (auto i = active.begin(); i != active.end(); ++i)
+      if (i->second->last_activity < oldest->second->last_activity) oldest = i;
+    finalise(*oldest->second, false);
+    record r = std::move(oldest->second->r);
+    active.erase(oldest);
+    ++stats.evicted_records;
+    emit(std::move(r));
+  }
   auto l = std::make_unique<live>();
   record& r = l->r;
   r.index = next_index++;
@@ -695,8 +706,14 @@ void correlator::impl::handle_links(live& l, const detail::sip_view& v) {
 void correlator::impl::sweep() {
   next_sweep = now + 1'000'000'000;
   std::vector<std::string> expired;
+  constexpr timestamp_ns timer_b = 32'000'000'000;   // 64*T1: Timer B / Timer F (RFC 3261 17.1)
   for (auto& [id, l] : active) {
     const timestamp_ns idle = capture::elapsed(now, l->last_activity);
+    // A request that got no answer within Timer B/F is over: what follows is linger.
+    if (!l->over && idle > timer_b &&
+        ((l->r.kind == record_kind::call && l->r.state == call_state::calling) ||
+         (l->r.kind != record_kind::call && l->r.outcome == record_state::pending)))
+      l->over = true;
     if ((l->over && idle > opt.linger) || idle > opt.idle_timeout) expired.push_back(id);
   }
   for (const std::string& id : expired) {

@@ -30,7 +30,9 @@ struct correlator_options {
   timestamp_ns linger = 32'000'000'000;           // after a record is over (64*T1)
   timestamp_ns idle_timeout = 7200'000'000'000;   // of any record with no SIP nor RTP
   std::uint32_t max_messages_per_record = 10000;  // beyond: counted, not indexed
-  std::uint32_t max_records = 1'000'000;          // in progress at once
+  // Records in progress at once, with a sink: beyond it the least recently active one is
+  // handed over early (a flood of Call-IDs from a scanner must not grow memory without end).
+  std::uint32_t max_records = 100'000;
   bool media = true;                // track RTP/RTCP
 };
 
@@ -39,7 +41,7 @@ struct correlator_stats {
   std::uint64_t retransmissions = 0;
   std::uint64_t records = 0;
   std::uint64_t udp_datagrams = 0, rtp_packets = 0, rtcp_packets = 0;
-  std::uint64_t dropped_records = 0;   // beyond max_records
+  std::uint64_t evicted_records = 0;   // handed over early: max_records were in progress
   timestamp_ns first_time = 0, last_time = 0;   // of the SIP and UDP events seen (0: none)
 };
 
