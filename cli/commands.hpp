@@ -18,5 +18,8 @@ int cmd_parse(args a);
 int cmd_calls(args a);
 int cmd_stats(args a);
 int cmd_ladder(args a);
+int cmd_rtp(args a);
+int cmd_extract(args a);
+int cmd_live(args a);
 
 }  // namespace sipscope::cli

@@ -519,10 +519,15 @@ bool party_has(const cr::party& p, const std::string& t) {
 }  // namespace
 
 bool run_capture(const common_options& o, const record_sink& take, run_result& out) {
+  return run_capture(o, take, out, run_extras{});
+}
+
+bool run_capture(const common_options& o, const record_sink& take, run_result& out, const run_extras& x) {
   // Files are checked first, so that a typo fails at once and names the file.
   bool bad = false;
   int stdin_count = 0;
   for (const std::string& f : o.files) {
+    if (!x.interface.empty()) break;
     if (f == "-") { ++stdin_count; continue; }
     struct stat st{};
     if (::stat(f.c_str(), &st) != 0) {
@@ -550,8 +555,11 @@ bool run_capture(const common_options& o, const record_sink& take, run_result& o
 
   capture::pipeline_options po;
   po.filter = o.bpf;
+  po.live = x.live;
   capture::pipeline p(po);
-  for (const std::string& f : o.files) p.add_file(f);
+  if (!x.interface.empty()) p.add_interface(x.interface);
+  else
+    for (const std::string& f : o.files) p.add_file(f);
   std::string err;
   if (!p.ready(err)) {
     usage_error(o, o.bpf.empty() ? err : "bad capture filter '" + o.bpf + "': " + err);
@@ -561,7 +569,7 @@ bool run_capture(const common_options& o, const record_sink& take, run_result& o
   std::optional<capture::timestamp_ns> since, until;
   bool times_resolved = false;
   bool time_error = false;
-  cr::correlator c;
+  cr::correlator c(x.correlator);
   c.set_sink([&](cr::record&& r) {
     ++out.records_seen;
     if (!times_resolved) {
@@ -585,9 +593,12 @@ bool run_capture(const common_options& o, const record_sink& take, run_result& o
   });
   progress_bar bar(!o.quiet && ::isatty(STDERR_FILENO));
   run_handler h(c, out, bar);
+  if (x.running) x.running(&p);
   const bool ran = p.run(h);
+  if (x.running) x.running(nullptr);
   c.finish();
   bar.clear();
+  if (x.finished) x.finished(c);
   out.pipeline = p.stats();
   out.correlator = c.stats();
 

@@ -116,6 +116,18 @@ struct run_result {
 using record_sink = std::function<void(cr::record&&)>;
 bool run_capture(const common_options& o, const record_sink& take, run_result& out);
 
+// What some commands add to a run: the correlator's options, a live interface instead of the
+// FILEs, a look at the correlator once it has finished (orphan streams), and the pipeline
+// while it runs (to stop it from a signal handler).
+struct run_extras {
+  cr::correlator_options correlator;
+  std::string interface;                                   // live capture when not empty
+  capture::live_options live;
+  std::function<void(const cr::correlator&)> finished;     // after correlator::finish()
+  std::function<void(capture::pipeline*)> running;         // the pipeline, then nullptr
+};
+bool run_capture(const common_options& o, const record_sink& take, run_result& out, const run_extras& x);
+
 // The one-paragraph end-of-run summary and the diagnostics by kind, on stderr (unless -q).
 void print_run_summary(const common_options& o, const run_result& r, std::string_view what);
 

@@ -21,11 +21,14 @@ struct command {
   int (*run)(args);
 };
 
-// One row per subcommand. Later ones (rtp, export, extract, live) are added here as they land.
+// One row per subcommand. Later ones (export) are added here as they land.
 constexpr command commands[] = {
     {"calls", "list the calls (and other SIP records) of packet captures", cmd_calls},
     {"ladder", "draw the message ladder (sequence diagram) of calls", cmd_ladder},
     {"stats", "count SIP requests, responses, hosts, transports and problems", cmd_stats},
+    {"rtp", "list the RTP streams with loss, jitter, MOS, RTCP and DTMF", cmd_rtp},
+    {"extract", "write the frames of chosen calls (SIP and RTP/RTCP) to a new capture", cmd_extract},
+    {"live", "capture on an interface and print each call as it ends", cmd_live},
     {"parse", "parse raw SIP messages and print their structure and diagnostics", cmd_parse},
 };
 
