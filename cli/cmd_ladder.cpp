@@ -10,6 +10,8 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "sipscope/correlate/json.hpp"
+#include "sipscope/json_writer.hpp"
 
 namespace sipscope::cli {
 namespace {
@@ -33,6 +35,10 @@ constexpr std::string_view ladder_usage_head =
     "  --format text       for a terminal (default): fits its width, colour when it is one\n"
     "  --format mermaid    Mermaid sequenceDiagram text (GitHub, GitLab, wikis render it)\n"
     "  --format svg        a self-contained SVG picture (to attach to a ticket)\n"
+    "  --format html       a self-contained page (no external assets): the SVG ladder, and\n"
+    "                      each message's details (time, frame, addresses, SDP summary,\n"
+    "                      User-Agent) on a click. The model keeps no raw SIP text: the page\n"
+    "                      gives the frame number to open in Wireshark instead\n"
     "  --color WHEN        auto (default: when stdout is a terminal and NO_COLOR is unset),\n"
     "                      always, never\n"
     "  -h, --help          this text\n"
@@ -48,7 +54,8 @@ constexpr std::string_view ladder_usage_tail =
     "  sipscope ladder --call a84b4c76e66710@pc33.example.com trace.pcap | less -R\n"
     "  sipscope ladder --call 1,2 --hosts 10.0.0.1=alice,10.0.0.9=sbc b2bua.pcap\n"
     "  sipscope ladder --call-id abc123 --format mermaid trace.pcap > call.mmd\n"
-    "  sipscope ladder --call 7 --format svg trace.pcap > call.svg\n";
+    "  sipscope ladder --call 7 --format svg trace.pcap > call.svg\n"
+    "  sipscope ladder --call 7 --format html trace.pcap > call.html\n";
 
 struct options {
   common_options c;
@@ -103,8 +110,8 @@ std::optional<int> parse_args(args a, options& o) {
     return usage_error(o.c, "unknown option '" + std::string(c.current()) + "'");
   }
   if (o.c.format.empty()) o.c.format = "text";
-  if (o.c.format != "text" && o.c.format != "mermaid" && o.c.format != "svg")
-    return usage_error(o.c, "unknown format '" + o.c.format + "' (text, mermaid or svg)");
+  if (o.c.format != "text" && o.c.format != "mermaid" && o.c.format != "svg" && o.c.format != "html")
+    return usage_error(o.c, "unknown format '" + o.c.format + "' (text, mermaid, svg or html)");
   if (!finish_common(o.c)) return exit_usage;
   return std::nullopt;
 }
@@ -600,7 +607,9 @@ const char* svg_color(const cr::message_entry& m) {
   return "#b52020";
 }
 
-void print_svg(const ladder& l) {
+// The SVG picture; `clickable` numbers each message group (data-i, the row's index) for the
+// HTML page's script.
+std::string svg_text(const ladder& l, bool clickable) {
   // Fixed geometry: 220 px between hosts, 34 px per message (+14 with an SDP line).
   const int left = 190, spacing = 220, top = 70, step = 34, sdp_step = 14;
   const int n = static_cast<int>(l.hosts.size());
@@ -663,7 +672,17 @@ void print_svg(const ladder& l) {
     split_summary(m, label, sdp);
     if (m.retransmission) label += " [rtx]";
     const char* c = svg_color(m);
-    std::snprintf(buf, sizeof buf, "<g class=\"message\"><text x=\"8\" y=\"%d\" fill=\"#555\">%s %s</text>", y + 4,
+    if (clickable) {
+      std::snprintf(buf, sizeof buf, "<g class=\"message\" data-i=\"%zu\">", static_cast<std::size_t>(&r - l.rows.data()));
+      out += buf;
+      // A transparent band over the whole row: the click target.
+      std::snprintf(buf, sizeof buf, "<rect class=\"hit\" x=\"0\" y=\"%d\" width=\"100%%\" height=\"%d\" fill=\"transparent\"/>",
+                    y - 18, step + (m.has_sdp ? sdp_step : 0));
+      out += buf;
+    } else {
+      out += "<g class=\"message\">";
+    }
+    std::snprintf(buf, sizeof buf, "<text x=\"8\" y=\"%d\" fill=\"#555\">%s %s</text>", y + 4,
                   utc_time(m.time).c_str(), rel_ms(m.time, l.t0).c_str());
     out += buf;
     const int x1 = x(r.from), x2 = r.from == r.to ? x(r.from) + 40 : x(r.to);
@@ -700,6 +719,113 @@ void print_svg(const ladder& l) {
   out += buf;
   out += xml_text(utc_date(l.t0) + " (times UTC, +ms from the first message)");
   out += "</text>\n</svg>\n";
+  return out;
+}
+
+void print_svg(const ladder& l) {
+  const std::string out = svg_text(l, false);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+// ---- html ------------------------------------------------------------------------------------
+
+// A self-contained page (inline CSS, SVG and script; no external asset): the SVG ladder, and
+// on a click on a message its details from the model. The model keeps no raw SIP text, so the
+// page shows the message index's fields and says so.
+void print_html(const ladder& l, const options& o) {
+  json_writer w(false);
+  w.begin_array();
+  for (const row& r : l.rows) {
+    const cr::message_entry& m = *r.m;
+    w.begin_object();
+    w.member("summary", m.summary);
+    w.member("call_id", r.rec->call_id).member("record", r.rec->index);
+    w.member("time", cr::iso8601(m.time)).member("relative", rel_ms(m.time, l.t0));
+    w.member("frame", m.frame.number);
+    std::string file = m.frame.file < o.c.files.size() ? o.c.files[m.frame.file] : std::string("?");
+    w.member("file", file).member("offset", m.frame.offset);
+    w.member("src", m.src.to_string()).member("dst", m.dst.to_string());
+    w.member("transport", capture::to_string(m.proto));
+    w.member("request", m.request).member("method", m.method).member("status", m.status).member("cseq", m.cseq);
+    w.member("reason", m.reason).member("retransmission", m.retransmission);
+    w.member("has_sdp", m.has_sdp).member("sdp", m.sdp).member("user_agent", m.user_agent);
+    w.member("errors", m.errors).member("warnings", m.warnings).member("dialog", m.dialog);
+    w.end_object();
+  }
+  w.end_array();
+  // '<' never needs to be literal in this JSON: escaped, no text can close the script element.
+  std::string data;
+  for (char ch : w.str()) {
+    if (ch == '<') data += "\\u003c";
+    else data += ch;
+  }
+  std::string title;
+  for (const cr::record* r : l.recs) {
+    if (!title.empty()) title += " + ";
+    title += record_title(*r);
+  }
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
+  out += xml_text(title);
+  out += "</title>\n<style>\n"
+         "body{font-family:sans-serif;margin:1em;color:#222}\n"
+         "h1{font-size:1.1em;font-family:monospace}\n"
+         ".note{color:#555;font-size:.9em;max-width:60em}\n"
+         "#wrap{display:flex;gap:1em;align-items:flex-start}\n"
+         "#ladder{overflow:auto;border:1px solid #ddd}\n"
+         "#details{position:sticky;top:1em;min-width:24em;max-width:36em;border:1px solid #ddd;padding:.6em;"
+         "font-size:.9em}\n"
+         "#details table{border-collapse:collapse}\n"
+         "#details th{text-align:left;padding-right:1em;vertical-align:top;color:#555;font-weight:normal}\n"
+         "#details td{font-family:monospace;word-break:break-all}\n"
+         "g.message{cursor:pointer}\n"
+         "g.message:hover rect.hit{fill:#f3f3ff}\n"
+         "g.message.selected rect.hit{fill:#e4e8ff}\n"
+         "</style>\n</head>\n<body>\n<h1>";
+  out += xml_text(title);
+  out += "</h1>\n<p class=\"note\">Click a message for its details. They come from sipscope's call model, which "
+         "indexes each message (start line, time, frame, addresses, SDP summary, User-Agent) but keeps no raw SIP "
+         "text: open the frame number in Wireshark for the whole message. Times are UTC.</p>\n"
+         "<div id=\"wrap\">\n<div id=\"ladder\">\n";
+  out += svg_text(l, true);
+  out += "</div>\n<div id=\"details\"><em>No message selected.</em></div>\n</div>\n<script>\n\"use strict\";\n"
+         "const messages = ";
+  out += data;
+  out += ";\n"
+         "const rows = [\n"
+         "  ['Message', m => m.summary],\n"
+         "  ['Time', m => m.time + '  (' + m.relative + ')'],\n"
+         "  ['From', m => m.src + ' (' + m.transport + ')'],\n"
+         "  ['To', m => m.dst],\n"
+         "  ['CSeq', m => m.cseq + ' ' + m.method],\n"
+         "  ['Retransmission', m => m.retransmission ? 'yes' : ''],\n"
+         "  ['SDP', m => m.has_sdp ? (m.sdp || '(body present, no summary)') : ''],\n"
+         "  ['User-Agent', m => m.user_agent],\n"
+         "  ['Frame', m => m.frame + ' of ' + m.file + ' (record at byte ' + m.offset + ')'],\n"
+         "  ['Call-ID', m => m.call_id + ' (record #' + m.record + ')'],\n"
+         "  ['Parser', m => m.errors || m.warnings ? m.errors + ' errors, ' + m.warnings + ' warnings' : 'well-formed'],\n"
+         "];\n"
+         "function show(i) {\n"
+         "  const m = messages[i];\n"
+         "  const box = document.getElementById('details');\n"
+         "  box.textContent = '';\n"
+         "  const t = document.createElement('table');\n"
+         "  for (const [name, get] of rows) {\n"
+         "    const v = String(get(m));\n"
+         "    if (!v) continue;\n"
+         "    const tr = t.insertRow();\n"
+         "    const th = document.createElement('th'); th.textContent = name; tr.appendChild(th);\n"
+         "    tr.insertCell().textContent = v;\n"
+         "  }\n"
+         "  box.appendChild(t);\n"
+         "  const p = document.createElement('p'); p.className = 'note';\n"
+         "  p.textContent = 'Raw SIP text: not kept by the model (see frame ' + m.frame + ').';\n"
+         "  box.appendChild(p);\n"
+         "  document.querySelectorAll('g.message.selected').forEach(g => g.classList.remove('selected'));\n"
+         "  document.querySelector('g.message[data-i=\"' + i + '\"]').classList.add('selected');\n"
+         "}\n"
+         "document.querySelectorAll('g.message').forEach(g => g.addEventListener('click', () => show(+g.dataset.i)));\n"
+         "</script>\n</body>\n</html>\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
@@ -766,6 +892,7 @@ int cmd_ladder(args a) {
   const ladder l = build(chosen, o);
   if (o.c.format == "mermaid") print_mermaid(l);
   else if (o.c.format == "svg") print_svg(l);
+  else if (o.c.format == "html") print_html(l, o);
   else print_text(l, o);
   std::fflush(stdout);
   print_run_summary(o.c, rr, std::to_string(chosen.size()) + (chosen.size() == 1 ? " record drawn, " : " records drawn, ") +
