@@ -49,12 +49,22 @@ double since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
+double cpu_seconds(const rusage& ru) {
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+double own_cpu() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return cpu_seconds(ru);
+}
+
 // ---- children: one reader each, timed inside, result on stdout --------------------------
 
 // `buffered`: the FILE* is opened here and given a 256 KiB stdio buffer, as sipscope's reader
 // does (libpcap's own fopen leaves glibc's 4 KiB: one read() per 4 KiB).
 int child_bare(const std::string& file, bool buffered) {
   char err[PCAP_ERRBUF_SIZE];
+  double cpu0 = own_cpu();
   auto t = clock_type::now();
   pcap_t* p = nullptr;
   std::vector<char> stdio_buffer;
@@ -79,8 +89,8 @@ int child_bare(const std::string& file, bool buffered) {
   }
   pcap_close(p);
   double s = since(t);
-  std::printf("%.9f %llu %llu %llu\n", s, static_cast<unsigned long long>(packets), 0ULL,
-              static_cast<unsigned long long>(sum & 1));
+  std::printf("%.9f %llu %llu %llu %.6f\n", s, static_cast<unsigned long long>(packets), 0ULL,
+              static_cast<unsigned long long>(sum & 1), own_cpu() - cpu0);
   return 0;
 }
 
@@ -91,6 +101,7 @@ struct counting : capture::handler {
 };
 
 int child_sipscope(const std::string& file) {
+  double cpu0 = own_cpu();
   auto t = clock_type::now();
   capture::pipeline p;
   p.add_file(file);
@@ -100,8 +111,8 @@ int child_sipscope(const std::string& file) {
     return 1;
   }
   double s = since(t);
-  std::printf("%.9f %llu %llu %llu\n", s, static_cast<unsigned long long>(p.stats().frames),
-              static_cast<unsigned long long>(c.sip), static_cast<unsigned long long>(c.udp));
+  std::printf("%.9f %llu %llu %llu %.6f\n", s, static_cast<unsigned long long>(p.stats().frames),
+              static_cast<unsigned long long>(c.sip), static_cast<unsigned long long>(c.udp), own_cpu() - cpu0);
   return 0;
 }
 
@@ -131,7 +142,7 @@ struct run_output {
   double seconds = 0;   // the child's own measure (bare, sipscope) or wall time (peers)
   std::string text;     // its stdout
   long rss_kb = 0;
-  double cpu = 0;       // user + system seconds (the peers can wait, or use several threads)
+  double cpu = 0;       // user + system seconds of the process (the peers wait, or use threads)
   std::string note;
 };
 
@@ -167,7 +178,7 @@ run_output spawn(std::vector<std::string> argv, bool keep_text) {
   wait4(pid, &status, 0, &ru);
   r.seconds = since(t);
   r.rss_kb = ru.ru_maxrss;
-  r.cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  r.cpu = cpu_seconds(ru);
   if (!keep_text) r.text = std::to_string(lines);
   r.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   if (!r.ok) r.note = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status)) : "killed by a signal";
@@ -188,9 +199,8 @@ bool run_child(const std::string& self, const char* which, const std::string& fi
     return false;
   }
   std::istringstream in(r.text);
-  in >> out.seconds >> out.packets >> out.sip >> out.udp;
+  in >> out.seconds >> out.packets >> out.sip >> out.udp >> out.cpu;   // CPU time of the timed part
   out.rss_kb = r.rss_kb;
-  out.cpu = r.cpu;
   return bool(in) && out.seconds > 0;
 }
 
@@ -219,6 +229,7 @@ struct file_report {
   std::uint64_t packets = 0;
   series bare, buffered, ss;
   std::vector<double> ratio;   // bare / sipscope time, per repetition (adjacent runs)
+  int starved = 0, runs = 0;   // runs whose process waited for a CPU (CPU time < 90% of wall)
   std::uint64_t sip = 0, udp = 0;
   double busy_ab = 0;
 };
@@ -312,6 +323,10 @@ int run_ingest(int argc, char** argv) {
       fr.bare.add(a);
       fr.buffered.add(a2);
       fr.ss.add(b);
+      for (const rep* x : {&a, &a2, &b}) {
+        ++fr.runs;
+        fr.starved += x->cpu < 0.9 * x->seconds;
+      }
       fr.ratio.push_back(a.seconds / b.seconds);
       fr.packets = a.packets;
       fr.sip = b.sip;
@@ -333,6 +348,8 @@ int run_ingest(int argc, char** argv) {
     timed_row("(a) libpcap loop", fr.bare, "-");
     timed_row("(a2) same, 256K buffer", fr.buffered, "-");
     timed_row("(b) sipscope", fr.ss, std::to_string(fr.sip));
+    std::printf("%d of the %d timed runs above waited for a CPU (their CPU time below 90%% of their wall time)\n",
+                fr.starved, fr.runs);
     std::fflush(stdout);
 
     double tshark_s = 0, sngrep_s = 0;
