@@ -192,12 +192,14 @@ void print_table(const std::vector<row>& rows) {
     cols.push_back({std::move(h), right, drop, {}, 0, false});
     return cols.size() - 1;
   };
-  const std::size_t c_call = add("call", true, 0), c_start = add("start", false, 9), c_src = add("src", false, 0),
-                    c_dst = add("dst", false, 0), c_ssrc = add("SSRC", false, 8), c_codec = add("codec", false, 0),
-                    c_pkts = add("pkts", true, 0), c_lost = add("lost", true, 0), c_uniq = add("uniq", true, 3),
-                    c_dup = add("dup", true, 4), c_ooo = add("ooo", true, 5), c_maxd = add("maxΔms", true, 7),
-                    c_maxj = add("maxJ", true, 0), c_meanj = add("meanJ", true, 6), c_mos = add("MOS", true, 0),
-                    c_origin = add("origin", false, 10), c_rtcp = add("RTCP", false, 2), c_dtmf = add("DTMF", false, 1);
+  // Hidden first on a narrow terminal: RTCP, out of order, duplicates, mean jitter, delta,
+  // SSRC, start, lost_unique, origin, DTMF (rare, and then what the user looks for).
+  const std::size_t c_call = add("call", true, 0), c_start = add("start", false, 7), c_src = add("src", false, 0),
+                    c_dst = add("dst", false, 0), c_ssrc = add("SSRC", false, 6), c_codec = add("codec", false, 0),
+                    c_pkts = add("pkts", true, 0), c_lost = add("lost", true, 0), c_uniq = add("uniq", true, 8),
+                    c_dup = add("dup", true, 3), c_ooo = add("ooo", true, 2), c_maxd = add("maxΔms", true, 5),
+                    c_maxj = add("maxJ", true, 0), c_meanj = add("meanJ", true, 4), c_mos = add("MOS", true, 0),
+                    c_origin = add("origin", false, 9), c_rtcp = add("RTCP", false, 1), c_dtmf = add("DTMF", false, 10);
   if (!utf8_terminal()) cols[c_maxd].head = "maxDms";
   cr::timestamp_ns lo = rows.front().s->start, hi = lo;
   for (const row& x : rows) { lo = std::min(lo, x.s->start); hi = std::max(hi, x.s->start); }
