@@ -10,9 +10,10 @@ pkgs=(
   clang libclang-rt-14-dev            # libFuzzer + ASan/UBSan runtimes (fuzz/)
   # libraries
   libboost-dev                        # Boost.Spirit X3 (header-only, Boost 1.74)
-  libpcap-dev zlib1g-dev libsqlite3-dev libpq-dev
+  libpcap-dev zlib1g-dev libsqlite3-dev libpq-dev libxxhash-dev   # xxhash: capture identity (store/)
   # tests
   libgtest-dev googletest nlohmann-json3-dev python3   # python3: tests/cli check JSON output
+  postgresql sqlite3                  # tests/store: a throwaway PostgreSQL cluster; sqlite3 to query exports
   # benchmark peers (sipscope-bench parse)
   libosip2-dev libsofia-sip-ua-dev
   # viewer (optional: the build turns it off when these are missing)

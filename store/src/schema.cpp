@@ -1,0 +1,356 @@
+#include "schema.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "sipscope/correlate/json.hpp"
+#include "sipscope/json_writer.hpp"
+
+namespace sipscope::store::detail {
+
+namespace {
+
+using enum col_type;
+namespace cr = correlate;
+
+// calls: the fields of `sipscope calls` (the model's JSON of a call), one row per call record.
+constexpr column calls_cols[] = {
+    {"capture_id", integer}, {"record_index", integer}, {"call_id", text}, {"first_method", text},
+    {"caller_uri", text}, {"caller_user", text}, {"caller_display", text}, {"caller_tag", text},
+    {"callee_uri", text}, {"callee_user", text}, {"callee_display", text}, {"callee_tag", text},
+    {"asserted_identity", text}, {"request_uri", text}, {"state", text}, {"answered", boolean},
+    {"final_status", integer}, {"final_reason", text}, {"reason_header", text}, {"hangup", text},
+    {"t_invite", real}, {"t_first_18x", real}, {"t_answer", real}, {"t_ack", real}, {"t_bye", real},
+    {"t_cancel", real}, {"t_final", real}, {"t_end", real}, {"first_time", real}, {"last_time", real},
+    {"post_dial_delay_ms", integer}, {"setup_ms", integer}, {"talk_ms", integer}, {"holds", integer},
+    {"prack", boolean}, {"auth_challenges", integer}, {"challenged", boolean}, {"sip_messages", integer},
+    {"retransmissions", integer}, {"dropped_messages", integer}, {"user_agents", text},
+};
+constexpr column registrations_cols[] = {
+    {"capture_id", integer}, {"record_index", integer}, {"call_id", text}, {"caller_uri", text},
+    {"caller_user", text}, {"callee_uri", text}, {"callee_user", text}, {"request_uri", text},
+    {"aor", text}, {"contact", text}, {"expires", integer}, {"state", text}, {"final_status", integer},
+    {"final_reason", text}, {"auth_challenges", integer}, {"challenged", boolean}, {"first_time", real},
+    {"last_time", real}, {"sip_messages", integer}, {"retransmissions", integer}, {"user_agents", text},
+};
+// events: every other record (OPTIONS, MESSAGE, SUBSCRIBE/NOTIFY, REFER, other transactions).
+constexpr column events_cols[] = {
+    {"capture_id", integer}, {"record_index", integer}, {"kind", text}, {"call_id", text},
+    {"first_method", text}, {"caller_uri", text}, {"caller_user", text}, {"callee_uri", text},
+    {"callee_user", text}, {"request_uri", text}, {"state", text}, {"final_status", integer},
+    {"final_reason", text}, {"event", text}, {"subscription_state", text}, {"auth_challenges", integer},
+    {"challenged", boolean}, {"first_time", real}, {"last_time", real}, {"sip_messages", integer},
+    {"retransmissions", integer}, {"user_agents", text},
+};
+constexpr column dialogs_cols[] = {
+    {"capture_id", integer}, {"record_index", integer}, {"seq", integer}, {"local_tag", text},
+    {"remote_tag", text}, {"method", text}, {"state", text}, {"first_status", integer},
+    {"created", real}, {"confirmed", real}, {"terminated", real},
+};
+constexpr column legs_cols[] = {
+    {"capture_id", integer}, {"record_index", integer}, {"seq", integer}, {"other_call_id", text},
+};
+constexpr column messages_cols[] = {
+    {"capture_id", integer}, {"record_index", integer}, {"seq", integer}, {"file_index", integer},
+    {"frame", integer}, {"file_offset", integer}, {"time", real}, {"src", text}, {"dst", text},
+    {"transport", text}, {"request", boolean}, {"method", text}, {"status", integer}, {"cseq", integer},
+    {"summary", text}, {"reason", text}, {"retransmission", boolean}, {"has_sdp", boolean},
+    {"sdp_summary", text}, {"user_agent", text}, {"dialog", integer}, {"errors", integer},
+    {"warnings", integer},
+};
+constexpr column streams_cols[] = {
+    {"capture_id", integer}, {"record_index", integer}, {"seq", integer}, {"src", text}, {"dst", text},
+    {"ssrc", integer}, {"payload_type", integer}, {"codec", text}, {"clock_rate", integer},
+    {"from_side", text}, {"negotiated", boolean}, {"origin", text}, {"first_frame", integer},
+    {"packets", integer}, {"expected", integer}, {"lost", integer}, {"lost_unique", integer},
+    {"lost_percent", real}, {"duplicates", integer}, {"out_of_order", integer},
+    {"sequence_errors", integer}, {"max_delta_ms", real}, {"mean_delta_ms", real},
+    {"max_jitter_ms", real}, {"mean_jitter_ms", real}, {"mos", real}, {"r_factor", real},
+    {"start_time", real}, {"end_time", real}, {"rtcp_reports", integer}, {"rtcp_fraction_lost", real},
+    {"rtcp_jitter_ms", real}, {"rtt_ms", real}, {"dtmf", text},
+};
+constexpr column findings_cols[] = {
+    {"capture_id", integer}, {"record_index", integer}, {"seq", integer}, {"kind", text}, {"text", text},
+};
+
+constexpr table tables[] = {
+    {"calls", calls_cols, "capture_id, record_index"},
+    {"registrations", registrations_cols, "capture_id, record_index"},
+    {"events", events_cols, "capture_id, record_index"},
+    {"dialogs", dialogs_cols, "capture_id, record_index, seq"},
+    {"legs", legs_cols, "capture_id, record_index, seq"},
+    {"messages", messages_cols, "capture_id, record_index, seq"},
+    {"streams", streams_cols, "capture_id, record_index, seq"},
+    {"findings", findings_cols, "capture_id, record_index, seq"},
+};
+static_assert(std::size(tables) == t_count);
+
+// The questions an operator asks: calls by time, by number (either side), by state, by
+// Call-ID; streams by MOS; registrations by AOR; events by kind and time.
+constexpr index index_list[] = {
+    {"calls_by_time", "calls", "first_time"},
+    {"calls_by_caller", "calls", "caller_user"},
+    {"calls_by_callee", "calls", "callee_user"},
+    {"calls_by_state", "calls", "state, first_time"},
+    {"calls_by_call_id", "calls", "call_id"},
+    {"registrations_by_aor", "registrations", "aor, first_time"},
+    {"events_by_kind", "events", "kind, first_time"},
+    {"streams_by_mos", "streams", "mos"},
+    {"messages_by_time", "messages", "time"},
+};
+
+class row {
+ public:
+  row(row_sink& s, table_id t, row_counts& n) : s_(s) {
+    s_.begin_row(t);
+    ++n.per_table[t];
+  }
+  ~row() { s_.end_row(); }
+  row& i(std::int64_t v) { s_.integer(v); return *this; }
+  row& b(bool v) { s_.integer(v ? 1 : 0); return *this; }
+  row& d(double v) { s_.real(v); return *this; }
+  row& t(std::string_view v) {
+    if (is_clean(v)) s_.text(v);
+    else {
+      tmp_.clear();
+      clean_text(v, tmp_);
+      s_.text(tmp_);
+    }
+    return *this;
+  }
+  row& null() { s_.null(); return *this; }
+  // Times: epoch seconds at µs, as the JSON (NULL when absent or 0).
+  row& time(const std::optional<cr::timestamp_ns>& v) { return v ? d(cr::epoch_seconds(*v)) : null(); }
+  row& time0(cr::timestamp_ns v) { return v ? d(cr::epoch_seconds(v)) : null(); }
+  row& ms(std::int64_t v) { return v >= 0 ? i(v) : null(); }
+  row& opt(double v) { return v >= 0 ? d(v) : null(); }
+  row& positive(double v) { return v > 0 ? d(v) : null(); }
+
+ private:
+  row_sink& s_;
+  std::string tmp_;
+};
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) {
+    if (!out.empty()) out += '\n';
+    out += s;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::span<const table> record_tables() { return tables; }
+std::span<const index> indexes() { return index_list; }
+
+void emit_rows(const cr::record& r, std::int64_t cap, row_sink& s, row_counts& n) {
+  const auto idx = static_cast<std::int64_t>(r.index);
+  const bool call = r.kind == cr::record_kind::call;
+  if (call) {
+    row w(s, t_calls, n);
+    w.i(cap).i(idx).t(r.call_id).t(r.first_method);
+    w.t(r.caller.uri).t(r.caller.user).t(r.caller.display).t(r.caller.tag);
+    w.t(r.callee.uri).t(r.callee.user).t(r.callee.display).t(r.callee.tag);
+    w.t(r.asserted).t(r.request_uri).t(cr::to_string(r.state)).b(r.times.answer.has_value());
+    w.i(r.final_status).t(r.final_reason).t(r.reason_header);
+    if (r.hangup == cr::side::none) w.null();
+    else w.t(cr::to_string(r.hangup));
+    w.time(r.times.invite).time(r.times.first_18x).time(r.times.answer).time(r.times.ack);
+    w.time(r.times.bye).time(r.times.cancel).time(r.times.final).time(r.times.end);
+    w.time0(r.first_time).time0(r.last_time);
+    w.ms(r.post_dial_delay_ms()).ms(r.setup_ms()).ms(r.talk_ms()).i(r.holds).b(r.prack);
+    w.i(r.auth_challenges).b(r.challenged).i(r.sip_messages).i(r.retransmissions).i(r.dropped_messages);
+    w.t(joined(r.user_agents));
+  } else if (r.kind == cr::record_kind::registration) {
+    row w(s, t_registrations, n);
+    w.i(cap).i(idx).t(r.call_id).t(r.caller.uri).t(r.caller.user).t(r.callee.uri).t(r.callee.user);
+    w.t(r.request_uri).t(r.aor).t(r.contact).i(r.expires).t(cr::to_string(r.outcome));
+    w.i(r.final_status).t(r.final_reason).i(r.auth_challenges).b(r.challenged);
+    w.time0(r.first_time).time0(r.last_time).i(r.sip_messages).i(r.retransmissions).t(joined(r.user_agents));
+  } else {
+    row w(s, t_events, n);
+    w.i(cap).i(idx).t(cr::to_string(r.kind)).t(r.call_id).t(r.first_method);
+    w.t(r.caller.uri).t(r.caller.user).t(r.callee.uri).t(r.callee.user).t(r.request_uri);
+    w.t(cr::to_string(r.outcome)).i(r.final_status).t(r.final_reason).t(r.event).t(r.subscription_state);
+    w.i(r.auth_challenges).b(r.challenged).time0(r.first_time).time0(r.last_time);
+    w.i(r.sip_messages).i(r.retransmissions).t(joined(r.user_agents));
+  }
+  std::int64_t seq = 0;
+  for (const cr::dialog& d : r.dialogs) {
+    row w(s, t_dialogs, n);
+    w.i(cap).i(idx).i(seq++).t(d.local_tag).t(d.remote_tag).t(d.method).t(cr::to_string(d.state));
+    w.i(d.first_status).time0(d.created).time0(d.confirmed).time0(d.terminated);
+  }
+  seq = 0;
+  for (const std::string& l : r.legs) {
+    row w(s, t_legs, n);
+    w.i(cap).i(idx).i(seq++).t(l);
+  }
+  seq = 0;
+  for (const cr::message_entry& m : r.messages) {
+    row w(s, t_messages, n);
+    w.i(cap).i(idx).i(seq++).i(m.frame.file).i(static_cast<std::int64_t>(m.frame.number));
+    w.i(static_cast<std::int64_t>(m.frame.offset)).time0(m.time).t(m.src.to_string()).t(m.dst.to_string());
+    w.t(capture::to_string(m.proto)).b(m.request).t(m.method).i(m.status).i(m.cseq).t(m.summary);
+    if (m.request) w.null();
+    else w.t(m.reason);
+    w.b(m.retransmission).b(m.has_sdp).t(m.sdp).t(m.user_agent).i(m.dialog).i(m.errors).i(m.warnings);
+  }
+  seq = 0;
+  for (const cr::stream_info& st : r.streams) {
+    row w(s, t_streams, n);
+    w.i(cap).i(idx).i(seq++).t(st.src.to_string()).t(st.dst.to_string()).i(st.ssrc).i(st.payload_type);
+    w.t(st.codec).i(st.clock_rate).t(cr::to_string(st.from)).b(st.negotiated).t(st.origin);
+    w.i(static_cast<std::int64_t>(st.first_frame.number)).i(static_cast<std::int64_t>(st.packets));
+    w.i(static_cast<std::int64_t>(st.expected)).i(st.lost).i(st.lost_unique).d(st.lost_percent());
+    w.i(static_cast<std::int64_t>(st.duplicates)).i(static_cast<std::int64_t>(st.out_of_order));
+    w.i(static_cast<std::int64_t>(st.sequence_errors)).d(st.max_delta_ms).d(st.mean_delta_ms);
+    w.d(st.max_jitter_ms).d(st.mean_jitter_ms).positive(st.mos).positive(st.r_factor);
+    w.time0(st.start).time0(st.end).i(st.rtcp_reports).opt(st.rtcp_fraction_lost).opt(st.rtcp_jitter_ms);
+    w.opt(st.rtt_ms);
+    std::string digits;
+    for (const cr::dtmf_event& e : st.dtmf) digits += e.digit;
+    w.t(digits);
+  }
+  seq = 0;
+  for (const cr::finding& f : r.findings) {
+    row w(s, t_findings, n);
+    w.i(cap).i(idx).i(seq++).t(f.kind).t(f.text);
+  }
+}
+
+bool is_clean(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == 0) return false;
+    if (c < 0x80) { ++i; continue; }
+    const std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+void clean_text(std::string_view s, std::string& out) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == 0) { out += "\xEF\xBF\xBD"; ++i; continue; }
+    if (c < 0x80) { out.push_back(static_cast<char>(c)); ++i; continue; }
+    const std::size_t n = utf8_sequence_length(s, i);
+    if (n) { out.append(s.substr(i, n)); i += n; continue; }
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));   // U+0080..U+00FF in two bytes
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    ++i;
+  }
+}
+
+std::string now_iso() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  return correlate::iso8601(static_cast<correlate::timestamp_ns>(ns));
+}
+
+}  // namespace sipscope::store::detail
+
+namespace sipscope::store::detail {
+
+namespace {
+
+std::string_view type_name(col_type t, dialect d) {
+  const bool pg = d == dialect::postgres;
+  switch (t) {
+    case col_type::integer: return pg ? "bigint" : "INTEGER";
+    case col_type::real: return pg ? "double precision" : "REAL";
+    case col_type::text: return pg ? "text" : "TEXT";
+    case col_type::boolean: return pg ? "boolean" : "INTEGER";
+  }
+  return "TEXT";
+}
+
+}  // namespace
+
+std::string schema_v1_sql(dialect d) {
+  const bool pg = d == dialect::postgres;
+  std::string s;
+  s += "CREATE TABLE captures (\n";
+  s += pg ? "  id bigserial PRIMARY KEY,\n" : "  id INTEGER PRIMARY KEY,\n";
+  auto col = [&](std::string_view name, col_type t, std::string_view extra = {}) {
+    s += "  ";
+    s += name;
+    s += ' ';
+    s += type_name(t, d);
+    if (!extra.empty()) {
+      s += ' ';
+      s += extra;
+    }
+    s += ",\n";
+  };
+  col("path", col_type::text, "NOT NULL");
+  col("hash", col_type::text, "NOT NULL UNIQUE");
+  col("size", col_type::integer, "NOT NULL");
+  col("files", col_type::integer, "NOT NULL");
+  col("status", col_type::text, "NOT NULL CHECK (status IN ('importing', 'complete', 'failed'))");
+  col("link_types", col_type::text);
+  col("first_time", col_type::real);
+  col("last_time", col_type::real);
+  for (std::string_view n : {"packets", "bytes", "sip_messages", "rtp_packets", "records", "calls", "registrations",
+                             "events", "messages", "streams"})
+    col(n, col_type::integer);
+  col("diagnostics", col_type::text);
+  col("import_started", col_type::text);
+  col("import_finished", col_type::text);
+  s += "  tool_version ";
+  s += type_name(col_type::text, d);
+  s += "\n);\n";
+  s += "CREATE TABLE capture_files (\n  capture_id ";
+  s += type_name(col_type::integer, d);
+  s += " NOT NULL REFERENCES captures(id),\n  file_index ";
+  s += type_name(col_type::integer, d);
+  s += " NOT NULL,\n  path ";
+  s += type_name(col_type::text, d);
+  s += " NOT NULL,\n  hash ";
+  s += type_name(col_type::text, d);
+  s += " NOT NULL UNIQUE,\n  size ";
+  s += type_name(col_type::integer, d);
+  s += " NOT NULL,\n  PRIMARY KEY (capture_id, file_index)\n);\n";
+  for (const table& t : record_tables()) {
+    s += "CREATE TABLE ";
+    s += t.name;
+    s += " (\n";
+    for (const column& c : t.columns) {
+      s += "  ";
+      s += c.name;
+      s += ' ';
+      s += type_name(c.type, d);
+      if (c.name == "capture_id") s += " NOT NULL REFERENCES captures(id)";
+      s += ",\n";
+    }
+    s += "  PRIMARY KEY (";
+    s += t.primary_key;
+    s += ")\n);\n";
+  }
+  for (const index& i : indexes()) {
+    s += "CREATE INDEX ";
+    s += i.name;
+    s += " ON ";
+    s += i.table;
+    s += " (";
+    s += i.columns;
+    s += ");\n";
+  }
+  return s;
+}
+
+std::span<const migration> migrations() {
+  static constexpr migration list[] = {
+      {1, "initial schema: captures, capture_files, calls, registrations, events, dialogs, legs, messages, "
+          "streams, findings",
+       schema_v1_sql},
+  };
+  return list;
+}
+
+}  // namespace sipscope::store::detail

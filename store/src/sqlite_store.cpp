@@ -1,0 +1,423 @@
+// SQLite backend: WAL, one IMMEDIATE transaction per capture, prepared INSERTs.
+//
+// Why a killed export never leaves a partial capture: every row of a capture, its `captures`
+// row and its `capture_files` rows are written in the one transaction that commit_capture()
+// ends; SQLite's WAL rolls an uncommitted transaction back when the database is next opened.
+// synchronous=NORMAL: in WAL mode a crash of the process loses nothing committed; a power cut
+// may lose the last commits, never consistency.
+#include <sqlite3.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "backends.hpp"
+#include "schema.hpp"
+
+namespace sipscope::store::detail {
+
+namespace {
+
+class sqlite_store final : public store, private row_sink {
+ public:
+  explicit sqlite_store(std::string path) : path_(std::move(path)) {}
+  ~sqlite_store() override {
+    if (in_tx_) exec("ROLLBACK");
+    for (sqlite3_stmt* s : inserts_) sqlite3_finalize(s);
+    for (sqlite3_stmt* s : {find_hash_, find_file_, insert_capture_, insert_file_, finish_capture_})
+      sqlite3_finalize(s);
+    sqlite3_close(db_);
+  }
+
+  bool open() {
+    int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    if (rc != SQLITE_OK) return fail(rc, "cannot open");
+    if (sqlite3_db_readonly(db_, "main") == 1) {
+      err_ = {error_kind::read_only, describe() + ": the database file is read-only (check its permissions)"};
+      return false;
+    }
+    sqlite3_busy_timeout(db_, 600'000);   // another export's capture transaction
+    sqlite3_extended_result_codes(db_, 1);
+    if (!exec("PRAGMA journal_mode=WAL") || !exec("PRAGMA synchronous=NORMAL")) return false;
+    return migrate() && prepare();
+  }
+
+  std::string describe() const override { return "SQLite database '" + path_ + "'"; }
+
+  lookup_result lookup(const capture_meta& m) override {
+    lookup_result r;
+    std::int64_t id;
+    std::string path, status;
+    if (find_by_hash(m.key, id, path, status) && status == "complete") {
+      r.status = begin_status::present;
+      r.detail = "imported already as capture " + std::to_string(id) + " ('" + path + "')";
+      return r;
+    }
+    for (const capture_file& f : m.files)
+      if (find_by_file(f.hash, id, path)) {
+        r.status = begin_status::conflict;
+        r.detail = "'" + f.path + "' was imported already as part of capture " + std::to_string(id) + " ('" + path + "')";
+        return r;
+      }
+    return r;
+  }
+
+  begin_status begin_capture(const capture_meta& m, bool replace, std::string& detail) override {
+    if (!exec("BEGIN IMMEDIATE")) return begin_status::failed;
+    in_tx_ = true;
+    std::int64_t id;
+    std::string path, status;
+    if (find_by_hash(m.key, id, path, status)) {
+      if (status == "complete" && !replace) {
+        detail = "imported already as capture " + std::to_string(id) + " ('" + path + "')";
+        abort_capture();
+        return begin_status::present;
+      }
+      if (!delete_capture(id)) return failed_begin();
+    }
+    for (const capture_file& f : m.files) {
+      if (!find_by_file(f.hash, id, path)) continue;
+      if (!replace) {
+        detail = "'" + f.path + "' was imported already as part of capture " + std::to_string(id) + " ('" + path + "')";
+        abort_capture();
+        return begin_status::conflict;
+      }
+      if (!delete_capture(id)) return failed_begin();
+    }
+    sqlite3_stmt* s = insert_capture_;
+    bind_text(s, 1, m.path);
+    bind_text(s, 2, m.key);
+    sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(m.size));
+    sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(m.files.size()));
+    bind_text(s, 5, "importing");
+    bind_text(s, 6, now_iso());
+    bind_text(s, 7, m.tool_version);
+    bind_text(s, 8, std::string());
+    if (!step_done(s, "recording the capture")) return failed_begin();
+    capture_id_ = sqlite3_last_insert_rowid(db_);
+    for (std::size_t i = 0; i < m.files.size(); ++i) {
+      sqlite3_stmt* f = insert_file_;
+      sqlite3_bind_int64(f, 1, capture_id_);
+      sqlite3_bind_int64(f, 2, static_cast<sqlite3_int64>(i));
+      bind_text(f, 3, m.files[i].path);
+      bind_text(f, 4, m.files[i].hash);
+      sqlite3_bind_int64(f, 5, static_cast<sqlite3_int64>(m.files[i].size));
+      if (!step_done(f, "recording the capture's files")) return failed_begin();
+    }
+    counts_ = {};
+    records_ = 0;
+    return begin_status::started;
+  }
+
+  bool add(const correlate::record& r) override {
+    if (!in_tx_) {
+      err_ = {error_kind::other, "add() outside a capture"};
+      return false;
+    }
+    emit_rows(r, capture_id_, *this, counts_);
+    ++records_;
+    return !row_failed_;
+  }
+
+  bool commit_capture(const capture_summary& s) override {
+    if (!in_tx_ || row_failed_) {
+      abort_capture();
+      return false;
+    }
+    sqlite3_stmt* u = finish_capture_;
+    int i = 0;
+    bind_text(u, ++i, "complete");
+    bind_text(u, ++i, s.link_types);
+    bind_time(u, ++i, s.first_time);
+    bind_time(u, ++i, s.last_time);
+    for (std::uint64_t v : {s.packets, s.bytes, s.sip_messages, s.rtp_packets, records_,
+                            counts_.per_table[t_calls], counts_.per_table[t_registrations],
+                            counts_.per_table[t_events], counts_.per_table[t_messages], counts_.per_table[t_streams]})
+      sqlite3_bind_int64(u, ++i, static_cast<sqlite3_int64>(v));
+    bind_text(u, ++i, s.diagnostics);
+    bind_text(u, ++i, now_iso());
+    sqlite3_bind_int64(u, ++i, capture_id_);
+    if (!step_done(u, "completing the capture")) {
+      abort_capture();
+      return false;
+    }
+    if (!exec("COMMIT")) {
+      abort_capture();
+      return false;
+    }
+    in_tx_ = false;
+    return true;
+  }
+
+  void abort_capture() override {
+    if (in_tx_) {
+      const error keep = err_;   // the rollback must not hide why
+      exec("ROLLBACK");
+      err_ = keep;
+    }
+    in_tx_ = false;
+    row_failed_ = false;
+  }
+
+  bool record_failure(const capture_meta& m, std::string_view why) override {
+    if (!exec("BEGIN IMMEDIATE")) return false;
+    in_tx_ = true;
+    std::int64_t id;
+    std::string path, status;
+    if (find_by_hash(m.key, id, path, status)) {
+      if (status == "complete") {   // imported meanwhile (another run): keep that
+        abort_capture();
+        return true;
+      }
+      if (!delete_capture(id)) {
+        abort_capture();
+        return false;
+      }
+    }
+    sqlite3_stmt* s = insert_capture_;
+    bind_text(s, 1, m.path);
+    bind_text(s, 2, m.key);
+    sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(m.size));
+    sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(m.files.size()));
+    bind_text(s, 5, "failed");
+    bind_text(s, 6, now_iso());
+    bind_text(s, 7, m.tool_version);
+    bind_text(s, 8, why);
+    if (!step_done(s, "recording the failed capture") || !exec("COMMIT")) {
+      abort_capture();
+      return false;
+    }
+    in_tx_ = false;
+    return true;
+  }
+
+ private:
+  // ---- row_sink: one prepared INSERT per table ----
+  void begin_row(table_id t) override {
+    cur_ = inserts_[t];
+    col_ = 0;
+  }
+  void null() override { sqlite3_bind_null(cur_, ++col_); }
+  void integer(std::int64_t v) override { sqlite3_bind_int64(cur_, ++col_, v); }
+  void real(double v) override { sqlite3_bind_double(cur_, ++col_, v); }
+  void text(std::string_view v) override {
+    sqlite3_bind_text(cur_, ++col_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void end_row() override {
+    if (!row_failed_ && !step_done(cur_, "writing a record")) row_failed_ = true;
+  }
+
+  // ---- helpers ----
+  bool fail(int rc, std::string_view what) {
+    const int sys = db_ ? sqlite3_system_errno(db_) : 0;
+    const int primary = rc & 0xFF;
+    std::string msg = describe();
+    msg += ": ";
+    msg += what;
+    msg += ": ";
+    msg += db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    if (sys && primary != SQLITE_CONSTRAINT) {
+      msg += " (";
+      msg += std::strerror(sys);
+      msg += ')';
+    }
+    error_kind k = error_kind::other;
+    if (primary == SQLITE_READONLY || sys == EROFS || sys == EACCES || sys == EPERM) {
+      k = error_kind::read_only;
+      msg += "; check the permissions of the file and of its directory (SQLite writes '" + path_ + "-wal' beside it)";
+    } else if (primary == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT) {
+      k = error_kind::disk_full;
+      msg += "; the disk is full: the capture being written was rolled back, those committed before are intact";
+    } else if (primary == SQLITE_CANTOPEN) {
+      k = error_kind::connection;
+    } else if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
+      k = error_kind::schema;
+    }
+    err_ = {k, msg};
+    return false;
+  }
+
+  bool exec(const char* sql) {
+    char* e = nullptr;
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &e);
+    sqlite3_free(e);
+    if (rc != SQLITE_OK) return fail(rc, sql);
+    return true;
+  }
+
+  bool step_done(sqlite3_stmt* s, std::string_view what) {
+    const int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return fail(rc, what);
+    return true;
+  }
+
+  begin_status failed_begin() {
+    abort_capture();
+    return begin_status::failed;
+  }
+
+  void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+    if (is_clean(v)) {
+      sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    } else {
+      std::string c;
+      clean_text(v, c);
+      sqlite3_bind_text(s, i, c.data(), static_cast<int>(c.size()), SQLITE_TRANSIENT);
+    }
+  }
+  void bind_time(sqlite3_stmt* s, int i, correlate::timestamp_ns t) {
+    if (t) sqlite3_bind_double(s, i, static_cast<double>(t / 1000) / 1e6);
+    else sqlite3_bind_null(s, i);
+  }
+
+  bool prep(const std::string& sql, sqlite3_stmt*& s) {
+    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) return fail(rc, "preparing " + sql.substr(0, 40));
+    return true;
+  }
+
+  bool prepare() {
+    auto tables = record_tables();
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      std::string sql = "INSERT INTO ";
+      sql += tables[t].name;
+      sql += " VALUES (";
+      for (std::size_t i = 0; i < tables[t].columns.size(); ++i) sql += i ? ",?" : "?";
+      sql += ')';
+      if (!prep(sql, inserts_[t])) return false;
+    }
+    return prep("SELECT id, path, status FROM captures WHERE hash = ?", find_hash_) &&
+           prep("SELECT f.capture_id, c.path FROM capture_files f JOIN captures c ON c.id = f.capture_id "
+                "WHERE f.hash = ?",
+                find_file_) &&
+           prep("INSERT INTO captures (path, hash, size, files, status, import_started, tool_version, diagnostics) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                insert_capture_) &&
+           prep("INSERT INTO capture_files (capture_id, file_index, path, hash, size) VALUES (?, ?, ?, ?, ?)",
+                insert_file_) &&
+           prep("UPDATE captures SET status = ?, link_types = ?, first_time = ?, last_time = ?, packets = ?, "
+                "bytes = ?, sip_messages = ?, rtp_packets = ?, records = ?, calls = ?, registrations = ?, "
+                "events = ?, messages = ?, streams = ?, diagnostics = ?, import_finished = ? WHERE id = ?",
+                finish_capture_);
+  }
+
+  bool find_by_hash(const std::string& key, std::int64_t& id, std::string& path, std::string& status) {
+    sqlite3_bind_text(find_hash_, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+    const bool found = sqlite3_step(find_hash_) == SQLITE_ROW;
+    if (found) {
+      id = sqlite3_column_int64(find_hash_, 0);
+      path = reinterpret_cast<const char*>(sqlite3_column_text(find_hash_, 1));
+      status = reinterpret_cast<const char*>(sqlite3_column_text(find_hash_, 2));
+    }
+    sqlite3_reset(find_hash_);
+    return found;
+  }
+  bool find_by_file(const std::string& hash, std::int64_t& id, std::string& path) {
+    sqlite3_bind_text(find_file_, 1, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
+    const bool found = sqlite3_step(find_file_) == SQLITE_ROW;
+    if (found) {
+      id = sqlite3_column_int64(find_file_, 0);
+      path = reinterpret_cast<const char*>(sqlite3_column_text(find_file_, 1));
+    }
+    sqlite3_reset(find_file_);
+    return found;
+  }
+
+  bool delete_capture(std::int64_t id) {
+    std::string ids = std::to_string(id);
+    for (const table& t : record_tables())
+      if (!exec(("DELETE FROM " + std::string(t.name) + " WHERE capture_id = " + ids).c_str())) return false;
+    return exec(("DELETE FROM capture_files WHERE capture_id = " + ids).c_str()) &&
+           exec(("DELETE FROM captures WHERE id = " + ids).c_str());
+  }
+
+  int user_version() {
+    sqlite3_stmt* s = nullptr;
+    int v = -1;
+    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+      v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+  }
+
+  bool migrate() {
+    if (!exec("BEGIN IMMEDIATE")) return false;
+    in_tx_ = true;
+    const int v = user_version();
+    if (v > schema_version) {
+      err_ = {error_kind::schema, describe() + ": its schema is version " + std::to_string(v) +
+                                      ", newer than this sipscope's (" + std::to_string(schema_version) +
+                                      "): use a newer sipscope"};
+      abort_capture();
+      return false;
+    }
+    if (v == 0) {
+      // A database that is not ours (tables but no user_version) is left alone.
+      sqlite3_stmt* s = nullptr;
+      int tables = 0;
+      if (sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_master WHERE name != 'schema_migrations'", -1, &s,
+                             nullptr) == SQLITE_OK &&
+          sqlite3_step(s) == SQLITE_ROW)
+        tables = sqlite3_column_int(s, 0);
+      sqlite3_finalize(s);
+      if (tables > 0) {
+        err_ = {error_kind::schema, describe() + ": holds tables but is not a sipscope database (user_version 0): "
+                                                 "give a new file"};
+        abort_capture();
+        return false;
+      }
+      if (!exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT "
+                "NULL, applied_at TEXT NOT NULL)")) {
+        abort_capture();
+        return false;
+      }
+    }
+    for (const migration& m : migrations()) {
+      if (m.version <= v) continue;
+      const std::string sql = m.sql(dialect::sqlite);
+      const std::string record = "INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" +
+                                 std::string(m.description) + "', '" + now_iso() + "')";
+      const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
+      if (!exec(sql.c_str()) || !exec(record.c_str()) || !exec(bump.c_str())) {
+        abort_capture();
+        return false;
+      }
+    }
+    if (!exec("COMMIT")) {
+      abort_capture();
+      return false;
+    }
+    in_tx_ = false;
+    return true;
+  }
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* inserts_[t_count] = {};
+  sqlite3_stmt* find_hash_ = nullptr;
+  sqlite3_stmt* find_file_ = nullptr;
+  sqlite3_stmt* insert_capture_ = nullptr;
+  sqlite3_stmt* insert_file_ = nullptr;
+  sqlite3_stmt* finish_capture_ = nullptr;
+  sqlite3_stmt* cur_ = nullptr;
+  int col_ = 0;
+  bool in_tx_ = false;
+  bool row_failed_ = false;
+  std::int64_t capture_id_ = 0;
+  row_counts counts_;
+  std::uint64_t records_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<store> open_sqlite(const std::string& path, error& e) {
+  auto s = std::make_unique<sqlite_store>(path);
+  if (!s->open()) {
+    e = s->last_error();
+    return nullptr;
+  }
+  return s;
+}
+
+}  // namespace sipscope::store::detail
