@@ -169,12 +169,12 @@ std::uint32_t rtp_header::csrc(unsigned i) const noexcept {
   return be32(bytes_of(csrcs) + i * 4);
 }
 
-bool parse_rtp(std::string_view bytes, rtp_header& out) noexcept {
-  out = rtp_header{};
+bool parse_rtp(std::string_view bytes, rtp_header& h) noexcept {
+  // Every field is written once, straight into the caller's header (the hot path of the
+  // stream table: no zeroing and copying of a whole rtp_header per packet).
   if (bytes.size() < 12) return false;
   const unsigned char* p = bytes_of(bytes);
   if ((p[0] >> 6) != 2) return false;
-  rtp_header h;
   h.version = 2;
   h.padding = p[0] & 0x20;
   h.extension = p[0] & 0x10;
@@ -189,6 +189,8 @@ bool parse_rtp(std::string_view bytes, rtp_header& out) noexcept {
   if (bytes.size() - pos < csrc_bytes) return false;
   h.csrcs = bytes.substr(pos, csrc_bytes);
   pos += csrc_bytes;
+  h.extension_profile = 0;
+  h.extension_data = {};
   if (h.extension) {   // 5.3.1: profile-defined 16 bits, length in 32-bit words
     if (bytes.size() - pos < 4) return false;
     h.extension_profile = be16(p + pos);
@@ -199,13 +201,13 @@ bool parse_rtp(std::string_view bytes, rtp_header& out) noexcept {
     pos += words * 4;
   }
   std::size_t end = bytes.size();
+  h.padding_length = 0;
   if (h.padding) {
     h.padding_length = p[end - 1];
     if (h.padding_length == 0 || h.padding_length > end - pos) return false;
     end -= h.padding_length;
   }
   h.payload = bytes.substr(pos, end - pos);
-  out = h;
   return true;
 }
 

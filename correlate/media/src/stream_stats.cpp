@@ -11,14 +11,19 @@ char dtmf_digit(std::uint8_t event) noexcept {
 }
 
 void stream_analyser::add(const rtp_header& h, capture::timestamp_ns t, std::size_t payload_size) {
-  payload_format f = pts_.find(h.payload_type);
+  // A stream's payload type rarely changes: its format is looked up once per change.
+  if (h.payload_type != cached_pt_) {
+    cached_pt_ = h.payload_type;
+    cached_format_ = pts_.find(h.payload_type);
+  }
+  const payload_format f = cached_format_;
   const bool first = s_.packets == 0;
   if (first) {
     s_.ssrc = h.ssrc;
     s_.first_time = t;
   }
   s_.last_time = t;
-  s_.payload_types_seen.set(h.payload_type);
+  s_.payload_types_seen[h.payload_type & 0x7f] = true;
   s_.payload_bytes += payload_size == SIZE_MAX ? h.payload.size() : payload_size;
   if (h.marker) ++s_.markers;
   if (f.kind == media_kind::telephone_event) {
@@ -123,10 +128,12 @@ void stream_analyser::wireshark(const rtp_header& h, double t_ms, payload_format
 
 void stream_analyser::rfc3550(std::uint16_t seq) {
   constexpr std::int64_t window = 1024;
+  // bit (ext mod 1024), the mathematical modulo also for a negative ext (two's complement)
+  const auto bit = [](std::int64_t ext) { return std::size_t(std::uint64_t(ext) & (window - 1)); };
   if (s_.distinct == 0 && s_.duplicates == 0) {
     s_.first_ext_seq = s_.highest_ext_seq = seq;
     seen_.reset();
-    seen_.set(seq % window);
+    seen_[bit(seq)] = true;
     s_.distinct = 1;
     return;
   }
@@ -134,14 +141,16 @@ void stream_analyser::rfc3550(std::uint16_t seq) {
       s_.highest_ext_seq + std::int16_t(std::uint16_t(seq - std::uint16_t(s_.highest_ext_seq)));
   if (ext > s_.highest_ext_seq) {
     std::int64_t jump = ext - s_.highest_ext_seq;
-    if (jump > 1) ++s_.loss_gaps;
-    if (jump >= window) {
-      seen_.reset();
-    } else {
-      for (std::int64_t e = s_.highest_ext_seq + 1; e <= ext; ++e) seen_.reset(std::size_t(e % window));
+    if (jump > 1) {
+      ++s_.loss_gaps;
+      if (jump >= window) {
+        seen_.reset();
+      } else {
+        for (std::int64_t e = s_.highest_ext_seq + 1; e < ext; ++e) seen_[bit(e)] = false;
+      }
     }
     s_.highest_ext_seq = ext;
-    seen_.set(std::size_t(ext % window));
+    seen_[bit(ext)] = true;
     ++s_.distinct;
     return;
   }
@@ -151,11 +160,11 @@ void stream_analyser::rfc3550(std::uint16_t seq) {
     ++s_.out_of_order;
     return;
   }
-  std::size_t bit = std::size_t(((ext % window) + window) % window);
-  if (seen_.test(bit)) {
+  auto b = seen_[bit(ext)];
+  if (b) {
     ++s_.duplicates;
   } else {
-    seen_.set(bit);
+    b = true;
     ++s_.distinct;
     ++s_.out_of_order;
   }

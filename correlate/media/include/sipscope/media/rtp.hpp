@@ -33,7 +33,8 @@ struct rtp_header {
 };
 
 // Version 2 only; the CSRC list, extension and padding must fit the datagram (a padding count
-// of 0 or larger than what is left after the headers is malformed, RFC 3550 5.1).
+// of 0 or larger than what is left after the headers is malformed, RFC 3550 5.1). On false,
+// `out` holds whatever was read before the problem: use none of it.
 bool parse_rtp(std::string_view bytes, rtp_header& out) noexcept;
 
 // ---- RTCP (RFC 3550 section 6, RFC 3611 section 4.7) -------------------------------------

@@ -96,7 +96,10 @@ struct stream_stats {
 class stream_analyser {
  public:
   explicit stream_analyser(const payload_map& pts = {}) : pts_(pts) {}
-  void set_payloads(const payload_map& pts) noexcept { pts_ = pts; }
+  void set_payloads(const payload_map& pts) noexcept {
+    pts_ = pts;
+    cached_pt_ = 255;
+  }
   const payload_map& payloads() const noexcept { return pts_; }
 
   // payload_size: the real payload length when h.payload holds only its first bytes (the
@@ -113,6 +116,8 @@ class stream_analyser {
   void flush_dtmf();
 
   payload_map pts_;
+  std::uint8_t cached_pt_ = 255;            // pts_.find(cached_pt_) == cached_format_ (255: none)
+  payload_format cached_format_;
   stream_stats s_;
   // Wireshark state
   bool under_ = false;

@@ -146,6 +146,8 @@ class stream_table {
   struct impl;
 
  private:
+  udp_verdict on_rtcp(const capture::udp_event& e);
+  udp_verdict on_new_flow(const capture::udp_event& e, const rtp_header& h);
   table_limits limits_;
   table_counters counters_;
   std::unique_ptr<impl> impl_;
