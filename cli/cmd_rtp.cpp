@@ -327,10 +327,8 @@ void print_csv(const std::vector<row>& rows) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-// The stream object of correlate::write_json (json.cpp keeps its writer private, so the field
-// list is repeated here: same names, same precisions), with the call it belongs to first.
+// The stream object of correlate::write_json, with the call it belongs to first.
 void write_stream(json_writer& w, const row& x) {
-  const cr::stream_info& s = *x.s;
   w.begin_object();
   w.key("call_index");
   if (x.r) w.value(x.r->index);
@@ -338,48 +336,7 @@ void write_stream(json_writer& w, const row& x) {
   w.key("call_id");
   if (x.r) w.value(x.r->call_id);
   else w.null();
-  w.member("src", s.src.to_string()).member("dst", s.dst.to_string());
-  char ssrc[16];
-  std::snprintf(ssrc, sizeof ssrc, "0x%08x", s.ssrc);
-  w.member("ssrc", std::string_view(ssrc));
-  w.member("payload_type", s.payload_type).member("codec", s.codec).member("clock_rate", s.clock_rate);
-  w.member("from", cr::to_string(s.from)).member("negotiated", s.negotiated).member("origin", s.origin);
-  w.member("packets", s.packets).member("expected", s.expected).member("lost", s.lost);
-  w.member("lost_unique", s.lost_unique);
-  w.key("lost_percent").value_fixed(s.lost_percent(), 3);
-  w.member("duplicates", s.duplicates).member("out_of_order", s.out_of_order).member("sequence_errors", s.sequence_errors);
-  w.key("max_delta_ms").value_fixed(s.max_delta_ms, 3);
-  w.key("mean_delta_ms").value_fixed(s.mean_delta_ms, 3);
-  w.key("max_jitter_ms").value_fixed(s.max_jitter_ms, 3);
-  w.key("mean_jitter_ms").value_fixed(s.mean_jitter_ms, 3);
-  w.key("mos");
-  if (s.mos > 0) w.value_fixed(s.mos, 2);
-  else w.null();
-  w.key("start").value_fixed(cr::epoch_seconds(s.start), 6);
-  w.key("end").value_fixed(cr::epoch_seconds(s.end), 6);
-  w.member("start_iso", cr::iso8601(s.start)).member("end_iso", cr::iso8601(s.end));
-  w.key("r_factor");
-  if (s.r_factor > 0) w.value_fixed(s.r_factor, 1);
-  else w.null();
-  w.member("rtcp_reports", s.rtcp_reports);
-  auto opt = [&](std::string_view k, double v, int dec) {
-    w.key(k);
-    if (v < 0) w.null();
-    else w.value_fixed(v, dec);
-  };
-  opt("rtcp_fraction_lost", s.rtcp_fraction_lost, 4);
-  opt("rtcp_jitter_ms", s.rtcp_jitter_ms, 3);
-  opt("rtt_ms", s.rtt_ms, 3);
-  w.member("first_frame", s.first_frame.number);
-  w.key("dtmf").begin_array();
-  for (const cr::dtmf_event& d : s.dtmf) {
-    w.begin_object();
-    w.member("digit", std::string_view(&d.digit, 1));
-    w.key("time").value_fixed(cr::epoch_seconds(d.time), 6);
-    w.member("duration_ms", d.duration_ms);
-    w.end_object();
-  }
-  w.end_array();
+  cr::write_stream_members(w, *x.s);
   w.end_object();
 }
 

@@ -47,6 +47,13 @@ void write_times(json_writer& w, const call_times& t, bool iso) {
 
 void write_stream(json_writer& w, const stream_info& s) {
   w.begin_object();
+  write_stream_members(w, s);
+  w.end_object();
+}
+
+}  // namespace
+
+void write_stream_members(json_writer& w, const stream_info& s) {
   w.member("src", s.src.to_string()).member("dst", s.dst.to_string());
   char ssrc[16];
   std::snprintf(ssrc, sizeof ssrc, "0x%08x", s.ssrc);
@@ -67,6 +74,7 @@ void write_stream(json_writer& w, const stream_info& s) {
   else w.null();
   w.key("start").value_fixed(epoch_seconds(s.start), 6);
   w.key("end").value_fixed(epoch_seconds(s.end), 6);
+  w.member("start_iso", iso8601(s.start)).member("end_iso", iso8601(s.end));
   w.key("r_factor");
   if (s.r_factor > 0) w.value_fixed(s.r_factor, 1);
   else w.null();
@@ -89,10 +97,8 @@ void write_stream(json_writer& w, const stream_info& s) {
     w.end_object();
   }
   w.end_array();
-  w.end_object();
 }
 
-}  // namespace
 
 void write_json(json_writer& w, const record& r, const json_options& o) {
   w.begin_object();

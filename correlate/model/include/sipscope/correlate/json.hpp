@@ -17,6 +17,9 @@ struct json_options {
 };
 
 void write_json(json_writer& w, const record& r, const json_options& o = {});
+// The members of one RTP stream object (the caller opens and closes the object, so that it can
+// add its own members first, as `sipscope rtp` adds the call a stream belongs to).
+void write_stream_members(json_writer& w, const stream_info& s);
 
 // "2025-01-01T12:00:00.123456Z"
 std::string iso8601(timestamp_ns t);
