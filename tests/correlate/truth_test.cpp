@@ -285,6 +285,15 @@ TEST(Truth, FragmentsAndSll2) {
   compare(g);
 }
 
+// Any capture and truth, e.g. the 1 GB recipe, too big for the default test run:
+//   SIPSCOPE_TRUTH_PCAP=big.pcap SIPSCOPE_TRUTH_JSON=big.json correlate_tests --gtest_filter=Truth.FromEnvironment
+TEST(Truth, FromEnvironment) {
+  const char* pcap = std::getenv("SIPSCOPE_TRUTH_PCAP");
+  const char* truth = std::getenv("SIPSCOPE_TRUTH_JSON");
+  if (!pcap || !truth) GTEST_SKIP() << "set SIPSCOPE_TRUTH_PCAP and SIPSCOPE_TRUTH_JSON to check a capture";
+  compare(generated{pcap, truth});
+}
+
 TEST(Truth, RotatedFilesGiveTheSameModel) {
   // One continuous run cut into 1 MB files (OUT-000.pcap, ...): calls span files; given all
   // the files, the model must be the one of the whole capture.
