@@ -21,5 +21,6 @@ int cmd_ladder(args a);
 int cmd_rtp(args a);
 int cmd_extract(args a);
 int cmd_live(args a);
+int cmd_export(args a);
 
 }  // namespace sipscope::cli

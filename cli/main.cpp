@@ -29,6 +29,7 @@ constexpr command commands[] = {
     {"rtp", "list the RTP streams with loss, jitter, MOS, RTCP and DTMF", cmd_rtp},
     {"extract", "write the frames of chosen calls (SIP and RTP/RTCP) to a new capture", cmd_extract},
     {"live", "capture on an interface and print each call as it ends", cmd_live},
+    {"export", "store the records of many captures in SQLite or PostgreSQL", cmd_export},
     {"parse", "parse raw SIP messages and print their structure and diagnostics", cmd_parse},
 };
 

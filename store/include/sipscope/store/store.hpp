@@ -106,3 +106,12 @@ class store {
 std::unique_ptr<store> open(const std::string& target, error& e);
 
 }  // namespace sipscope::store
+
+namespace sipscope::store {
+
+// Not a database: the same tables as CSV files in `dir` (one TABLE.csv each, RFC 4180, header
+// row; created or truncated), for spreadsheets. No transactions: a capture that aborts may
+// leave rows there.
+std::unique_ptr<store> open_csv(const std::string& dir, error& e);
+
+}  // namespace sipscope::store

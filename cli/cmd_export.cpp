@@ -1,0 +1,685 @@
+// sipscope export: the records of many captures into one database (issue 7, docs/STORE.md).
+// Wiring only: capture::pipeline -> correlator (one per worker) -> a bounded channel per capture
+// -> one writer thread -> store (SQLite or PostgreSQL), plus optional JSONL and CSV copies.
+//
+// Why one channel per capture and not one queue: the store opens one transaction per capture,
+// and a database connection has one transaction at a time, so the writer takes the captures in
+// the order their workers started them and drains each to its end. A worker whose capture waits
+// its turn fills its channel (bounded) and then waits too; small captures fit in the channel,
+// so workers rarely wait.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "sipscope/correlate/json.hpp"
+#include "sipscope/json_writer.hpp"
+#include "sipscope/store/hash.hpp"
+#include "sipscope/store/store.hpp"
+
+#ifndef SIPSCOPE_VERSION
+#define SIPSCOPE_VERSION "0.0.0"
+#endif
+
+namespace sipscope::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace st = sipscope::store;
+
+constexpr std::string_view export_usage =
+    "usage: sipscope export [OPTIONS] --db TARGET PATH...\n"
+    "\n"
+    "Read packet captures and store every record the correlator finds (calls, registrations,\n"
+    "other SIP traffic, their messages, dialogs, RTP streams and findings) in one database,\n"
+    "for queries, charts and billing. The schema is in docs/STORE.md.\n"
+    "\n"
+    "Each capture is imported in one transaction: a killed export leaves whole captures only.\n"
+    "A capture is identified by the content hash of its files: running the export again on\n"
+    "the same captures adds nothing (a copy of a file under another name is the same capture).\n"
+    "\n"
+    "Input:\n"
+    "  PATH...             a capture file (pcap, pcapng, gzip-compressed), imported as one\n"
+    "                      capture; or a directory: all its capture files (recognised by their\n"
+    "                      first bytes; others are skipped) are merged by packet time and\n"
+    "                      imported as ONE capture, so that a call spanning a probe's rotated\n"
+    "                      files is one record\n"
+    "  -r, --recursive     also every subdirectory, each one its own capture\n"
+    "  -f, --filter BPF    capture filter in pcap-filter(7) syntax, applied to every frame\n"
+    "\n"
+    "Output:\n"
+    "  --db TARGET         the database: an SQLite file (created when missing), or a\n"
+    "                      PostgreSQL URI postgresql://[user@]host[:port]/dbname (or\n"
+    "                      postgresql:///dbname?host=/run/postgresql for a Unix socket)\n"
+    "  --replace           re-import captures imported before (their rows are deleted first,\n"
+    "                      in the same transaction)\n"
+    "  --jsonl FILE        also write each record imported as one line of the model's JSON\n"
+    "                      (as 'sipscope calls --format jsonl --all')\n"
+    "  --csv DIR           also write the tables as CSV files DIR/TABLE.csv\n"
+    "  -j, --jobs N        captures read in parallel (default: the number of cores); one\n"
+    "                      writer thread whatever N\n"
+    "  -q, --quiet         no progress bar and no summary on stderr\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Exit status: 0 every capture imported (or imported before), 1 some capture could not be\n"
+    "read (it is recorded with status 'failed' and the run goes on) or overlaps a capture\n"
+    "imported before, 2 usage error, or the database cannot be written (read-only, disk full,\n"
+    "server gone): captures committed before that stay, the one in progress is rolled back.\n"
+    "\n"
+    "Examples:\n"
+    "  sipscope export --db calls.sqlite trace.pcap\n"
+    "  sipscope export --db calls.sqlite -r -j 4 /var/spool/probe/\n"
+    "  sipscope export --db postgresql://sipscope@db.example/voip /var/spool/probe/eth1/\n"
+    "  sipscope export --db calls.sqlite --replace --csv out/ ring-00*.pcap.gz\n"
+    "  sqlite3 calls.sqlite \"SELECT state, count(*) FROM calls GROUP BY state\"\n";
+
+struct options {
+  std::vector<std::string> paths;
+  std::string db, jsonl, csv, bpf;
+  bool recursive = false, replace = false, quiet = false;
+  unsigned jobs = 0;
+};
+
+int usage(const std::string& msg) {
+  std::fprintf(stderr, "sipscope export: %s\nTry 'sipscope export --help'.\n", msg.c_str());
+  return exit_usage;
+}
+
+std::optional<int> parse_args(args a, options& o) {
+  arg_cursor c(a);
+  std::string v, err;
+  while (!c.done()) {
+    std::string_view s = c.current();
+    if (c.flag("-h") || c.flag("--help")) {
+      std::fwrite(export_usage.data(), 1, export_usage.size(), stdout);
+      return exit_ok;
+    }
+    if (c.flag("-r") || c.flag("--recursive")) { o.recursive = true; continue; }
+    if (c.flag("--replace")) { o.replace = true; continue; }
+    if (c.flag("-q") || c.flag("--quiet")) { o.quiet = true; continue; }
+    if (c.option("--db", v, err) || c.option("--jsonl", v, err) || c.option("--csv", v, err) ||
+        c.option("-f", v, err) || c.option("--filter", v, err) || c.option("-j", v, err) ||
+        c.option("--jobs", v, err)) {
+      if (!err.empty()) return usage(err);
+      if (s.starts_with("--db")) o.db = v;
+      else if (s.starts_with("--jsonl")) o.jsonl = v;
+      else if (s.starts_with("--csv")) o.csv = v;
+      else if (s.starts_with("-f") || s.starts_with("--filter")) o.bpf = v;
+      else {
+        char* end = nullptr;
+        const long n = std::strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end || n < 1 || n > 256) return usage("--jobs takes a number from 1 to 256");
+        o.jobs = static_cast<unsigned>(n);
+      }
+      continue;
+    }
+    if (s == "--") {
+      c.next();
+      while (!c.done()) { o.paths.emplace_back(c.current()); c.next(); }
+      break;
+    }
+    if (s.starts_with("-") && s != "-") return usage("unknown option '" + std::string(s) + "'");
+    if (s == "-") return usage("export reads files, not stdin (a capture is identified by its content hash)");
+    o.paths.emplace_back(s);
+    c.next();
+  }
+  if (o.db.empty()) return usage("--db is required (an SQLite file such as calls.sqlite, or postgresql://...)");
+  if (o.paths.empty()) return usage("no PATH given (capture files or directories of captures)");
+  return std::nullopt;
+}
+
+// ---- what to import --------------------------------------------------------------------------
+
+struct unit {
+  std::string path;                 // file or directory
+  std::vector<std::string> files;   // sorted by name
+  std::uint64_t size = 0;           // bytes (stat)
+};
+
+// pcap (both byte orders, µs and ns), pcapng, gzip.
+bool looks_like_capture(const fs::path& p) {
+  unsigned char b[4] = {};
+  std::FILE* f = std::fopen(p.c_str(), "rb");
+  if (!f) return false;
+  const std::size_t n = std::fread(b, 1, 4, f);
+  std::fclose(f);
+  if (n < 4) return false;
+  const std::uint32_t le = b[0] | b[1] << 8 | b[2] << 16 | static_cast<std::uint32_t>(b[3]) << 24;
+  if (b[0] == 0x1f && b[1] == 0x8b) return true;
+  return le == 0xa1b2c3d4 || le == 0xd4c3b2a1 || le == 0xa1b23c4d || le == 0x4d3cb2a1 || le == 0x0a0d0d0a;
+}
+
+// Adds the directory's capture files as one unit (and its subdirectories as others).
+void add_directory(const fs::path& dir, bool recursive, std::vector<unit>& out, std::uint64_t& skipped,
+                   std::uint64_t& subdirs, bool& bad) {
+  std::error_code ec;
+  std::vector<fs::path> files, dirs;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p.filename().string().starts_with(".")) continue;
+    std::error_code e2;
+    if (it->is_directory(e2)) dirs.push_back(p);
+    else if (it->is_regular_file(e2)) files.push_back(p);
+  }
+  if (ec) {
+    std::fprintf(stderr, "sipscope export: cannot read directory '%s': %s\n", dir.c_str(), ec.message().c_str());
+    bad = true;
+    return;
+  }
+  std::sort(files.begin(), files.end());
+  std::sort(dirs.begin(), dirs.end());
+  unit u;
+  u.path = dir.string();
+  for (const fs::path& f : files) {
+    if (!looks_like_capture(f)) {
+      ++skipped;
+      continue;
+    }
+    u.files.push_back(f.string());
+    std::error_code e2;
+    u.size += fs::file_size(f, e2);
+  }
+  if (!u.files.empty()) out.push_back(std::move(u));
+  if (recursive)
+    for (const fs::path& d : dirs) add_directory(d, true, out, skipped, subdirs, bad);
+  else
+    subdirs += dirs.size();
+}
+
+// ---- worker -> writer ------------------------------------------------------------------------
+
+struct begin_msg {
+  st::capture_meta meta;
+};
+struct records_msg {
+  std::vector<cr::record> records;
+};
+struct end_msg {
+  st::capture_summary summary;
+};
+struct fail_msg {
+  std::string why;
+};
+using message = std::variant<begin_msg, records_msg, end_msg, fail_msg>;
+
+// One capture's messages, bounded: push() waits while `max` are queued.
+class channel {
+ public:
+  static constexpr std::size_t max = 64;   // batches of up to `batch` records
+  static constexpr std::size_t batch = 256;
+
+  // False when the writer does not want more (capture present already, or the run stopped).
+  bool push(message m) {
+    std::unique_lock l(mu_);
+    space_.wait(l, [&] { return q_.size() < max || dropped_; });
+    if (dropped_) return false;
+    q_.push_back(std::move(m));
+    ready_.notify_one();
+    return true;
+  }
+  message pop() {
+    std::unique_lock l(mu_);
+    ready_.wait(l, [&] { return !q_.empty(); });
+    message m = std::move(q_.front());
+    q_.pop_front();
+    space_.notify_one();
+    return m;
+  }
+  // The writer will not read more: pending and later messages are dropped.
+  void drop() {
+    std::lock_guard l(mu_);
+    dropped_ = true;
+    q_.clear();
+    space_.notify_all();
+  }
+  bool dropped() {
+    std::lock_guard l(mu_);
+    return dropped_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable ready_, space_;
+  std::deque<message> q_;
+  bool dropped_ = false;
+};
+
+// The captures in the order workers started them; the writer takes them one by one.
+class order_queue {
+ public:
+  void push(std::shared_ptr<channel> c) {
+    std::lock_guard l(mu_);
+    q_.push_back(std::move(c));
+    cv_.notify_one();
+  }
+  void close() {
+    std::lock_guard l(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  std::shared_ptr<channel> pop() {   // null once closed and empty
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return !q_.empty() || closed_; });
+    if (q_.empty()) return nullptr;
+    auto c = std::move(q_.front());
+    q_.pop_front();
+    return c;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<channel>> q_;
+  bool closed_ = false;
+};
+
+struct shared_state {
+  const options* o = nullptr;
+  std::vector<unit> units;
+  std::atomic<std::size_t> next_unit{0};
+  order_queue order;
+  std::mutex lookup_mu;
+  st::store* lookup = nullptr;
+  std::atomic<bool> fatal{false};
+  std::mutex msg_mu;   // stderr lines from several threads
+  // Progress and summary.
+  std::atomic<std::uint64_t> bytes_done{0}, units_done{0}, files_done{0};
+  std::atomic<std::uint64_t> imported{0}, present{0}, failed{0}, conflicts{0};
+  std::atomic<std::uint64_t> calls{0}, others{0};
+  std::vector<std::atomic<std::uint64_t>> in_progress;   // per worker: bytes of its capture so far
+  std::mutex pipelines_mu;
+  std::vector<capture::pipeline*> pipelines;           // per worker, to stop on a fatal error
+  st::error fatal_error;
+};
+
+void say(shared_state& s, const std::string& line) {
+  std::lock_guard l(s.msg_mu);
+  std::fprintf(stderr, "\r\033[K");
+  std::fprintf(stderr, "sipscope export: %s\n", line.c_str());
+}
+
+// Forwards the pipeline's events to the correlator; counts bytes for the progress bar.
+class worker_handler : public capture::handler {
+ public:
+  worker_handler(cr::correlator& c, std::atomic<std::uint64_t>& progress) : c_(c), progress_(progress) {}
+  void on_sip(const capture::sip_event& e) override { c_.on_sip(e); }
+  void on_udp(const capture::udp_event& e) override { c_.on_udp(e); }
+  void on_diag(const capture::diag_event& e) override {
+    if (e.kind == capture::diag_kind::cannot_open || e.kind == capture::diag_kind::not_a_capture) {
+      if (file_error.empty()) file_error = std::string(e.what);
+    }
+    c_.on_diag(e);
+  }
+  void on_progress(std::uint64_t done, std::uint64_t) override { progress_ = done; }
+  std::string file_error;
+
+ private:
+  cr::correlator& c_;
+  std::atomic<std::uint64_t>& progress_;
+};
+
+std::string diag_text(const capture::statistics& ps) {
+  std::string s;
+  for (const auto& [kind, n] : ps.diags) {
+    if (!s.empty()) s += ", ";
+    s += std::to_string(n);
+    s += ' ';
+    s += capture::to_string(kind);
+  }
+  return s;
+}
+
+void run_unit(shared_state& s, std::size_t worker, const unit& u) {
+  st::capture_meta meta;
+  meta.path = u.path;
+  meta.tool_version = "sipscope " SIPSCOPE_VERSION;
+  for (const std::string& f : u.files) {
+    st::capture_file cf;
+    cf.path = f;
+    std::string err;
+    if (!st::content_hash(f, cf.hash, cf.size, err)) {
+      say(s, "cannot read '" + f + "': " + err + " (skipped: check its permissions)");
+      ++s.failed;
+      return;
+    }
+    meta.size += cf.size;
+    meta.files.push_back(std::move(cf));
+  }
+  meta.key = st::unit_key(meta.files);
+  {
+    std::lock_guard l(s.lookup_mu);
+    const st::lookup_result r = s.lookup->lookup(meta);
+    if (r.status == st::begin_status::present && !s.o->replace) {
+      ++s.present;
+      return;
+    }
+    if (r.status == st::begin_status::conflict && !s.o->replace) {
+      say(s, "'" + u.path + "' not imported: " + r.detail + " (--replace re-imports it as one capture)");
+      ++s.conflicts;
+      return;
+    }
+  }
+  auto ch = std::make_shared<channel>();
+  s.order.push(ch);
+  if (!ch->push(begin_msg{meta})) return;
+
+  capture::pipeline_options po;
+  po.filter = s.o->bpf;
+  capture::pipeline p(po);
+  for (const std::string& f : u.files) p.add_file(f);
+  std::string err;
+  if (!p.ready(err)) {   // the filter was checked before the run: an input problem
+    ch->push(fail_msg{err});
+    return;
+  }
+  cr::correlator c;
+  std::vector<cr::record> batch;
+  bool stopped = false;
+  c.set_sink([&](cr::record&& r) {
+    if (stopped) return;
+    batch.push_back(std::move(r));
+    if (batch.size() >= channel::batch) {
+      if (!ch->push(records_msg{std::move(batch)})) {
+        stopped = true;
+        p.stop();
+      }
+      batch.clear();
+    }
+  });
+  worker_handler h(c, s.in_progress[worker]);
+  {
+    std::lock_guard l(s.pipelines_mu);
+    s.pipelines[worker] = &p;
+  }
+  p.run(h);
+  {
+    std::lock_guard l(s.pipelines_mu);
+    s.pipelines[worker] = nullptr;
+  }
+  if (stopped || s.fatal) return;
+  c.finish();
+  if (!batch.empty() && !ch->push(records_msg{std::move(batch)})) return;
+  if (!h.file_error.empty()) {
+    ch->push(fail_msg{h.file_error});
+    return;
+  }
+  const capture::statistics& ps = p.stats();
+  st::capture_summary sum;
+  for (const auto& [lt, n] : ps.per_link_type) {
+    if (!sum.link_types.empty()) sum.link_types += ',';
+    sum.link_types += std::to_string(lt);
+  }
+  sum.first_time = c.stats().first_time;
+  sum.last_time = c.stats().last_time;
+  sum.packets = ps.frames;
+  sum.bytes = ps.bytes;
+  sum.sip_messages = c.stats().sip_messages;
+  sum.rtp_packets = c.stats().rtp_packets;
+  sum.diagnostics = diag_text(ps);
+  ch->push(end_msg{std::move(sum)});
+}
+
+void worker_main(shared_state& s, std::size_t worker) {
+  for (;;) {
+    if (s.fatal) return;
+    const std::size_t i = s.next_unit++;
+    if (i >= s.units.size()) return;
+    run_unit(s, worker, s.units[i]);
+    s.in_progress[worker] = 0;
+    s.bytes_done += s.units[i].size;
+    s.files_done += s.units[i].files.size();
+    ++s.units_done;
+  }
+}
+
+void stop_all(shared_state& s, const st::error& e) {
+  if (!s.fatal.exchange(true)) s.fatal_error = e;
+  std::lock_guard l(s.pipelines_mu);
+  for (capture::pipeline* p : s.pipelines)
+    if (p) p->stop();
+}
+
+// Takes the captures in order; each one is a transaction of the database (and a run of rows
+// in the CSV files and the JSONL).
+void writer_main(shared_state& s, st::store& db, st::store* csv, std::FILE* jsonl) {
+  for (;;) {
+    std::shared_ptr<channel> ch = s.order.pop();
+    if (!ch) return;
+    if (s.fatal) {
+      ch->drop();
+      continue;
+    }
+    st::capture_meta meta;
+    bool open = false;
+    for (bool done = false; !done;) {
+      message m = ch->pop();
+      if (auto* b = std::get_if<begin_msg>(&m)) {
+        meta = std::move(b->meta);
+        std::string detail;
+        const st::begin_status bs = db.begin_capture(meta, s.o->replace, detail);
+        if (bs == st::begin_status::started) {
+          open = true;
+          if (csv) csv->begin_capture(meta, false, detail);
+          continue;
+        }
+        ch->drop();
+        done = true;
+        if (bs == st::begin_status::present) ++s.present;
+        else if (bs == st::begin_status::conflict) {
+          say(s, "'" + meta.path + "' not imported: " + detail + " (--replace re-imports it as one capture)");
+          ++s.conflicts;
+        } else {
+          stop_all(s, db.last_error());
+        }
+      } else if (auto* r = std::get_if<records_msg>(&m)) {
+        for (const cr::record& rec : r->records) {
+          if (!db.add(rec) || (csv && !csv->add(rec))) {
+            stop_all(s, csv && csv->last_error().kind != st::error_kind::none ? csv->last_error() : db.last_error());
+            db.abort_capture();
+            ch->drop();
+            done = true;
+            break;
+          }
+          (rec.kind == cr::record_kind::call ? s.calls : s.others)++;
+          if (jsonl) {
+            json_writer w(false);
+            cr::json_options jo;
+            jo.messages = false;
+            cr::write_json(w, rec, jo);
+            std::fwrite(w.str().data(), 1, w.str().size(), jsonl);
+            std::fputc('\n', jsonl);
+          }
+        }
+      } else if (auto* e = std::get_if<end_msg>(&m)) {
+        done = true;
+        if (!open) continue;
+        if (csv) csv->commit_capture(e->summary);
+        if (!db.commit_capture(e->summary)) {
+          stop_all(s, db.last_error());
+          ch->drop();
+        } else {
+          ++s.imported;
+        }
+      } else if (auto* f = std::get_if<fail_msg>(&m)) {
+        done = true;
+        db.abort_capture();
+        say(s, "'" + meta.path + "' could not be read: " + f->why + " (recorded with status 'failed')");
+        ++s.failed;
+        if (!db.record_failure(meta, f->why)) stop_all(s, db.last_error());
+      }
+    }
+  }
+}
+
+std::string mb(std::uint64_t bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return b;
+}
+
+}  // namespace
+
+int cmd_export(args a) {
+  options o;
+  if (auto rc = parse_args(a, o)) return *rc;
+
+  // What to import: every PATH checked first, so that a typo fails at once.
+  shared_state s;
+  s.o = &o;
+  bool bad = false;
+  std::uint64_t skipped_files = 0, subdirs = 0;
+  for (const std::string& p : o.paths) {
+    struct stat sb{};
+    if (::stat(p.c_str(), &sb) != 0) {
+      std::fprintf(stderr, "sipscope export: cannot open '%s': %s\n", p.c_str(), std::strerror(errno));
+      bad = true;
+    } else if (S_ISDIR(sb.st_mode)) {
+      const std::size_t before = s.units.size();
+      add_directory(p, o.recursive, s.units, skipped_files, subdirs, bad);
+      if (s.units.size() == before && !bad)
+        std::fprintf(stderr, "sipscope export: no capture files in '%s'%s\n", p.c_str(),
+                     o.recursive ? "" : " (--recursive reads its subdirectories)");
+    } else {
+      unit u;
+      u.path = p;
+      u.files.push_back(p);
+      u.size = static_cast<std::uint64_t>(sb.st_size);
+      s.units.push_back(std::move(u));
+    }
+  }
+  if (bad) return exit_usage;
+  if (!o.bpf.empty()) {
+    capture::pipeline_options po;
+    po.filter = o.bpf;
+    capture::pipeline p(po);
+    p.add_file("/dev/null");
+    std::string err;
+    if (!p.ready(err)) return usage("bad capture filter '" + o.bpf + "': " + err);
+  }
+
+  st::error e;
+  std::unique_ptr<st::store> db = st::open(o.db, e);
+  std::unique_ptr<st::store> lookup = db ? st::open(o.db, e) : nullptr;
+  if (!db || !lookup) {
+    std::fprintf(stderr, "sipscope export: %s\n", e.text.c_str());
+    return exit_usage;
+  }
+  std::unique_ptr<st::store> csv;
+  if (!o.csv.empty() && !(csv = st::open_csv(o.csv, e))) {
+    std::fprintf(stderr, "sipscope export: %s\n", e.text.c_str());
+    return exit_usage;
+  }
+  std::FILE* jsonl = nullptr;
+  if (!o.jsonl.empty() && !(jsonl = std::fopen(o.jsonl.c_str(), "wb"))) {
+    std::fprintf(stderr, "sipscope export: cannot write '%s': %s\n", o.jsonl.c_str(), std::strerror(errno));
+    return exit_usage;
+  }
+  s.lookup = lookup.get();
+
+  std::uint64_t total_bytes = 0, total_files = 0;
+  for (const unit& u : s.units) {
+    total_bytes += u.size;
+    total_files += u.files.size();
+  }
+  unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  jobs = static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(1, s.units.size())));
+  s.in_progress = std::vector<std::atomic<std::uint64_t>>(jobs);
+  s.pipelines.assign(jobs, nullptr);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread writer(writer_main, std::ref(s), std::ref(*db), csv.get(), jsonl);
+  std::vector<std::thread> workers;
+  for (unsigned w = 0; w < jobs; ++w) workers.emplace_back(worker_main, std::ref(s), w);
+
+  // Progress: files done/total, bytes, records/s, ETA; redrawn 5 times a second on a terminal.
+  const bool bar = !o.quiet && ::isatty(STDERR_FILENO);
+  std::atomic<bool> workers_done{false};
+  std::thread progress([&] {
+    while (!workers_done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (!bar || workers_done) continue;
+      std::uint64_t done = s.bytes_done;
+      for (auto& b : s.in_progress) done += b;
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+      const double recs = secs > 0 ? static_cast<double>(s.calls + s.others) / secs : 0;
+      std::string eta = "--:--";
+      if (rate > 0 && done > 0 && total_bytes >= done) {
+        const auto left = static_cast<long long>(static_cast<double>(total_bytes - done) / rate);
+        char b[32];
+        std::snprintf(b, sizeof b, "%lld:%02lld", left / 60, left % 60);
+        eta = b;
+      }
+      const double frac = total_bytes ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total_bytes)) : 0;
+      const int fill = static_cast<int>(frac * 20);
+      std::string line = "\r[";
+      line.append(static_cast<std::size_t>(fill), '#');
+      line.append(static_cast<std::size_t>(20 - fill), ' ');
+      char b[200];
+      std::snprintf(b, sizeof b, "] files %llu/%llu  %.1f/%.1f MB  %.1f MB/s  %.0f records/s  ETA %s\033[K",
+                    static_cast<unsigned long long>(s.files_done.load()),
+                    static_cast<unsigned long long>(total_files), static_cast<double>(done) / 1e6,
+                    static_cast<double>(total_bytes) / 1e6, rate / 1e6, recs, eta.c_str());
+      line += b;
+      std::lock_guard l(s.msg_mu);
+      std::fputs(line.c_str(), stderr);
+      std::fflush(stderr);
+    }
+  });
+  for (std::thread& w : workers) w.join();
+  s.order.close();
+  writer.join();
+  workers_done = true;
+  progress.join();
+  if (bar) std::fputs("\r\033[K", stderr);
+  if (jsonl && std::fclose(jsonl) != 0 && !s.fatal)
+    std::fprintf(stderr, "sipscope export: error writing '%s': %s\n", o.jsonl.c_str(), std::strerror(errno));
+
+  if (s.fatal) {
+    std::fprintf(stderr, "sipscope export: %s\n", s.fatal_error.text.c_str());
+    std::fprintf(stderr, "sipscope export: stopped: %llu captures imported before the error are complete\n",
+                 static_cast<unsigned long long>(s.imported.load()));
+    return exit_usage;
+  }
+  if (!o.quiet) {
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string line = std::to_string(s.units.size()) + (s.units.size() == 1 ? " capture (" : " captures (") +
+                       std::to_string(total_files) + (total_files == 1 ? " file, " : " files, ") + mb(total_bytes) +
+                       "): " + std::to_string(s.imported) + " imported, " + std::to_string(s.present) +
+                       " imported before";
+    if (s.failed) line += ", " + std::to_string(s.failed) + " failed";
+    if (s.conflicts) line += ", " + std::to_string(s.conflicts) + " overlapping an earlier import";
+    char b[160];
+    std::snprintf(b, sizeof b, "; %llu calls and %llu other records in %.2f s (%.1f MB/s) into ",
+                  static_cast<unsigned long long>(s.calls.load()), static_cast<unsigned long long>(s.others.load()),
+                  secs, secs > 0 ? static_cast<double>(total_bytes) / 1e6 / secs : 0.0);
+    line += b;
+    line += db->describe();
+    std::fprintf(stderr, "sipscope export: %s\n", line.c_str());
+    if (skipped_files)
+      std::fprintf(stderr, "sipscope export: %llu files in the directories are not captures (skipped)\n",
+                   static_cast<unsigned long long>(skipped_files));
+    if (subdirs)
+      std::fprintf(stderr, "sipscope export: %llu subdirectories not read (--recursive reads them)\n",
+                   static_cast<unsigned long long>(subdirs));
+  }
+  return s.failed || s.conflicts ? exit_findings : exit_ok;
+}
+
+}  // namespace sipscope::cli
