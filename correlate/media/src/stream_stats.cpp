@@ -10,40 +10,7 @@ char dtmf_digit(std::uint8_t event) noexcept {
   return event < 17 ? digits[event] : '?';
 }
 
-void stream_analyser::add(const rtp_header& h, capture::timestamp_ns t, std::size_t payload_size) {
-  // A stream's payload type rarely changes: its format is looked up once per change.
-  if (h.payload_type != cached_pt_) {
-    cached_pt_ = h.payload_type;
-    cached_format_ = pts_.find(h.payload_type);
-  }
-  const payload_format f = cached_format_;
-  const bool first = s_.packets == 0;
-  if (first) {
-    s_.ssrc = h.ssrc;
-    s_.first_time = t;
-  }
-  s_.last_time = t;
-  s_.payload_types_seen[h.payload_type & 0x7f] = true;
-  s_.payload_bytes += payload_size == SIZE_MAX ? h.payload.size() : payload_size;
-  if (h.marker) ++s_.markers;
-  if (f.kind == media_kind::telephone_event) {
-    ++s_.telephone_event_packets;
-  } else if (s_.payload_type == 255) {
-    s_.payload_type = h.payload_type;
-    s_.clock_rate = f.clock_rate;
-    s_.codec = f.codec;
-  }
-  if (f.kind == media_kind::comfort_noise) ++s_.comfort_noise_packets;
-
-  // Arrival in ms from the stream's first packet (Wireshark uses the capture's first frame:
-  // only differences matter).
-  double t_ms = double(capture::elapsed(t, s_.first_time)) / 1e6;
-  wireshark(h, t_ms, f);
-  rfc3550(h.sequence);
-  if (f.kind == media_kind::telephone_event) dtmf(h, t, f.clock_rate);
-}
-
-void stream_analyser::wireshark(const rtp_header& h, double t_ms, payload_format f) {
+inline void stream_analyser::wireshark(const rtp_header& h, double t_ms) {
   const std::uint16_t seq = h.sequence;
   // Extended timestamp: unwrapped against the previous packet's (a 32-bit wrap, or a late
   // packet from before one, moves by the signed 32-bit difference).
@@ -91,15 +58,10 @@ void stream_analyser::wireshark(const rtp_header& h, double t_ms, payload_format
     ++s_.sequence_errors;
   }
 
-  const auto is_cn = [](std::uint8_t pt) { return pt == 13 || pt == 19; };
-  const bool cn = is_cn(h.payload_type) || is_cn(prev_pt_) ||
-                  f.kind == media_kind::comfort_noise;
+  // comfort noise: this packet's type (13, old 19, or mapped to CN), or the previous one's
+  const bool cn = cached_.cn || prev_pt_ == 13 || prev_pt_ == 19;
   prev_pt_ = h.payload_type;
-  std::uint32_t clock = f.kind == media_kind::telephone_event ? 0
-                        : is_cn(h.payload_type)              ? 8000
-                                                             : f.clock_rate;
-  // Wireshark divides the clock rate by 1000 in integers (11025 Hz -> 11): kept to agree.
-  const std::uint32_t per_ms = clock / 1000;
+  const std::uint32_t per_ms = cached_.per_ms;   // 0: no clock (telephone-event, unknown)
   const std::uint64_t n = s_.packets;   // packets before this one
 
   double cur_jitter = 0;
@@ -126,7 +88,7 @@ void stream_analyser::wireshark(const rtp_header& h, double t_ms, payload_format
   ++s_.packets;
 }
 
-void stream_analyser::rfc3550(std::uint16_t seq) {
+inline void stream_analyser::rfc3550(std::uint16_t seq) {
   constexpr std::int64_t window = 1024;
   // bit (ext mod 1024), the mathematical modulo also for a negative ext (two's complement)
   const auto bit = [](std::int64_t ext) { return std::size_t(std::uint64_t(ext) & (window - 1)); };
@@ -168,6 +130,45 @@ void stream_analyser::rfc3550(std::uint16_t seq) {
     ++s_.distinct;
     ++s_.out_of_order;
   }
+}
+
+void stream_analyser::add(const rtp_header& h, capture::timestamp_ns t, std::size_t payload_size) {
+  // A stream's payload type rarely changes: what the statistics need of it is worked out once
+  // per change (format, Wireshark's clock in kHz, comfort noise).
+  if (h.payload_type != cached_pt_) {
+    cached_pt_ = h.payload_type;
+    const payload_format f = pts_.find(h.payload_type);
+    const bool cn_pt = h.payload_type == 13 || h.payload_type == 19;
+    cached_.format = f;
+    cached_.cn = cn_pt || f.kind == media_kind::comfort_noise;
+    // Wireshark divides the clock rate by 1000 in integers (11025 Hz -> 11): kept to agree.
+    cached_.per_ms = (f.kind == media_kind::telephone_event ? 0 : cn_pt ? 8000 : f.clock_rate) / 1000;
+  }
+  const payload_format f = cached_.format;
+  const bool first = s_.packets == 0;
+  if (first) {
+    s_.ssrc = h.ssrc;
+    s_.first_time = t;
+  }
+  s_.last_time = t;
+  s_.payload_types_seen[h.payload_type & 0x7f] = true;
+  s_.payload_bytes += payload_size == SIZE_MAX ? h.payload.size() : payload_size;
+  if (h.marker) ++s_.markers;
+  if (f.kind == media_kind::telephone_event) {
+    ++s_.telephone_event_packets;
+  } else if (s_.payload_type == 255) {
+    s_.payload_type = h.payload_type;
+    s_.clock_rate = f.clock_rate;
+    s_.codec = f.codec;
+  }
+  if (f.kind == media_kind::comfort_noise) ++s_.comfort_noise_packets;
+
+  // Arrival in ms from the stream's first packet (Wireshark uses the capture's first frame:
+  // only differences matter).
+  double t_ms = double(capture::elapsed(t, s_.first_time)) / 1e6;
+  wireshark(h, t_ms);
+  rfc3550(h.sequence);
+  if (f.kind == media_kind::telephone_event) dtmf(h, t, f.clock_rate);
 }
 
 // RFC 4733 2.5: one event is one RTP timestamp; its packets carry the growing duration, the

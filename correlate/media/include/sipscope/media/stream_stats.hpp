@@ -110,14 +110,19 @@ class stream_analyser {
   const stream_stats& stats() const noexcept { return s_; }
 
  private:
-  void wireshark(const rtp_header& h, double t_ms, payload_format f);
+  void wireshark(const rtp_header& h, double t_ms);
   void rfc3550(std::uint16_t seq);
   void dtmf(const rtp_header& h, capture::timestamp_ns t, std::uint32_t clock);
   void flush_dtmf();
 
-  payload_map pts_;
-  std::uint8_t cached_pt_ = 255;            // pts_.find(cached_pt_) == cached_format_ (255: none)
-  payload_format cached_format_;
+  // What add() needs of the last payload type (255: none yet), worked out once per change.
+  struct pt_info {
+    payload_format format;                  // pts_.find(cached_pt_)
+    std::uint32_t per_ms = 0;               // Wireshark's clock in kHz (0: no jitter)
+    bool cn = false;                        // comfort noise
+  };
+  std::uint8_t cached_pt_ = 255;
+  pt_info cached_;
   stream_stats s_;
   // Wireshark state
   bool under_ = false;
@@ -127,6 +132,7 @@ class stream_analyser {
   double t_prev_ = 0, nom_prev_ = 0, delta_ = 0;
   // RFC 3550 A.3 window: bit (ext % 1024) set when that extended number arrived
   std::bitset<1024> seen_;
+  payload_map pts_;                         // cold: read once per payload type change
   // RFC 4733 event in progress
   bool ev_open_ = false, ev_emitted_ = false;
   std::uint32_t ev_ts_ = 0;
