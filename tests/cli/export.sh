@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# End-to-end test of `sipscope export` into SQLite: usage, the database's rows against
+# `sipscope calls --all --format json` for the same capture (corpus/calls, a gen-capture file),
+# re-import idempotence and --replace, rotated files of one directory as one capture, a
+# read-only database, and an export SIGKILLed at random points 30 times (integrity_check ok,
+# whole captures only).
+# Usage: bash export.sh PATH_TO_sipscope CORPUS_DIR [SHARED_CORPUS_DIR]
+# Exit 0 pass, 1 fail, 77 skip. PostgreSQL: tests/store/postgres.sh.
+set -u
+
+bin=${1:-}
+corpus=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+gen="$here/../../../shared/bench/gen-capture"
+
+if [ -z "$bin" ] || [ ! -x "$bin" ]; then echo "SKIP: sipscope binary not found ('$bin')"; exit 77; fi
+if [ -z "$corpus" ] || [ ! -d "$corpus/calls" ]; then echo "SKIP: corpus not found ('$corpus')"; exit 77; fi
+if ! command -v python3 >/dev/null 2>&1; then echo "SKIP: python3 is needed to read the database"; exit 77; fi
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok:   $*"; }
+
+expect_rc() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ "$rc" -eq "$want" ]; then pass "$what (exit $rc)"; else fail "$what: exit $rc, wanted $want; stderr: $(head -c 400 "$tmp/err")"; fi
+}
+
+# compare DB CAPTURE_PATH JSON: the rows of that capture equal the records of the JSON.
+compare() {
+  python3 "$here/../store/export_compare.py" "$@" >"$tmp/cmp" 2>&1
+  local rc=$?
+  if [ $rc -eq 0 ]; then pass "$(tail -1 "$tmp/cmp")"; else fail "rows differ from calls --all JSON:"; head -20 "$tmp/cmp"; fi
+}
+
+sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print("\n".join("|".join("" if v is None else str(v) for v in r) for r in c.execute(sys.argv[2])))' "$@"; }
+
+# --- usage ---------------------------------------------------------------------------------------
+expect_rc 0 "export --help" -- "$bin" export --help
+for opt in --db --recursive --jobs --replace --jsonl --csv Examples; do
+  grep -q -- "$opt" "$tmp/out" || fail "--help does not document $opt"
+done
+expect_rc 0 "sipscope --help lists export" -- "$bin" --help
+grep -q "^  export" "$tmp/out" || fail "top-level --help does not list export"
+expect_rc 2 "no --db" -- "$bin" export "$corpus/calls/basic-call.pcap"
+expect_rc 2 "no PATH" -- "$bin" export --db "$tmp/x.sqlite"
+expect_rc 2 "missing file" -- "$bin" export --db "$tmp/x.sqlite" "$tmp/nope.pcap"
+grep -q "nope.pcap" "$tmp/err" || fail "missing file: stderr does not name it"
+expect_rc 2 "bad --jobs" -- "$bin" export --db "$tmp/x.sqlite" --jobs 0 "$corpus/calls/basic-call.pcap"
+
+# --- corpus/calls: every capture, rows = JSON ----------------------------------------------------
+db="$tmp/calls.sqlite"
+expect_rc 0 "export corpus/calls" -- "$bin" export -q --db "$db" --jsonl "$tmp/all.jsonl" --csv "$tmp/csv" "$corpus"/calls/*.pcap
+[ "$(sql "$db" "PRAGMA integrity_check")" = ok ] || fail "integrity_check after export"
+[ "$(sql "$db" "PRAGMA user_version")" = 1 ] || fail "user_version is not 1"
+[ "$(sql "$db" "SELECT count(*) FROM schema_migrations")" = 1 ] || fail "schema_migrations has not one row"
+n=0
+for f in "$corpus"/calls/*.pcap; do
+  "$bin" calls --all --format json --messages -q "$f" >"$tmp/one.json" || fail "calls on $f"
+  python3 "$here/../store/export_compare.py" "$db" "$f" "$tmp/one.json" >"$tmp/cmp" 2>&1 || { fail "$(basename "$f"): rows differ"; head -10 "$tmp/cmp"; }
+  n=$((n + 1))
+done
+pass "$n corpus/calls captures: rows equal calls --all --messages JSON"
+jl=$(wc -l <"$tmp/all.jsonl"); rows=$(sql "$db" "SELECT sum(records) FROM captures")
+[ "$jl" = "$rows" ] && pass "--jsonl has one line per record ($jl)" || fail "--jsonl has $jl lines, captures say $rows records"
+csvrows=$(($(wc -l <"$tmp/csv/calls.csv") - 1)); dbcalls=$(sql "$db" "SELECT count(*) FROM calls")
+[ "$csvrows" = "$dbcalls" ] && pass "--csv calls.csv has the calls ($csvrows)" || fail "calls.csv has $csvrows rows, db $dbcalls"
+
+# --- idempotence and --replace -------------------------------------------------------------------
+before=$(sql "$db" "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM messages), (SELECT count(*) FROM captures)")
+expect_rc 0 "export again" -- "$bin" export --db "$db" "$corpus"/calls/*.pcap
+grep -q " 0 imported, 29 imported before" "$tmp/err" || fail "second run: $(cat "$tmp/err")"
+after=$(sql "$db" "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM messages), (SELECT count(*) FROM captures)")
+[ "$before" = "$after" ] && pass "re-import adds nothing" || fail "re-import changed the counts: $before -> $after"
+cp "$corpus/calls/basic-call.pcap" "$tmp/copy-of-basic.pcap"
+expect_rc 0 "a copy under another name" -- "$bin" export --db "$db" "$tmp/copy-of-basic.pcap"
+grep -q "0 imported, 1 imported before" "$tmp/err" || fail "copy: $(cat "$tmp/err")"
+old=$(sql "$db" "SELECT id FROM captures WHERE path LIKE '%/busy.pcap'")
+expect_rc 0 "--replace" -- "$bin" export --replace --db "$db" "$corpus/calls/busy.pcap"
+new=$(sql "$db" "SELECT id FROM captures WHERE path LIKE '%/busy.pcap'")
+after2=$(sql "$db" "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM messages), (SELECT count(*) FROM captures)")
+[ "$old" != "$new" ] && [ "$after2" = "$before" ] && pass "--replace re-imported busy.pcap (capture $old -> $new), counts unchanged" \
+  || fail "--replace: capture $old -> $new, counts $before -> $after2"
+[ "$(sql "$db" "SELECT count(*) FROM calls WHERE capture_id = $old")" = 0 ] || fail "--replace left rows of capture $old"
+
+# --- a file that is not a capture: recorded as failed, the run goes on ---------------------------
+printf 'not a capture at all\n' >"$tmp/bad.pcap"
+expect_rc 1 "a bad capture among good ones" -- "$bin" export --db "$tmp/bad.sqlite" "$tmp/bad.pcap" "$corpus/calls/cancel.pcap"
+[ "$(sql "$tmp/bad.sqlite" "SELECT status FROM captures ORDER BY path")" = "$(printf 'failed\ncomplete')" ] \
+  && pass "bad capture recorded as failed, the good one complete" || fail "statuses: $(sql "$tmp/bad.sqlite" "SELECT path, status FROM captures")"
+
+# --- read-only database --------------------------------------------------------------------------
+cp "$db" "$tmp/ro.sqlite"; chmod 444 "$tmp/ro.sqlite"
+if [ "$(id -u)" = 0 ]; then
+  # root writes whatever the mode: run as nobody (the file belongs to root, mode 444).
+  if command -v setpriv >/dev/null && setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
+    asuser=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+  else asuser=(); fi
+else asuser=(); fi
+if [ "$(id -u)" != 0 ] || [ ${#asuser[@]} -gt 0 ]; then
+  expect_rc 2 "read-only database" -- "${asuser[@]}" "$bin" export --db "$tmp/ro.sqlite" "$corpus/calls/hold.pcap"
+  grep -q "read-only" "$tmp/err" || fail "read-only: stderr does not say so: $(cat "$tmp/err")"
+  [ "$(sql "$tmp/ro.sqlite" "PRAGMA integrity_check")" = ok ] || fail "read-only database damaged"
+else
+  echo "skip: read-only case (root without setpriv)"
+fi
+
+# --- generated captures --------------------------------------------------------------------------
+if [ ! -x "$gen" ]; then
+  echo "skip: $gen absent: gen-capture, rotated files and the kill test"
+  [ $failures -eq 0 ] && exit 0 || exit 1
+fi
+"$gen" -o "$tmp/g100.pcap" --truth "$tmp/g100.json" --calls 100 --seed 3 2>/dev/null || fail "gen-capture"
+"$bin" calls --all --format json --messages -q "$tmp/g100.pcap" >"$tmp/g100.calls.json"
+expect_rc 0 "export gen-capture --calls 100" -- "$bin" export -q --db "$tmp/g.sqlite" "$tmp/g100.pcap"
+compare "$tmp/g.sqlite" "$tmp/g100.pcap" "$tmp/g100.calls.json"
+
+# Rotated files of one directory: one capture, calls spanning files are one record.
+mkdir -p "$tmp/rot"
+"$gen" -o "$tmp/rot/ring.pcap" --truth "$tmp/rot.json" --calls 40 --seed 11 --split 2M 2>/dev/null || fail "gen-capture --split"
+mv "$tmp/rot.json" "$tmp/rot.truth.json"
+nfiles=$(ls "$tmp/rot" | wc -l)
+"$bin" calls --all --format json --messages -q "$tmp"/rot/*.pcap >"$tmp/rot.calls.json"
+expect_rc 0 "export a directory of $nfiles rotated files" -- "$bin" export -q --db "$tmp/rot.sqlite" "$tmp/rot"
+[ "$(sql "$tmp/rot.sqlite" "SELECT count(*), files FROM captures")" = "1|$nfiles" ] && pass "one capture of $nfiles files" \
+  || fail "captures: $(sql "$tmp/rot.sqlite" "SELECT path, files FROM captures")"
+compare "$tmp/rot.sqlite" "$tmp/rot" "$tmp/rot.calls.json"
+truth=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["calls"]))' "$tmp/rot.truth.json" 2>/dev/null)
+got=$(sql "$tmp/rot.sqlite" "SELECT count(*), count(DISTINCT call_id) FROM calls")
+[ "$got" = "$truth|$truth" ] && pass "rotated: $truth calls, each one record" || fail "rotated: calls|distinct = $got, truth $truth"
+multi=$(sql "$tmp/rot.sqlite" "SELECT count(*) FROM (SELECT record_index FROM messages WHERE record_index IN (SELECT record_index FROM calls) GROUP BY record_index HAVING count(DISTINCT file_index) > 1)")
+[ "${multi:-0}" -gt 0 ] && pass "$multi calls have messages in two files or more" || fail "no call spans two files (test data?)"
+
+# --- killed export -------------------------------------------------------------------------------
+mkdir -p "$tmp/kill"
+"$gen" -o "$tmp/kill/k.pcap" --truth "$tmp/k.json" --calls 30 --seed 21 --split 1M 2>/dev/null || fail "gen-capture for the kill test"
+kfiles=("$tmp"/kill/*.pcap)
+"$bin" export -q --db "$tmp/kref.sqlite" "${kfiles[@]}" || fail "reference export"
+ref=$(sql "$tmp/kref.sqlite" "SELECT path, records, messages, streams FROM captures ORDER BY path")
+kdb="$tmp/killed.sqlite"
+check_killed() {
+  python3 - "$kdb" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+bad = []
+if c.execute("PRAGMA integrity_check").fetchone()[0] != "ok": bad.append("integrity_check")
+if not c.execute("SELECT 1 FROM sqlite_master WHERE name='captures'").fetchone():
+    # killed before the schema's transaction committed: nothing at all, which is whole too
+    tables = c.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    print("no schema yet, %d tables" % tables); sys.exit(1 if tables else 0)
+st = {s for (s,) in c.execute("SELECT DISTINCT status FROM captures")}
+if st - {"complete"}: bad.append("statuses %s" % st)
+for t in ["calls","registrations","events","dialogs","legs","messages","streams","findings"]:
+    n = c.execute(f"SELECT count(*) FROM {t} WHERE capture_id NOT IN (SELECT id FROM captures WHERE status='complete')").fetchone()[0]
+    if n: bad.append(f"{n} rows of {t} outside complete captures")
+for (cid, recs, msgs, strs) in c.execute("SELECT id, records, messages, streams FROM captures WHERE status='complete'").fetchall():
+    r = sum(c.execute(f"SELECT count(*) FROM {t} WHERE capture_id=?", (cid,)).fetchone()[0] for t in ["calls","registrations","events"])
+    m = c.execute("SELECT count(*) FROM messages WHERE capture_id=?", (cid,)).fetchone()[0]
+    s = c.execute("SELECT count(*) FROM streams WHERE capture_id=?", (cid,)).fetchone()[0]
+    if (r, m, s) != (recs, msgs, strs): bad.append(f"capture {cid}: rows {r},{m},{s} != {recs},{msgs},{strs}")
+print("; ".join(bad)); sys.exit(1 if bad else 0)
+PY
+}
+kills=0; partial_ok=0
+for i in $(seq 1 30); do
+  [ $((i % 3)) -ne 0 ] && rm -f "$kdb" "$kdb-wal" "$kdb-shm"   # from empty, or (1 in 3) resuming a killed one
+  "$bin" export -q --jobs 2 --db "$kdb" "${kfiles[@]}" >/dev/null 2>&1 &
+  pid=$!
+  sleep "0.$(printf '%03d' $((RANDOM % 300)))"
+  kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+  wait "$pid" 2>/dev/null
+  if out=$(check_killed); then partial_ok=$((partial_ok + 1)); else fail "after kill $i: $out"; fi
+done
+pass "30 SIGKILLed exports ($kills killed while running): integrity ok and whole captures only, $partial_ok times"
+"$bin" export -q --db "$kdb" "${kfiles[@]}" || fail "export after the kills"
+[ "$(sql "$kdb" "SELECT path, records, messages, streams FROM captures ORDER BY path")" = "$ref" ] \
+  && pass "finished after the kills: every capture once, as an uninterrupted export" || fail "after the kills the captures differ from the reference"
+
+[ $failures -eq 0 ] && { echo "all passed"; exit 0; } || { echo "$failures failed"; exit 1; }
