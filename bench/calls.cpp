@@ -161,6 +161,9 @@ int run_calls(int argc, char** argv) {
     const double mem = double(ts.rss_kb) / double(std::max(1L, peak_rss));
     std::printf("ratios: throughput %.1fx tshark (target >= 30x: %s), peak RSS 1/%.1f of tshark's "
                 "(target > 10: %s)\n", speed, speed >= 30 ? "met" : "NOT met", mem, mem > 10 ? "met" : "NOT met");
+    // CPU seconds (user + system) depend less on what else the machine runs than wall time.
+    std::printf("CPU-time ratio: %.1fx (tshark %.2f s, sipscope %.2f s)\n", ts.cpu / std::max(1e-9, med.cpu),
+                ts.cpu, med.cpu);
   } else if (peers) {
     std::printf("tshark: %s\n", ts.note.c_str());
   }
