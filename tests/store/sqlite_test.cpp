@@ -1,0 +1,221 @@
+// The SQLite backend through the store interface: schema and migrations, a record's rows read
+// back (round trip), re-import and --replace, rollback, text that is not UTF-8.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "sipscope/store/hash.hpp"
+#include "sipscope/store/store.hpp"
+
+namespace st = sipscope::store;
+namespace cr = sipscope::correlate;
+
+namespace {
+
+struct temp_db {
+  std::string path;
+  temp_db() {
+    path = (std::filesystem::temp_directory_path() / ("store_test_" + std::to_string(::getpid()) + "_" +
+                                                       std::to_string(counter++) + ".sqlite")).string();
+    cleanup();
+  }
+  ~temp_db() { cleanup(); }
+  void cleanup() const {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  }
+  static inline int counter = 0;
+};
+
+// One text value from a query.
+std::string q(const std::string& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  sqlite3_open(db.c_str(), &h);
+  sqlite3_stmt* s = nullptr;
+  std::string out = "<error>";
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &s, nullptr) == SQLITE_OK) {
+    out = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)
+              ? reinterpret_cast<const char*>(sqlite3_column_text(s, 0))
+              : "";
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(h);
+  return out;
+}
+
+cr::record sample_call() {
+  cr::record r;
+  r.index = 7;
+  r.kind = cr::record_kind::call;
+  r.call_id = "abc@host";
+  r.caller.uri = "sip:alice@a.example";
+  r.caller.user = "alice";
+  r.callee.uri = "sip:bob@b.example";
+  r.callee.user = "bob";
+  r.callee.display = std::string("B\xff" "b", 3);   // not UTF-8
+  r.state = cr::call_state::completed;
+  r.final_status = 200;
+  r.final_reason = "OK";
+  r.times.invite = 1'700'000'000'123'456'000;
+  r.times.answer = 1'700'000'002'000'000'000;
+  r.times.bye = 1'700'000'010'000'000'000;
+  r.first_time = *r.times.invite;
+  r.last_time = *r.times.bye;
+  r.sip_messages = 2;
+  cr::message_entry m;
+  m.time = r.first_time;
+  m.request = true;
+  m.method = "INVITE";
+  m.summary = "INVITE sip:bob@b.example SIP/2.0";
+  r.messages.push_back(m);
+  m.request = false;
+  m.status = 200;
+  m.reason = "OK";
+  r.messages.push_back(m);
+  cr::stream_info s;
+  s.packets = 100;
+  s.expected = 100;
+  s.mos = 4.2;
+  s.codec = "PCMU";
+  r.streams.push_back(s);
+  r.findings.push_back({"no_rtp", "text"});
+  r.dialogs.push_back({});
+  r.legs.push_back("other@host");
+  return r;
+}
+
+st::capture_meta meta(const std::string& name, const std::string& hash) {
+  st::capture_meta m;
+  m.path = name;
+  m.files.push_back({name, 100, hash});
+  m.key = st::unit_key(m.files);
+  m.size = 100;
+  m.tool_version = "test";
+  return m;
+}
+
+}  // namespace
+
+TEST(store_sqlite, schema_version_and_migrations) {
+  temp_db d;
+  st::error e;
+  auto s = st::open(d.path, e);
+  ASSERT_TRUE(s) << e.text;
+  EXPECT_EQ(q(d.path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM schema_migrations WHERE version = 1"), "1");
+  EXPECT_EQ(q(d.path, "PRAGMA journal_mode"), "wal");
+  s.reset();
+  s = st::open(d.path, e);   // opening again migrates nothing
+  ASSERT_TRUE(s) << e.text;
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM schema_migrations"), "1");
+  s.reset();
+  q(d.path, "PRAGMA user_version = 9");
+  s = st::open(d.path, e);
+  EXPECT_FALSE(s);
+  EXPECT_EQ(e.kind, st::error_kind::schema);
+  EXPECT_NE(e.text.find("newer"), std::string::npos) << e.text;
+}
+
+TEST(store_sqlite, refuses_a_database_that_is_not_sipscope) {
+  temp_db d;
+  q(d.path, "CREATE TABLE mine (x)");
+  st::error e;
+  EXPECT_FALSE(st::open(d.path, e));
+  EXPECT_EQ(e.kind, st::error_kind::schema);
+}
+
+TEST(store_sqlite, round_trip_of_a_record) {
+  temp_db d;
+  st::error e;
+  auto s = st::open(d.path, e);
+  ASSERT_TRUE(s) << e.text;
+  std::string detail;
+  ASSERT_EQ(s->begin_capture(meta("a.pcap", "h1"), false, detail), st::begin_status::started);
+  ASSERT_TRUE(s->add(sample_call()));
+  st::capture_summary sum;
+  sum.packets = 5;
+  sum.link_types = "1";
+  ASSERT_TRUE(s->commit_capture(sum)) << s->last_error().text;
+  EXPECT_EQ(q(d.path, "SELECT status || records || calls || messages || streams || packets FROM captures"),
+            "complete11215");
+  EXPECT_EQ(q(d.path, "SELECT call_id || '|' || state || '|' || final_status || '|' || caller_user FROM calls "
+                      "WHERE record_index = 7"),
+            "abc@host|completed|200|alice");
+  EXPECT_EQ(q(d.path, "SELECT printf('%.6f', t_invite) FROM calls"), "1700000000.123456");
+  EXPECT_EQ(q(d.path, "SELECT talk_ms FROM calls"), "8000");
+  EXPECT_EQ(q(d.path, "SELECT setup_ms IS NOT NULL AND t_cancel IS NULL FROM calls"), "1");
+  EXPECT_EQ(q(d.path, "SELECT callee_display FROM calls"), "B\xc3\xbf" "b");   // byte 0xFF as U+00FF
+  EXPECT_EQ(q(d.path, "SELECT group_concat(method || status || request, ',') FROM messages"), "INVITE01,INVITE2000");
+  EXPECT_EQ(q(d.path, "SELECT mos || codec FROM streams"), "4.2PCMU");
+  EXPECT_EQ(q(d.path, "SELECT kind FROM findings"), "no_rtp");
+  EXPECT_EQ(q(d.path, "SELECT other_call_id FROM legs"), "other@host");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM dialogs"), "1");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM capture_files"), "1");
+}
+
+TEST(store_sqlite, reimport_present_conflict_and_replace) {
+  temp_db d;
+  st::error e;
+  auto s = st::open(d.path, e);
+  ASSERT_TRUE(s) << e.text;
+  std::string detail;
+  ASSERT_EQ(s->begin_capture(meta("a.pcap", "h1"), false, detail), st::begin_status::started);
+  ASSERT_TRUE(s->add(sample_call()));
+  ASSERT_TRUE(s->commit_capture({}));
+  EXPECT_EQ(s->lookup(meta("copy.pcap", "h1")).status, st::begin_status::present);
+  EXPECT_EQ(s->begin_capture(meta("copy.pcap", "h1"), false, detail), st::begin_status::present);
+  EXPECT_NE(detail.find("a.pcap"), std::string::npos) << detail;
+  // A unit that holds the imported file among others overlaps it.
+  st::capture_meta dir = meta("dir", "h1");
+  dir.files.push_back({"dir/b.pcap", 50, "h2"});
+  dir.key = st::unit_key(dir.files);
+  EXPECT_EQ(s->lookup(dir).status, st::begin_status::conflict);
+  EXPECT_EQ(s->begin_capture(dir, false, detail), st::begin_status::conflict);
+  ASSERT_EQ(s->begin_capture(dir, true, detail), st::begin_status::started);
+  ASSERT_TRUE(s->add(sample_call()));
+  ASSERT_TRUE(s->commit_capture({}));
+  EXPECT_EQ(q(d.path, "SELECT count(*) || path FROM captures"), "1dir");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM calls"), "1");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM messages"), "2");
+}
+
+TEST(store_sqlite, abort_leaves_nothing_and_failure_is_recorded) {
+  temp_db d;
+  st::error e;
+  auto s = st::open(d.path, e);
+  ASSERT_TRUE(s) << e.text;
+  std::string detail;
+  ASSERT_EQ(s->begin_capture(meta("a.pcap", "h1"), false, detail), st::begin_status::started);
+  ASSERT_TRUE(s->add(sample_call()));
+  s->abort_capture();
+  EXPECT_EQ(q(d.path, "SELECT (SELECT count(*) FROM captures) + (SELECT count(*) FROM calls)"), "0");
+  ASSERT_TRUE(s->record_failure(meta("a.pcap", "h1"), "not a capture"));
+  EXPECT_EQ(q(d.path, "SELECT status || ':' || diagnostics FROM captures"), "failed:not a capture");
+  // A failed capture is tried again.
+  EXPECT_EQ(s->lookup(meta("a.pcap", "h1")).status, st::begin_status::started);
+  ASSERT_EQ(s->begin_capture(meta("a.pcap", "h1"), false, detail), st::begin_status::started);
+  ASSERT_TRUE(s->commit_capture({}));
+  EXPECT_EQ(q(d.path, "SELECT group_concat(status) FROM captures"), "complete");
+}
+
+TEST(store_hash, content_and_unit_keys) {
+  temp_db d;
+  {
+    std::FILE* f = std::fopen(d.path.c_str(), "wb");
+    std::fputs("some bytes", f);
+    std::fclose(f);
+  }
+  std::string h, err;
+  std::uint64_t size = 0;
+  ASSERT_TRUE(st::content_hash(d.path, h, size, err)) << err;
+  EXPECT_EQ(size, 10u);
+  EXPECT_EQ(h.size(), 32u);
+  EXPECT_FALSE(st::content_hash(d.path + ".missing", h, size, err));
+  std::vector<st::capture_file> a = {{"x", 1, "aa"}, {"y", 2, "bb"}};
+  std::vector<st::capture_file> b = {{"y2", 2, "bb"}, {"x2", 1, "aa"}};
+  EXPECT_EQ(st::unit_key(a), st::unit_key(b));   // names and order do not matter, content does
+  b[0].size = 3;
+  EXPECT_NE(st::unit_key(a), st::unit_key(b));
+}
