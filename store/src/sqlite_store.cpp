@@ -53,8 +53,14 @@ class sqlite_store final : public store, private row_sink {
       r.detail = "imported already as capture " + std::to_string(id) + " ('" + path + "')";
       return r;
     }
+    std::string other;
     for (const capture_file& f : m.files)
-      if (find_by_file(f.hash, id, path)) {
+      if (find_by_file(f.hash, id, path, &other)) {
+        if (other == m.key) {   // this very capture, committed by another export meanwhile
+          r.status = begin_status::present;
+          r.detail = "imported meanwhile as capture " + std::to_string(id);
+          return r;
+        }
         r.status = begin_status::conflict;
         r.detail = "'" + f.path + "' was imported already as part of capture " + std::to_string(id) + " ('" + path + "')";
         return r;
@@ -75,8 +81,14 @@ class sqlite_store final : public store, private row_sink {
       }
       if (!delete_capture(id)) return failed_begin();
     }
+    std::string other;
     for (const capture_file& f : m.files) {
-      if (!find_by_file(f.hash, id, path)) continue;
+      if (!find_by_file(f.hash, id, path, &other)) continue;
+      if (!replace && other == m.key) {   // committed by another export since the check above
+        detail = "imported meanwhile by another export";
+        abort_capture();
+        return begin_status::present;
+      }
       if (!replace) {
         detail = "'" + f.path + "' was imported already as part of capture " + std::to_string(id) + " ('" + path + "')";
         abort_capture();
@@ -288,7 +300,7 @@ class sqlite_store final : public store, private row_sink {
       if (!prep(sql, inserts_[t])) return false;
     }
     return prep("SELECT id, path, status FROM captures WHERE hash = ?", find_hash_) &&
-           prep("SELECT f.capture_id, c.path FROM capture_files f JOIN captures c ON c.id = f.capture_id "
+           prep("SELECT f.capture_id, c.path, c.hash FROM capture_files f JOIN captures c ON c.id = f.capture_id "
                 "WHERE f.hash = ?",
                 find_file_) &&
            prep("INSERT INTO captures (path, hash, size, files, status, import_started, tool_version, diagnostics) "
@@ -313,12 +325,13 @@ class sqlite_store final : public store, private row_sink {
     sqlite3_reset(find_hash_);
     return found;
   }
-  bool find_by_file(const std::string& hash, std::int64_t& id, std::string& path) {
+  bool find_by_file(const std::string& hash, std::int64_t& id, std::string& path, std::string* key = nullptr) {
     sqlite3_bind_text(find_file_, 1, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
     const bool found = sqlite3_step(find_file_) == SQLITE_ROW;
     if (found) {
       id = sqlite3_column_int64(find_file_, 0);
       path = reinterpret_cast<const char*>(sqlite3_column_text(find_file_, 1));
+      if (key) *key = reinterpret_cast<const char*>(sqlite3_column_text(find_file_, 2));
     }
     sqlite3_reset(find_file_);
     return found;
