@@ -96,11 +96,13 @@ inline std::uint64_t fold_mul(std::uint64_t a, std::uint64_t b) noexcept {
 }
 
 inline std::uint64_t flow_hash(const endpoint& src, const endpoint& dst, std::uint32_t ssrc) noexcept {
-  const std::uint64_t u = load64(src.ip.bytes.data()) ^ (std::uint64_t(src.port) << 40 | std::uint64_t(src.ip.family) << 56);
-  const std::uint64_t v = load64(dst.ip.bytes.data()) ^ (std::uint64_t(dst.port) << 40 | std::uint64_t(dst.ip.family) << 56);
-  const std::uint64_t w = load64(src.ip.bytes.data() + 8) ^ std::rotl(load64(dst.ip.bytes.data() + 8), 29) ^ ssrc;
-  return fold_mul(u ^ 0x9e3779b97f4a7c15ull, v ^ 0xc2b2ae3d27d4eb4full) ^
-         fold_mul(w ^ 0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull);
+  // One 64x64->128 multiply of two words that hold every input bit (the family is implied by
+  // the address bytes; equality is checked on the endpoints anyway).
+  const std::uint64_t u = load64(src.ip.bytes.data()) ^ std::rotl(load64(src.ip.bytes.data() + 8), 32) ^
+                          (std::uint64_t(src.port) << 32 | std::uint64_t(dst.port) << 48);
+  const std::uint64_t v = load64(dst.ip.bytes.data()) ^ std::rotl(load64(dst.ip.bytes.data() + 8), 32) ^
+                          (std::uint64_t(ssrc) << 32);
+  return fold_mul(u ^ 0x9e3779b97f4a7c15ull, v ^ 0xc2b2ae3d27d4eb4full);
 }
 
 inline bool same_endpoint(const endpoint& a, const endpoint& b) noexcept {
@@ -369,7 +371,7 @@ udp_verdict stream_table::on_udp(const capture::udp_event& e) {
     return udp_verdict::other;
   }
   if (rtp_stream* s = m.flows.find(flow_hash(e.src, e.dst, h.ssrc), e.src, e.dst, h.ssrc)) {
-    count_packet(*s, e.frame);
+    s->last_frame = e.frame;   // a stream in the index has had its first packet
     s->analysis.add(h, e.time);
     ++counters_.rtp_packets;
     return udp_verdict::rtp;
