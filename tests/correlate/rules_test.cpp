@@ -4,6 +4,7 @@
 // a lone response, a call that never got an answer (Timer B).
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,30 @@ TEST(Rules, B2buaLegsByCorrelationHeader) {
   ASSERT_EQ(c.records().size(), 2u);
   EXPECT_EQ(c.records()[0].legs, std::vector<std::string>{"c2@192.0.2.1"});
   EXPECT_EQ(c.records()[1].legs, std::vector<std::string>{"c1@192.0.2.1"});
+}
+
+TEST(Rules, B2buaLegsByCallIdPattern) {
+  // A B2BUA that names the B leg "<A leg's Call-ID>-b2b-<n>" and adds no header.
+  correlator_options o;
+  o.leg_call_id_pattern = "^(.*)-b2b-\\d+$";
+  correlator c(o);
+  feeder f(c);
+  auto with_id = [](const std::string& id, const std::string& branch) {
+    std::string m = invite(branch);
+    m.replace(m.find("Call-ID: c1@192.0.2.1"), 21, "Call-ID: " + id);
+    return m;
+  };
+  f.send(true, with_id("x7@192.0.2.1-b2b-1", "z9hG4bKb"));   // the B leg seen first
+  f.send(true, with_id("x7@192.0.2.1", "z9hG4bKa"));
+  f.send(true, with_id("other@192.0.2.1", "z9hG4bKc"));
+  c.finish();
+  ASSERT_EQ(c.records().size(), 3u);
+  EXPECT_EQ(c.records()[0].legs, std::vector<std::string>{"x7@192.0.2.1"});
+  EXPECT_EQ(c.records()[1].legs, std::vector<std::string>{"x7@192.0.2.1-b2b-1"});
+  EXPECT_TRUE(c.records()[2].legs.empty());
+  correlator_options bad;
+  bad.leg_call_id_pattern = "(";
+  EXPECT_THROW(correlator{bad}, std::invalid_argument);
 }
 
 TEST(Rules, DeRegistration) {

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <optional>
+#include <regex>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "media_bridge.hpp"
@@ -141,6 +144,8 @@ struct correlator::impl {
   // Refer-To target -> Call-ID of the call that sent the REFER (blind transfer link).
   std::unordered_map<std::string, std::string> refer_targets;
   std::unique_ptr<detail::media_bridge> media;
+  std::optional<std::regex> leg_pattern;
+  std::unordered_map<std::string, std::string> leg_base;   // shared part -> a Call-ID with it
   std::unordered_map<std::uint64_t, live*> by_index;   // records in progress
   std::vector<stream_info> orphans;
 
@@ -205,6 +210,16 @@ live& correlator::impl::record_for(const detail::sip_view& v, const capture::sip
   auto [pos, ok] = active.emplace(r.call_id, std::move(l));
   (void)ok;
   by_index[pos->second->r.index] = pos->second.get();
+  if (leg_pattern && pos->second->r.kind == record_kind::call) {
+    // Call-ID pattern fallback: the part both legs share (the whole Call-ID when the pattern
+    // does not match it, so an A leg finds its B legs and the other way round).
+    const std::string& id = pos->second->r.call_id;
+    std::smatch m;
+    std::string base = std::regex_match(id, m, *leg_pattern) && m.size() > 1 ? m[1].str() : id;
+    auto [it2, fresh] = leg_base.emplace(base, id);
+    if (!fresh && it2->second != id) link(*pos->second, it2->second);
+    if (leg_base.size() > 200000) leg_base.clear();
+  }
   return *pos->second;
 }
 
@@ -757,6 +772,14 @@ void correlator::impl::emit(record&& r) {
 
 correlator::correlator(correlator_options o) : p_(std::make_unique<impl>()) {
   p_->opt = std::move(o);
+  if (!p_->opt.leg_call_id_pattern.empty()) {
+    try {
+      p_->leg_pattern.emplace(p_->opt.leg_call_id_pattern, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error&) {
+      throw std::invalid_argument("leg_call_id_pattern is not a valid regular expression: " +
+                                  p_->opt.leg_call_id_pattern);
+    }
+  }
   if (p_->opt.media) {
     impl* p = p_.get();
     p_->media = detail::make_media_bridge([p](std::uint64_t index) { return p->by_index.count(index) != 0; });

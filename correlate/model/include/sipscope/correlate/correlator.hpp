@@ -27,6 +27,11 @@ struct correlator_options {
   // Headers that carry the Call-ID of the other leg through a B2BUA (case-insensitive names).
   std::vector<std::string> leg_headers = {"X-CID", "X-Call-ID", "X-Orig-Call-ID", "X-Leg-ID"};
   bool link_by_media = true;        // fallback: legs share an SDP media address
+  // Fallback for B2BUAs that derive the B leg's Call-ID from the A leg's (a prefix or suffix
+  // added): an ECMAScript regex whose first capture group is the part both legs share, e.g.
+  // "^(.*)-b2b(-\\d+)?$" or "^b2b_\\d+_(.*)$"; empty = off. Calls whose Call-IDs give the
+  // same group (the whole Call-ID when the regex does not match) are linked.
+  std::string leg_call_id_pattern;
   timestamp_ns linger = 32'000'000'000;           // after a record is over (64*T1)
   timestamp_ns idle_timeout = 7200'000'000'000;   // of any record with no SIP nor RTP
   std::uint32_t max_messages_per_record = 10000;  // beyond: counted, not indexed
