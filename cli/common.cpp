@@ -59,6 +59,10 @@ const std::string_view common_usage =
     "                      files are merged by packet time (e.g. a ring buffer's files)\n"
     "  -f, --filter BPF    capture filter in pcap-filter(7) syntax, applied to every frame\n"
     "  -q, --quiet         no progress bar and no summary on stderr\n"
+    "  --leg-header NAME   one more header that carries the other leg's Call-ID through a\n"
+    "                      B2BUA (X-CID, X-Call-ID, X-Orig-Call-ID, X-Leg-ID are known)\n"
+    "  --leg-pattern RE    B2BUA legs whose Call-IDs share RE's first group, e.g.\n"
+    "                      '^(.*)-b2b-[0-9]+$' (ECMAScript regex; default: off)\n"
     "\n"
     "Filters (a record is kept when it passes all of those given; lists are comma-separated,\n"
     "options may be repeated):\n"
@@ -261,6 +265,21 @@ parsed parse_common(arg_cursor& c, common_options& o) {
   if (c.option("-f", v, err) || c.option("--filter", v, err)) {
     if (!err.empty()) return fail(err);
     o.bpf = v;
+    return parsed::mine;
+  }
+  if (c.option("--leg-header", v, err)) {
+    if (!err.empty()) return fail(err);
+    o.leg_headers.push_back(v);
+    return parsed::mine;
+  }
+  if (c.option("--leg-pattern", v, err)) {
+    if (!err.empty()) return fail(err);
+    try {
+      std::regex test(v, std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      return fail("--leg-pattern: not a valid regular expression: " + v);
+    }
+    o.leg_pattern = v;
     return parsed::mine;
   }
   if (c.option("--format", v, err)) {
@@ -569,7 +588,10 @@ bool run_capture(const common_options& o, const record_sink& take, run_result& o
   std::optional<capture::timestamp_ns> since, until;
   bool times_resolved = false;
   bool time_error = false;
-  cr::correlator c(x.correlator);
+  cr::correlator_options copts = x.correlator;
+  for (const std::string& h : o.leg_headers) copts.leg_headers.push_back(h);
+  if (!o.leg_pattern.empty()) copts.leg_call_id_pattern = o.leg_pattern;
+  cr::correlator c(copts);
   c.set_sink([&](cr::record&& r) {
     ++out.records_seen;
     if (!times_resolved) {

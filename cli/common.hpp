@@ -79,6 +79,8 @@ struct common_options {
   filters f;
   std::vector<cr::record_kind> default_kinds;   // without --kind/--all; empty: every kind
   std::vector<fail_condition> fail_on;
+  std::vector<std::string> leg_headers;  // --leg-header: more B2BUA correlation headers
+  std::string leg_pattern;               // --leg-pattern: Call-ID regex of B2BUA legs
 };
 
 enum class parsed { mine, not_mine, error };
