@@ -32,17 +32,17 @@ constexpr std::string_view extract_usage_head =
     "least one filter is then needed).\n"
     "\n"
     "What is included:\n"
-    "  - SIP: the frame of each message the record indexes. A message that spans several\n"
-    "    frames (TCP segments, IP fragments) is represented by the frame that completed it:\n"
-    "    the model keeps only that one, so the earlier segments or fragments are NOT written\n"
-    "    (a reader of the output will see the message cut). A frame carrying messages of\n"
-    "    several calls (TCP) is written whole. Messages beyond the correlator's per-record\n"
-    "    cap are not indexed and not written.\n"
+    "  - SIP: every frame of each message the record indexes, all the IP fragments or TCP\n"
+    "    segments of a message that came in several (up to 8 per message; beyond, the first\n"
+    "    8). A frame carrying messages of several calls (TCP) is written whole. Messages\n"
+    "    beyond the correlator's per-record cap are not indexed and not written.\n"
     "  - RTP: UDP datagrams from a stream's source to its destination between its first and\n"
     "    last packet; RTCP: datagrams between the ports one above (both directions), from the\n"
     "    call's first message to 5 s after its last message or packet. Streams no SIP named\n"
     "    (shown by 'sipscope rtp' without a call) are not written.\n"
-    "  - Not included: DNS, ICMP, TCP handshakes and acknowledgements, anything not indexed.\n"
+    "  - Not included: DNS, ICMP, TCP handshakes and acknowledgements, anything not indexed\n"
+    "    (the output starts TCP connections mid-stream: a message whose segments were captured\n"
+    "    out of order may not be reassembled again by a reader of the output).\n"
     "\n"
     "Options:\n"
     "  --call ID|INDEX     the record with this Call-ID, or this index (the # of 'sipscope\n"
@@ -300,7 +300,10 @@ int cmd_extract(args a) {
   std::uint32_t dropped = 0;
   for (const cr::record* r : chosen) {
     dropped += r->dropped_messages;
-    for (const cr::message_entry& m : r->messages) sip.insert({m.frame.file, m.frame.number});
+    for (const cr::message_entry& m : r->messages) {
+      sip.insert({m.frame.file, m.frame.number});
+      for (const cr::frame_ref& f : m.pieces) sip.insert({f.file, f.number});
+    }
     if (!o.media) continue;
     cr::timestamp_ns lo = r->first_time, hi = r->last_time;
     for (const cr::stream_info& s : r->streams) {

@@ -83,6 +83,7 @@ defragmenter::slot* defragmenter::create(const ip_fragment& f, handler* diags) n
   s.age = next_age_++;
   s.first_time = f.time;
   s.first_frame = f.frame;
+  s.pieces.clear();
   if (active_ == 0 || f.time < oldest_time_) oldest_time_ = f.time;
   ++active_;
   return &s;
@@ -252,6 +253,7 @@ defrag_status defragmenter::add(const ip_fragment& f, ip_datagram& out, handler*
     s.have_last = true;
     s.total = e;
   }
+  s.pieces.add(f.frame);
   if (f.offset == 0 && !s.have_first) {
     s.have_first = true;
     s.next_header = f.protocol;
@@ -270,6 +272,7 @@ defrag_status defragmenter::add(const ip_fragment& f, ip_datagram& out, handler*
   out.dst = s.dst;
   out.frame = f.frame;
   out.first_frame = s.first_frame;
+  out.pieces = s.pieces;
   out.time = f.time;
   out.via.reassembled_ip = true;
   bytes_ -= out_.size();

@@ -59,6 +59,7 @@ class defrag_hook final : public fragment_hook {
     return true;
   }
   void flush(handler& h) override { d_.expire(std::numeric_limits<timestamp_ns>::max(), &h); }
+  const frame_list* pieces() const noexcept override { return &out_.pieces; }
 
  private:
   defragmenter d_;
@@ -136,10 +137,12 @@ class stream_hook_impl final : public stream_hook, private tcp_consumer {
     }
   }
 
-  void emit(std::string_view bytes, const tcp_chunk& c, const frame_ref& frame, timestamp_ns time, transport proto) {
+  void emit(std::string_view bytes, const tcp_chunk& c, const frame_ref& frame, timestamp_ns time, transport proto,
+            const frame_list* pieces = nullptr) {
     sip_event e;
     e.bytes = bytes;
     e.frame = frame;
+    if (pieces && pieces->count > 1) e.pieces = *pieces;
     e.time = time;
     e.src = c.src;
     e.dst = c.dst;
@@ -154,7 +157,7 @@ class stream_hook_impl final : public stream_hook, private tcp_consumer {
     framed_message m;
     while (hs.framer->next(m, h_)) {
       ++stats_.stream_messages;
-      emit(m.bytes, c, m.frame, m.time, transport::tcp);
+      emit(m.bytes, c, m.frame, m.time, transport::tcp, &m.pieces);
     }
     if (hs.framer->not_sip() && !hs.gave_up) {
       hs.gave_up = true;   // TLS (5061) or another protocol: counted, not decoded

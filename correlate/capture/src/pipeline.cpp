@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace sipscope::capture {
 
@@ -132,6 +133,7 @@ struct pipeline::decoder {
   frame_ref frame;
   timestamp_ns time = 0;
   carriage via;
+  const frame_list* pieces = nullptr;   // of the datagram being delivered, when reassembled
   unsigned tunnels = 0;
   bool counted_tunnel = false;
   udp_event udp_ev;          // deliver_udp's, reused
@@ -444,6 +446,8 @@ struct pipeline::decoder {
     if (pl.defrag_->add(f, dgram, h)) {
       carriage saved = via;
       via.reassembled_ip = true;
+      const frame_list* saved_pieces = pieces;
+      pieces = pl.defrag_->pieces();
       // offsets of diagnostics inside the reassembled datagram are not frame offsets
       const std::uint8_t* b = base;
       const std::uint8_t* e = end;
@@ -453,6 +457,7 @@ struct pipeline::decoder {
       base = b;
       end = e;
       via = saved;
+      pieces = saved_pieces;
     }
   }
 
@@ -509,6 +514,9 @@ struct pipeline::decoder {
   template <class Event>
   void fill(Event& e, const ip_pair& ips, const std::uint8_t* ports) {
     e.frame = frame;
+    if constexpr (std::is_same_v<Event, sip_event>) {
+      if (pieces && pieces->count > 1) e.pieces = *pieces;
+    }
     e.time = time;
     e.via = via;
     ips.fill(e.src.ip, e.dst.ip);

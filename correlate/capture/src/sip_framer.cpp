@@ -259,6 +259,10 @@ bool sip_framer::next(framed_message& out, handler* diags) noexcept {
     out.first_time = first.time;
     out.frame = last.frame;
     out.time = last.time;
+    if (&first != &last) {
+      // Every chunk between the first and the last byte's (marks are in stream order).
+      for (const mark* m = &first; m <= &last && m < marks_.data() + marks_.size(); ++m) out.pieces.add(m->frame);
+    }
     out.offset = pos;
     out.after_resync = skipped_;
     out.parse_status = r.state;

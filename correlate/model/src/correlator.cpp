@@ -258,6 +258,7 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
 
   message_entry me;
   me.frame = e.frame;
+  if (e.pieces.count > 1) me.pieces.assign(e.pieces.begin(), e.pieces.end());
   me.time = e.time;
   me.src = e.src;
   me.dst = e.dst;

@@ -202,6 +202,11 @@ void write_json(json_writer& w, const record& r, const json_options& o) {
     for (const message_entry& m : r.messages) {
       w.begin_object();
       w.member("frame", m.frame.number).member("file", m.frame.file).member("offset", m.frame.offset);
+      if (!m.pieces.empty()) {
+        w.key("pieces").begin_array();
+        for (const frame_ref& f : m.pieces) w.value(f.number);
+        w.end_array();
+      }
       w.key("time").value_fixed(epoch_seconds(m.time), 6);
       w.member("src", m.src.to_string()).member("dst", m.dst.to_string());
       w.member("transport", capture::to_string(m.proto));

@@ -51,6 +51,7 @@ struct ip_datagram {
   ip_address src, dst;
   frame_ref frame;               // the fragment that completed the datagram
   frame_ref first_frame;         // the first fragment received (any offset)
+  frame_list pieces;             // every fragment's frame, in the order received
   timestamp_ns time = 0;         // of the completing fragment
   carriage via;                  // via.reassembled_ip = true (false for an atomic fragment)
 };
@@ -106,6 +107,7 @@ class defragmenter {
     std::uint64_t age = 0;        // creation order, for eviction
     timestamp_ns first_time = 0;
     frame_ref first_frame;
+    frame_list pieces;
     std::vector<std::uint8_t> buf;
     std::vector<range> ranges;    // received bytes: sorted, disjoint, not adjacent
   };

@@ -60,11 +60,31 @@ struct carriage {
   std::uint16_t vlan = 0;         // outermost 802.1Q VLAN id, 0 when untagged
 };
 
+// The frames one reassembled message was carried in (IP fragments, TCP segments), in the order
+// they were received, each once; at most `capacity` of them (`more` says there were others).
+// Empty for a message that came in one frame. What `extract` needs to copy a whole message.
+struct frame_list {
+  static constexpr std::size_t capacity = 8;
+  std::array<frame_ref, capacity> items{};
+  std::uint8_t count = 0;
+  bool more = false;
+  void add(const frame_ref& f) noexcept {
+    for (std::uint8_t i = 0; i < count; ++i)
+      if (items[i].file == f.file && items[i].number == f.number) return;
+    if (count < capacity) items[count++] = f;
+    else more = true;
+  }
+  void clear() noexcept { count = 0; more = false; }
+  const frame_ref* begin() const noexcept { return items.data(); }
+  const frame_ref* end() const noexcept { return items.data() + count; }
+};
+
 // One SIP message, as bytes, ready for sipscope::parser::parse_message (datagram framing when
 // transport is udp/sctp; the stream framer has already cut it otherwise).
 struct sip_event {
   std::string_view bytes;
   frame_ref frame;                // the frame that completed the message
+  frame_list pieces;              // every frame of a message reassembled from several
   timestamp_ns time = 0;
   endpoint src, dst;
   transport proto = transport::udp;

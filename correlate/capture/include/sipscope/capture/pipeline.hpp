@@ -53,6 +53,8 @@ class fragment_hook {
   // reassembled IP payload (transport header first), valid until the next call.
   virtual bool add(const hook_fragment& f, std::string_view& datagram, handler& h) = 0;
   virtual void flush(handler&) {}  // end of input: report what stays incomplete
+  // The frames of the datagram add() completed last (nullptr: not tracked).
+  virtual const frame_list* pieces() const noexcept { return nullptr; }
 };
 
 struct hook_segment {

@@ -41,6 +41,7 @@ struct framed_message {
   std::string_view bytes;          // start line to end of body (leading CRLFs excluded)
   frame_ref first_frame;           // the segment holding the first byte
   frame_ref frame;                 // the segment holding the last byte (completed it)
+  frame_list pieces;               // every segment holding its bytes, when more than one
   timestamp_ns first_time = 0, time = 0;
   std::uint64_t offset = 0;        // position of bytes[0] in the half-stream
   bool after_resync = false;       // bytes (or a gap) were skipped just before this message

@@ -63,7 +63,8 @@ std::string_view to_string(side s) noexcept;
 
 // One SIP message of a record: the ladder's row.
 struct message_entry {
-  frame_ref frame;
+  frame_ref frame;                  // the frame that completed it
+  std::vector<frame_ref> pieces;    // every frame it was carried in, when more than one
   timestamp_ns time = 0;
   endpoint src, dst;
   capture::transport proto = capture::transport::udp;
