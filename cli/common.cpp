@@ -80,10 +80,9 @@ const std::string_view common_usage =
     "  --until TIME        records that start at or before TIME (same forms)\n"
     "  --host IP[:PORT]    a message of the record was sent from or to this address\n"
     "                      (IPv6 with a port: [2001:db8::1]:5060)\n"
-    "  --match REGEX       ECMAScript regex searched in the record's message summaries\n"
-    "                      (request line or status line, SDP summary), From/To/Request-URI,\n"
-    "                      Call-ID and User-Agent values. The model keeps no raw SIP text, so\n"
-    "                      other headers and bodies cannot be matched.\n"
+    "  --match REGEX       ECMAScript regex searched in the raw text of every SIP message of\n"
+    "                      the record (start line, headers, body), as sngrep's match does\n"
+    "                      (e.g. --match 'X-Tenant: acme' or --match 'a=inactive')\n"
     "\n"
     "Exit conditions:\n"
     "  --fail-on EXPR      exit 1 when a listed record matches any of the comma-separated\n"
@@ -591,6 +590,7 @@ bool run_capture(const common_options& o, const record_sink& take, run_result& o
   cr::correlator_options copts = x.correlator;
   for (const std::string& h : o.leg_headers) copts.leg_headers.push_back(h);
   if (!o.leg_pattern.empty()) copts.leg_call_id_pattern = o.leg_pattern;
+  if (o.f.match) copts.text_match = o.f.match_text;
   cr::correlator c(copts);
   c.set_sink([&](cr::record&& r) {
     ++out.records_seen;
@@ -729,7 +729,7 @@ bool record_passes(const filters& f, const cr::record& r, capture::timestamp_ns,
   if (f.match) {
     const std::regex& re = *f.match;
     auto m = [&](const std::string& s) { return !s.empty() && std::regex_search(s, re); };
-    bool hit = m(r.call_id) || m(r.request_uri) || m(r.caller.uri) || m(r.callee.uri) || m(r.caller.display) ||
+    bool hit = r.text_matches > 0 || m(r.call_id) || m(r.request_uri) || m(r.caller.uri) || m(r.callee.uri) || m(r.caller.display) ||
                m(r.callee.display) || m(r.asserted) ||
                std::any_of(r.user_agents.begin(), r.user_agents.end(), m) ||
                std::any_of(r.messages.begin(), r.messages.end(), [&](const cr::message_entry& e) { return m(e.summary) || m(e.sdp); });

@@ -65,7 +65,7 @@ grep -q "Examples" "$tmp/out" || fail "--help has no examples"
 for opt in --fail-on --match --since --host --sort --kind --format; do
   grep -q -- "$opt" "$tmp/out" || fail "--help does not document $opt"
 done
-grep -q "raw SIP text" "$tmp/out" || fail "--help does not say what --match can search"
+grep -q "raw text of every SIP message" "$tmp/out" || fail "--help does not say what --match can search"
 expect_rc 0 "sipscope --help lists calls" -- "$bin" --help
 grep -q "^  calls" "$tmp/out" || fail "top-level --help does not list calls"
 expect_rc 2 "no FILE" -- "$bin" calls
@@ -189,6 +189,11 @@ if [ -f "$calls/busy.pcap" ]; then
   check_count 0 "--host 192.0.2.101:5070" --host 192.0.2.101:5070
   check_count 1 "--match 'Busy Here'" --match 'Busy Here'
   check_count 1 "--match on an SDP summary" --match 'PCMU 198\.51\.100\.20:3456'
+  # The raw text: a header the model does not keep (only the 503 has Retry-After; only the
+  # basic call, through its proxies, has Route at the start of a line).
+  check_count 1 "--match on raw header text" --match 'Retry-After: '
+  check_count 1 "--match anchored on a header line" --match $'\r\nRoute:'
+
   check_count 4 "--since 0 (relative)" --since 0
   check_count 0 "--since 1 (relative)" --since 1
   check_count 4 "--since ISO" --since 2025-01-01T12:00:00Z

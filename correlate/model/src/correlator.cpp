@@ -145,6 +145,7 @@ struct correlator::impl {
   std::unordered_map<std::string, std::string> refer_targets;
   std::unique_ptr<detail::media_bridge> media;
   std::optional<std::regex> leg_pattern;
+  std::optional<std::regex> text_match;
   std::unordered_map<std::string, std::string> leg_base;   // shared part -> a Call-ID with it
   std::unordered_map<std::uint64_t, live*> by_index;   // records in progress
   std::vector<stream_info> orphans;
@@ -253,6 +254,7 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
   live& l = record_for(v, e);
   record& r = l.r;
   ++r.sip_messages;
+  if (text_match && std::regex_search(e.bytes.begin(), e.bytes.end(), *text_match)) ++r.text_matches;
   r.last_time = std::max(r.last_time, e.time);
   l.last_activity = e.time;
 
@@ -779,6 +781,13 @@ correlator::correlator(correlator_options o) : p_(std::make_unique<impl>()) {
     } catch (const std::regex_error&) {
       throw std::invalid_argument("leg_call_id_pattern is not a valid regular expression: " +
                                   p_->opt.leg_call_id_pattern);
+    }
+  }
+  if (!p_->opt.text_match.empty()) {
+    try {
+      p_->text_match.emplace(p_->opt.text_match, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error&) {
+      throw std::invalid_argument("text_match is not a valid regular expression: " + p_->opt.text_match);
     }
   }
   if (p_->opt.media) {

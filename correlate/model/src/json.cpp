@@ -143,6 +143,7 @@ void write_json(json_writer& w, const record& r, const json_options& o) {
   }
   w.member("sip_messages", r.sip_messages).member("retransmissions", r.retransmissions);
   if (r.dropped_messages) w.member("dropped_messages", r.dropped_messages);
+  if (r.text_matches) w.member("text_matches", r.text_matches);
   w.key("user_agents").begin_array();
   for (const std::string& ua : r.user_agents) w.value(ua);
   w.end_array();

@@ -32,6 +32,10 @@ struct correlator_options {
   // "^(.*)-b2b(-\\d+)?$" or "^b2b_\\d+_(.*)$"; empty = off. Calls whose Call-IDs give the
   // same group (the whole Call-ID when the regex does not match) are linked.
   std::string leg_call_id_pattern;
+  // Searched in the raw text of every SIP message (start line, headers, body) as it was
+  // received, like sngrep's match; record::text_matches counts the messages that matched.
+  // ECMAScript regex; empty = off (the model keeps no raw text, so this is the only time).
+  std::string text_match;
   timestamp_ns linger = 32'000'000'000;           // after a record is over (64*T1)
   timestamp_ns idle_timeout = 7200'000'000'000;   // of any record with no SIP nor RTP
   std::uint32_t max_messages_per_record = 10000;  // beyond: counted, not indexed

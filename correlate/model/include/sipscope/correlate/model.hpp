@@ -222,6 +222,7 @@ struct record {
   std::uint32_t sip_messages = 0;   // including retransmissions (messages may be capped)
   std::uint32_t retransmissions = 0;
   std::uint32_t dropped_messages = 0;   // beyond correlator_options::max_messages_per_record
+  std::uint32_t text_matches = 0;   // messages whose raw text matched correlator_options::text_match
   timestamp_ns first_time = 0, last_time = 0;
 
   // Durations in ms, -1 when they do not apply.
