@@ -32,6 +32,7 @@ const char* const usage_text =
     R"(usage: sipscope-bench parse [options] [FILE|DIR ...]
        sipscope-bench ingest [--reps N] [--no-peers] CAPTURE   (see ingest --help)
        sipscope-bench calls [--reps N] [--no-peers] CAPTURE    (see calls --help)
+       sipscope-bench export [--sipscope PATH] CAPTURE_DIR     (see export --help)
 
 Parses the same SIP messages with sipscope, libosip2 and sofia-sip (each a full parse of
 every header of every message) and with a bare memchr line split (the physical bound), one
@@ -391,11 +392,13 @@ int run(const options& o) {
 namespace sipscope::bench {
 int run_ingest(int argc, char** argv);   // ingest.cpp: capture ingestion throughput (issue 4)
 int run_calls(int argc, char** argv);    // calls.cpp: calls + RTP statistics vs tshark (issue 5)
+int run_export(int argc, char** argv);   // export.cpp: batch export to SQLite vs calls (issue 7)
 }
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "ingest") return sipscope::bench::run_ingest(argc, argv);
   if (argc > 1 && std::string(argv[1]) == "calls") return sipscope::bench::run_calls(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "export") return sipscope::bench::run_export(argc, argv);
   try {
     return sipscope::bench::run(sipscope::bench::parse_args(argc, argv));
   } catch (const std::exception& e) {

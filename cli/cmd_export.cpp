@@ -61,6 +61,11 @@ constexpr std::string_view export_usage =
     "                      imported as ONE capture, so that a call spanning a probe's rotated\n"
     "                      files is one record\n"
     "  -r, --recursive     also every subdirectory, each one its own capture\n"
+    "  --per-file          every capture file is its own capture (its own row, content-hash\n"
+    "                      key and correlator), even in a directory: files are read in\n"
+    "                      parallel by --jobs, so a directory of rotated files scales with\n"
+    "                      the cores; the trade-off: a call spanning two files is then split\n"
+    "                      into two records (one per file), each missing part of its messages\n"
     "  -f, --filter BPF    capture filter in pcap-filter(7) syntax, applied to every frame\n"
     "\n"
     "Output:\n"
@@ -85,6 +90,7 @@ constexpr std::string_view export_usage =
     "Examples:\n"
     "  sipscope export --db calls.sqlite trace.pcap\n"
     "  sipscope export --db calls.sqlite -r -j 4 /var/spool/probe/\n"
+    "  sipscope export --db calls.sqlite --per-file -j 2 /var/spool/probe/eth0/\n"
     "  sipscope export --db postgresql://sipscope@db.example/voip /var/spool/probe/eth1/\n"
     "  sipscope export --db calls.sqlite --replace --csv out/ ring-00*.pcap.gz\n"
     "  sqlite3 calls.sqlite \"SELECT state, count(*) FROM calls GROUP BY state\"\n";
@@ -92,7 +98,7 @@ constexpr std::string_view export_usage =
 struct options {
   std::vector<std::string> paths;
   std::string db, jsonl, csv, bpf;
-  bool recursive = false, replace = false, quiet = false;
+  bool recursive = false, replace = false, quiet = false, per_file = false;
   unsigned jobs = 0;
 };
 
@@ -112,6 +118,7 @@ std::optional<int> parse_args(args a, options& o) {
     }
     if (c.flag("-r") || c.flag("--recursive")) { o.recursive = true; continue; }
     if (c.flag("--replace")) { o.replace = true; continue; }
+    if (c.flag("--per-file")) { o.per_file = true; continue; }
     if (c.flag("-q") || c.flag("--quiet")) { o.quiet = true; continue; }
     if (c.option("--db", v, err) || c.option("--jsonl", v, err) || c.option("--csv", v, err) ||
         c.option("-f", v, err) || c.option("--filter", v, err) || c.option("-j", v, err) ||
@@ -166,8 +173,9 @@ bool looks_like_capture(const fs::path& p) {
 }
 
 // Adds the directory's capture files as one unit (and its subdirectories as others).
-void add_directory(const fs::path& dir, bool recursive, std::vector<unit>& out, std::uint64_t& skipped,
-                   std::uint64_t& subdirs, bool& bad) {
+// With per_file, each capture file is a unit of its own.
+void add_directory(const fs::path& dir, bool recursive, bool per_file, std::vector<unit>& out,
+                   std::uint64_t& skipped, std::uint64_t& subdirs, bool& bad) {
   std::error_code ec;
   std::vector<fs::path> files, dirs;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -191,13 +199,22 @@ void add_directory(const fs::path& dir, bool recursive, std::vector<unit>& out, 
       ++skipped;
       continue;
     }
-    u.files.push_back(f.string());
     std::error_code e2;
-    u.size += fs::file_size(f, e2);
+    const std::uint64_t size = fs::file_size(f, e2);
+    if (per_file) {
+      unit one;
+      one.path = f.string();
+      one.files.push_back(f.string());
+      one.size = size;
+      out.push_back(std::move(one));
+      continue;
+    }
+    u.files.push_back(f.string());
+    u.size += size;
   }
   if (!u.files.empty()) out.push_back(std::move(u));
   if (recursive)
-    for (const fs::path& d : dirs) add_directory(d, true, out, skipped, subdirs, bad);
+    for (const fs::path& d : dirs) add_directory(d, true, per_file, out, skipped, subdirs, bad);
   else
     subdirs += dirs.size();
 }
@@ -551,7 +568,7 @@ int cmd_export(args a) {
       bad = true;
     } else if (S_ISDIR(sb.st_mode)) {
       const std::size_t before = s.units.size();
-      add_directory(p, o.recursive, s.units, skipped_files, subdirs, bad);
+      add_directory(p, o.recursive, o.per_file, s.units, skipped_files, subdirs, bad);
       if (s.units.size() == before && !bad)
         std::fprintf(stderr, "sipscope export: no capture files in '%s'%s\n", p.c_str(),
                      o.recursive ? "" : " (--recursive reads its subdirectories)");

@@ -42,7 +42,7 @@ sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print("\
 
 # --- usage ---------------------------------------------------------------------------------------
 expect_rc 0 "export --help" -- "$bin" export --help
-for opt in --db --recursive --jobs --replace --jsonl --csv Examples; do
+for opt in --db --recursive --per-file --jobs --replace --jsonl --csv Examples; do
   grep -q -- "$opt" "$tmp/out" || fail "--help does not document $opt"
 done
 expect_rc 0 "sipscope --help lists export" -- "$bin" --help
@@ -141,6 +141,19 @@ got=$(sql "$tmp/rot.sqlite" "SELECT count(*), count(DISTINCT call_id) FROM calls
 [ "$got" = "$truth|$truth" ] && pass "rotated: $truth calls, each one record" || fail "rotated: calls|distinct = $got, truth $truth"
 multi=$(sql "$tmp/rot.sqlite" "SELECT count(*) FROM (SELECT record_index FROM messages WHERE record_index IN (SELECT record_index FROM calls) GROUP BY record_index HAVING count(DISTINCT file_index) > 1)")
 [ "${multi:-0}" -gt 0 ] && pass "$multi calls have messages in two files or more" || fail "no call spans two files (test data?)"
+
+# --per-file: each file of a directory is its own capture (3 rotated files, 3 rows); again: nothing.
+mkdir -p "$tmp/rot3"
+for f in $(ls "$tmp/rot" | head -3); do cp "$tmp/rot/$f" "$tmp/rot3/"; done
+n3=$(ls "$tmp/rot3" | wc -l)
+expect_rc 0 "export --per-file a directory of $n3 rotated files" -- "$bin" export -q --per-file --jobs 2 --db "$tmp/pf.sqlite" "$tmp/rot3"
+[ "$n3" = 3 ] && [ "$(sql "$tmp/pf.sqlite" "SELECT count(*), sum(files), count(DISTINCT hash) FROM captures WHERE status = 'complete'")" = "3|3|3" ] \
+  && pass "--per-file: 3 capture rows of one file each" || fail "--per-file captures: $(sql "$tmp/pf.sqlite" "SELECT path, files, status FROM captures")"
+pfbefore=$(sql "$tmp/pf.sqlite" "SELECT (SELECT count(*) FROM captures), (SELECT count(*) FROM calls), (SELECT count(*) FROM messages)")
+expect_rc 0 "export --per-file again" -- "$bin" export --per-file --db "$tmp/pf.sqlite" "$tmp/rot3"
+grep -q " 0 imported, 3 imported before" "$tmp/err" || fail "--per-file second run: $(cat "$tmp/err")"
+pfafter=$(sql "$tmp/pf.sqlite" "SELECT (SELECT count(*) FROM captures), (SELECT count(*) FROM calls), (SELECT count(*) FROM messages)")
+[ "$pfbefore" = "$pfafter" ] && pass "--per-file re-run adds nothing" || fail "--per-file re-run: $pfbefore -> $pfafter"
 
 # --- killed export -------------------------------------------------------------------------------
 mkdir -p "$tmp/kill"
