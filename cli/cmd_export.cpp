@@ -626,10 +626,17 @@ int cmd_export(args a) {
 
   // Progress: files done/total, bytes, records/s, ETA; redrawn 5 times a second on a terminal.
   const bool bar = !o.quiet && ::isatty(STDERR_FILENO);
+  // (It waits on a condition variable, not a sleep: the end of the run wakes it at once
+  // rather than up to 200 ms later.)
   std::atomic<bool> workers_done{false};
+  std::mutex progress_mu;
+  std::condition_variable progress_cv;
   std::thread progress([&] {
     while (!workers_done) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      {
+        std::unique_lock l(progress_mu);
+        progress_cv.wait_for(l, std::chrono::milliseconds(200), [&] { return workers_done.load(); });
+      }
       if (!bar || workers_done) continue;
       std::uint64_t done = s.bytes_done;
       for (auto& b : s.in_progress) done += b;
@@ -662,7 +669,11 @@ int cmd_export(args a) {
   for (std::thread& w : workers) w.join();
   s.order.close();
   writer.join();
-  workers_done = true;
+  {
+    std::lock_guard l(progress_mu);
+    workers_done = true;
+  }
+  progress_cv.notify_all();
   progress.join();
   if (bar) std::fputs("\r\033[K", stderr);
   if (jsonl && std::fclose(jsonl) != 0 && !s.fatal)
