@@ -78,13 +78,7 @@ std::optional<int> parse_args(args a, options& o) {
     if (c.flag("--legs")) { o.legs = true; continue; }
     if (c.option("--call", v, err)) {
       if (!err.empty()) return usage_error(o.c, err);
-      std::string_view s = v;
-      while (!s.empty()) {
-        auto comma = s.find(',');
-        if (comma) o.calls.emplace_back(s.substr(0, comma));
-        if (comma == std::string_view::npos) break;
-        s.remove_prefix(comma + 1);
-      }
+      for (std::string& id : split_list(v)) o.calls.push_back(std::move(id));
       continue;
     }
     if (c.option("--hosts", v, err)) {

@@ -91,8 +91,6 @@ const std::string_view common_usage =
     "                      loss>X (a stream lost more than X %), jitter>MS (mean jitter of a\n"
     "                      stream), mos<X (a stream's MOS below X), pdd>MS (post-dial delay)\n";
 
-namespace {
-
 std::vector<std::string> split_list(std::string_view s) {
   std::vector<std::string> out;
   while (!s.empty()) {
@@ -104,6 +102,8 @@ std::vector<std::string> split_list(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 bool parse_number(std::string_view s, double& out) {
   if (s.empty()) return false;

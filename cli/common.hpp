@@ -90,6 +90,9 @@ parsed parse_common(arg_cursor& c, common_options& o);
 bool finish_common(common_options& o);
 int usage_error(const common_options& o, const std::string& msg);
 
+// "a,b,,c" -> {"a", "b", "c"} (empty elements dropped): every comma-separated option value.
+std::vector<std::string> split_list(std::string_view s);
+
 // The usage text of the shared options, for each command's --help.
 extern const std::string_view common_usage;
 
