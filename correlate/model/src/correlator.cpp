@@ -157,6 +157,7 @@ struct correlator::impl {
   void handle_response(live& l, const detail::sip_view& v, const capture::sip_event& e, message_entry& me);
   void handle_sdp(live& l, const detail::sip_view& v, message_entry& me, std::size_t index);
   void handle_links(live& l, const detail::sip_view& v);
+  void note_headers(record& r, std::size_t index, std::uint16_t status);
   void link(live& l, const std::string& other);
   int dialog_of(live& l, std::string_view a, std::string_view b);
   void sweep();
@@ -298,6 +299,7 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
     ++stats.retransmissions;
   }
   std::size_t index = r.messages.size();
+  if (!me.retransmission && index < opt.max_messages_per_record) note_headers(r, index, v.request ? 0 : v.status);
   if (!me.retransmission && !msg.body.empty()) handle_sdp(l, v, me, index);
   else if (me.retransmission && !msg.body.empty()) me.has_sdp = msg.content_type() != nullptr;
   if (!me.retransmission) handle_links(l, v);
@@ -565,6 +567,36 @@ void correlator::impl::handle_response(live& l, const detail::sip_view& v, const
     } else {
       r.outcome = record_state::failed;   // until a retried request succeeds
     }
+  }
+}
+
+// ---- headers worth quoting as evidence (explain) -----------------------------------------------
+
+void correlator::impl::note_headers(record& r, std::size_t index, std::uint16_t status) {
+  for (const parser::header& h : msg.headers) {
+    std::string_view name;
+    switch (h.kind) {
+      case parser::header_kind::reason: name = "Reason"; break;
+      case parser::header_kind::warning: name = "Warning"; break;
+      case parser::header_kind::www_authenticate: name = "WWW-Authenticate"; break;
+      case parser::header_kind::proxy_authenticate: name = "Proxy-Authenticate"; break;
+      case parser::header_kind::authorization: name = "Authorization"; break;
+      case parser::header_kind::proxy_authorization: name = "Proxy-Authorization"; break;
+      case parser::header_kind::retry_after: name = "Retry-After"; break;
+      case parser::header_kind::unsupported: name = "Unsupported"; break;
+      case parser::header_kind::min_se: name = "Min-SE"; break;
+      case parser::header_kind::contact:   // where a redirect sends the caller
+        if (status < 300 || status >= 400) continue;
+        name = "Contact";
+        break;
+      case parser::header_kind::max_forwards:
+        if (h.value != "0") continue;
+        name = "Max-Forwards";
+        break;
+      default: continue;
+    }
+    if (r.notes.size() >= 64) return;
+    r.notes.push_back({static_cast<std::uint32_t>(index), std::string(name), str(h.value.substr(0, 256))});
   }
 }
 

@@ -163,6 +163,9 @@ class stream_bridge final : public media_bridge {
     if (q.valid) {
       i.mos = q.mos;
       i.r_factor = q.r;
+      i.one_way_delay_ms = q.one_way_delay_ms;
+      i.burst_ratio = q.burst_ratio;
+      i.ie_eff = q.ie_eff;
     }
     i.start = st.first_time;
     i.end = st.last_time;

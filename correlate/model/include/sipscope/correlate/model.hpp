@@ -83,6 +83,16 @@ struct message_entry {
   std::int32_t dialog = -1;         // index into record::dialogs
 };
 
+// A header field worth quoting as evidence of what went wrong (explain, issue 10): Reason
+// (RFC 3326), Warning (RFC 3261 20.43), the challenges and credentials of digest
+// authentication (22), Retry-After, Unsupported, Min-SE (RFC 4028), Max-Forwards when 0, the
+// Contact of a 3xx.
+struct header_note {
+  std::uint32_t message = 0;        // index into record::messages
+  std::string name;                 // canonical name: "Reason", "WWW-Authenticate"...
+  std::string value;                // as written (cut at 256 bytes)
+};
+
 struct party {
   std::string uri;                  // as written in From/To (without <>)
   std::string user;                 // user part (unescaped), tel number
@@ -166,6 +176,8 @@ struct stream_info {
   double max_jitter_ms = 0, mean_jitter_ms = 0;
   double mos = 0;                   // E-model estimate (G.107), 0 when unknown
   double r_factor = 0;
+  // The E-model's inputs for that estimate (media/stream_table.hpp quality_estimate).
+  double one_way_delay_ms = 0, burst_ratio = 1, ie_eff = 0;
   timestamp_ns start = 0, end = 0;
   std::vector<dtmf_event> dtmf;
   std::uint32_t rtcp_reports = 0;   // RTCP SR, report blocks and XR about this SSRC
@@ -207,6 +219,7 @@ struct record {
   std::vector<sdp_media> sdp;
   std::vector<stream_info> streams;
   std::vector<finding> findings;
+  std::vector<header_note> notes;   // in message order, at most 64
   // Other calls this one is tied to: B2BUA legs, transfers (Call-IDs).
   std::vector<std::string> legs;
 
