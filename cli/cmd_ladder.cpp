@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "sipscope/correlate/json.hpp"
+#include "sipscope/ladder/layout.hpp"
 #include "sipscope/json_writer.hpp"
 
 namespace sipscope::cli {
@@ -130,37 +131,23 @@ struct ladder {
   bool any_rtx = false;
 };
 
+// The columns and rows come from the shared layout (sipscope/ladder/layout.hpp, which the viewer
+// draws too); this front end adds only its own geometry.
 ladder build(const std::vector<const cr::record*>& recs, const options& o) {
+  sipscope::ladder::options lo;
+  lo.aliases = o.aliases;
+  lo.media_columns = false;   // the text/SVG ladder lists streams below, it draws no bands
+  const sipscope::ladder::layout shared = sipscope::ladder::build(recs, lo);
   ladder l;
   l.recs = recs;
-  std::vector<std::pair<const cr::record*, const cr::message_entry*>> ms;
-  for (const cr::record* r : recs)
-    for (const cr::message_entry& m : r->messages) ms.emplace_back(r, &m);
-  std::stable_sort(ms.begin(), ms.end(), [](const auto& a, const auto& b) {
-    if (a.second->time != b.second->time) return a.second->time < b.second->time;
-    if (a.second->frame.file != b.second->frame.file) return a.second->frame.file < b.second->frame.file;
-    return a.second->frame.number < b.second->frame.number;
-  });
-  auto host = [&](const capture::endpoint& e) {
-    auto it = std::find(l.hosts.begin(), l.hosts.end(), e);
-    if (it != l.hosts.end()) return static_cast<std::size_t>(it - l.hosts.begin());
-    l.hosts.push_back(e);
-    std::string name;
-    const std::string full = e.to_string(), ip = e.ip.to_string();
-    for (const auto& [k, n] : o.aliases)
-      if (k == full) name = n;
-    if (name.empty())
-      for (const auto& [k, n] : o.aliases)
-        if (k == ip) name = n;
-    l.names.push_back(printable(name));
-    return l.hosts.size() - 1;
-  };
-  for (const auto& [r, m] : ms) {
-    const std::size_t a = host(m->src), b = host(m->dst);
-    l.rows.push_back({r, m, a, b});
-    l.any_rtx |= m->retransmission;
+  for (const sipscope::ladder::column& c : shared.columns) {
+    l.hosts.push_back(c.host);
+    l.names.push_back(printable(c.alias));
   }
-  if (!ms.empty()) l.t0 = ms.front().second->time;
+  l.rows.reserve(shared.rows.size());
+  for (const sipscope::ladder::row& r : shared.rows) l.rows.push_back({recs[r.record], r.message, r.from, r.to});
+  l.t0 = shared.t0;
+  l.any_rtx = shared.any_retransmission;
   return l;
 }
 
