@@ -222,6 +222,7 @@ void write_json(json_writer& w, const record& r, const json_options& o) {
     }
     w.end_array();
   }
+  if (o.extra) o.extra(w, r);
   w.end_object();
 }
 

@@ -4,6 +4,7 @@
 // durations are integer milliseconds (-1 when they do not apply).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "sipscope/correlate/model.hpp"
@@ -14,6 +15,9 @@ namespace sipscope::correlate {
 struct json_options {
   bool messages = true;   // the message index (ladder rows)
   bool sdp = true;        // every m= line of every SDP
+  // Members a front end adds at the end of the record's object (`calls` adds the verdict of
+  // explain, which the model does not depend on).
+  std::function<void(json_writer&, const record&)> extra;
 };
 
 void write_json(json_writer& w, const record& r, const json_options& o = {});
