@@ -1,0 +1,116 @@
+// Names, Q.850 causes and the verdict's JSON.
+#include <cstdlib>
+
+#include "sipscope/correlate/json.hpp"
+#include "support.hpp"
+
+namespace sipscope::explain {
+
+std::string_view to_string(confidence c) noexcept {
+  switch (c) {
+    case confidence::low: return "low";
+    case confidence::medium: return "medium";
+    case confidence::high: return "high";
+  }
+  return "?";
+}
+
+std::string_view to_string(category c) noexcept {
+  switch (c) {
+    case category::ok: return "ok";
+    case category::signalling: return "signalling";
+    case category::media: return "media";
+    case category::capture: return "capture";
+  }
+  return "?";
+}
+
+std::string_view q850_cause(int cause) noexcept {
+  // ITU-T Q.850 (05/98) Table 1, the causes SIP gateways put in Reason (RFC 3326) most.
+  switch (cause) {
+    case 1: return "unallocated (unassigned) number";
+    case 2: return "no route to specified transit network";
+    case 3: return "no route to destination";
+    case 6: return "channel unacceptable";
+    case 16: return "normal call clearing";
+    case 17: return "user busy";
+    case 18: return "no user responding";
+    case 19: return "no answer from user (user alerted)";
+    case 20: return "subscriber absent";
+    case 21: return "call rejected";
+    case 22: return "number changed";
+    case 26: return "non-selected user clearing";
+    case 27: return "destination out of order";
+    case 28: return "invalid number format (address incomplete)";
+    case 29: return "facility rejected";
+    case 31: return "normal, unspecified";
+    case 34: return "no circuit/channel available";
+    case 38: return "network out of order";
+    case 41: return "temporary failure";
+    case 42: return "switching equipment congestion";
+    case 44: return "requested circuit/channel not available";
+    case 47: return "resource unavailable, unspecified";
+    case 50: return "requested facility not subscribed";
+    case 55: return "incoming calls barred within CUG";
+    case 57: return "bearer capability not authorized";
+    case 58: return "bearer capability not presently available";
+    case 63: return "service or option not available, unspecified";
+    case 65: return "bearer capability not implemented";
+    case 69: return "requested facility not implemented";
+    case 79: return "service or option not implemented, unspecified";
+    case 87: return "user not member of CUG";
+    case 88: return "incompatible destination";
+    case 102: return "recovery on timer expiry";
+    case 111: return "protocol error, unspecified";
+    case 127: return "interworking, unspecified";
+    default: return "";
+  }
+}
+
+int reason_cause(std::string_view value) noexcept {
+  // Reason: Q.850 ;cause=17 ;text="..." (RFC 3326 2); several values may be comma-separated.
+  std::size_t at = 0;
+  while ((at = value.find("Q.850", at)) != std::string_view::npos) {
+    std::size_t end = value.find(',', at);
+    std::string_view one = value.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+    std::string c = detail::param_of(one, "cause");
+    if (!c.empty() && c.size() < 5) {
+      char* e = nullptr;
+      long n = std::strtol(c.c_str(), &e, 10);
+      if (e && !*e && n >= 0 && n < 128) return static_cast<int>(n);
+    }
+    at += 5;
+  }
+  return -1;
+}
+
+void write_json(json_writer& w, const verdict& v, bool with_evidence) {
+  w.begin_object();
+  w.member("rule", v.rule).member("rfc", v.rfc).member("category", to_string(v.cat));
+  w.member("verdict", v.text).member("confidence", to_string(v.conf));
+  if (with_evidence) {
+    w.key("evidence").begin_array();
+    for (const evidence& e : v.chain) {
+      w.begin_object();
+      w.member("seen", e.seen);
+      w.key("frame");
+      if (e.frame.number) w.value(e.frame.number);
+      else w.null();
+      if (e.frame.number) w.member("file", e.frame.file);
+      w.key("time");
+      if (e.time) w.value_fixed(correlate::epoch_seconds(e.time), 6);
+      else w.null();
+      w.member("what", e.what);
+      if (!e.detail.empty()) w.member("detail", e.detail);
+      w.end_object();
+    }
+    w.end_array();
+    w.member("next", v.next);
+  }
+  w.key("also").begin_array();
+  for (std::string_view a : v.also) w.value(a);
+  w.end_array();
+  w.end_object();
+}
+
+}  // namespace sipscope::explain
