@@ -22,5 +22,6 @@ int cmd_rtp(args a);
 int cmd_extract(args a);
 int cmd_live(args a);
 int cmd_export(args a);
+int cmd_explain(args a);
 
 }  // namespace sipscope::cli

@@ -24,6 +24,7 @@ struct command {
 // One row per subcommand. Later ones (export) are added here as they land.
 constexpr command commands[] = {
     {"calls", "list the calls (and other SIP records) of packet captures", cmd_calls},
+    {"explain", "say why each call failed, with the evidence (frames, headers, SDP, timers)", cmd_explain},
     {"ladder", "draw the message ladder (sequence diagram) of calls", cmd_ladder},
     {"stats", "count SIP requests, responses, hosts, transports and problems", cmd_stats},
     {"rtp", "list the RTP streams with loss, jitter, MOS, RTCP and DTMF", cmd_rtp},
