@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "sipscope/correlate/json.hpp"
+#include "sipscope/explain/explain.hpp"
 #include "sipscope/json_writer.hpp"
 
 namespace sipscope::cli {
@@ -18,7 +19,8 @@ constexpr std::string_view calls_usage_head =
     "\n"
     "List the calls of packet captures: when each started, who called whom, how it ended (state\n"
     "and final status), post-dial delay, talk time, SIP messages, RTP quality when streams are\n"
-    "known, and the correlator's findings. With --all, registrations, OPTIONS, MESSAGE,\n"
+    "known, the correlator's findings and the verdict of 'sipscope explain' (the rule that\n"
+    "says why the call failed, or what happened). With --all, registrations, OPTIONS, MESSAGE,\n"
     "SUBSCRIBE/NOTIFY and other records too. The index (#) is what 'sipscope ladder --call'\n"
     "takes. Times are UTC; the table header gives the date.\n"
     "\n"
@@ -166,7 +168,8 @@ std::string_view kind_text(cr::record_kind k) {
 
 bool is_call_kind(const cr::record& r) { return r.kind == cr::record_kind::call; }
 
-void print_table(const std::vector<cr::record>& recs, bool color, std::uint64_t seen, bool filtered) {
+void print_table(const std::vector<cr::record>& recs, const std::vector<explain::verdict>& verdicts, bool color,
+                 std::uint64_t seen, bool filtered) {
   if (recs.empty()) {
     if (seen && !filtered)
       std::printf("no records match (the capture has %llu record%s: --all lists every kind)\n",
@@ -207,6 +210,7 @@ void print_table(const std::vector<cr::record>& recs, bool color, std::uint64_t 
     c_jit = add("jitter", true);
     c_mos = add("MOS", true);
   }
+  const std::size_t c_verdict = add("verdict", false, 2, 8);
   const std::size_t c_find = add("findings", false, 2, 8);
 
   std::size_t calls = 0;
@@ -229,6 +233,7 @@ void print_table(const std::vector<cr::record>& recs, bool color, std::uint64_t 
       cols[c_jit].cells.push_back(w.any ? fixed(w.jitter_ms, 1) : "-");
       cols[c_mos].cells.push_back(w.mos > 0 ? fixed(w.mos, 2) : "-");
     }
+    cols[c_verdict].cells.emplace_back(verdicts[static_cast<std::size_t>(&r - recs.data())].rule);
     cols[c_find].cells.push_back(findings_text(r));
   }
   for (column& c : cols) {
@@ -238,6 +243,7 @@ void print_table(const std::vector<cr::record>& recs, bool color, std::uint64_t 
   const int term = terminal_columns(stdout, 0);
   if (c_jit != SIZE_MAX) { cols[c_jit].drop = 2; cols[c_loss].drop = 4; cols[c_mos].drop = 7; }
   cols[c_msgs].drop = 3;
+  cols[c_find].drop = 4;
   cols[c_pdd].drop = 5;
   if (c_kind != SIZE_MAX) cols[c_kind].drop = 6;
   // Columns that say nothing (every cell '-') go first.
@@ -344,11 +350,11 @@ void print_table(const std::vector<cr::record>& recs, bool color, std::uint64_t 
   }
 }
 
-void print_csv(const std::vector<cr::record>& recs) {
+void print_csv(const std::vector<cr::record>& recs, const std::vector<explain::verdict>& verdicts) {
   std::string out =
       "index,kind,call_id,start,caller,callee,state,final_status,final_reason,post_dial_delay_ms,setup_ms,"
       "duration_ms,sip_messages,retransmissions,streams,worst_loss_percent,worst_jitter_ms,min_mos,findings,"
-      "finding_kinds\r\n";
+      "finding_kinds,verdict,verdict_text\r\n";
   for (const cr::record& r : recs) {
     const stream_worst w = worst_streams(r);
     const bool call = is_call_kind(r);
@@ -378,6 +384,8 @@ void print_csv(const std::vector<cr::record>& recs) {
         w.mos > 0 ? fixed(w.mos, 2) : std::string(),
         std::to_string(r.findings.size()),
         kinds,
+        std::string(verdicts[static_cast<std::size_t>(&r - recs.data())].rule),
+        verdicts[static_cast<std::size_t>(&r - recs.data())].text,
     };
     for (std::size_t i = 0; i < std::size(fields); ++i) {
       if (i) out += ',';
@@ -400,6 +408,12 @@ int cmd_calls(args a) {
   if (!ok && !rr.io_error) return exit_usage;
   if (!ok && recs.empty()) return exit_usage;
   sort_records(recs, o.sort, o.reverse);
+  explain::context ctx;
+  ctx.capture_end = rr.correlator.last_time;
+  ctx.rtp_packets = rr.correlator.rtp_packets;
+  std::vector<explain::verdict> verdicts;
+  verdicts.reserve(recs.size());
+  for (const cr::record& r : recs) verdicts.push_back(explain::explain(r, ctx));
 
   if (o.c.format == "table") {
     {
@@ -407,13 +421,17 @@ int cmd_calls(args a) {
     const bool filtered = !f.call_ids.empty() || !f.from.empty() || !f.to.empty() || !f.user.empty() ||
                           !f.states.empty() || !f.statuses.empty() || f.since || f.until || !f.hosts.empty() ||
                           f.match || f.all_kinds || !f.kinds.empty();
-    print_table(recs, use_color(o.c.color, stdout), rr.records_seen, filtered);
+    print_table(recs, verdicts, use_color(o.c.color, stdout), rr.records_seen, filtered);
   }
   } else if (o.c.format == "csv") {
-    print_csv(recs);
+    print_csv(recs, verdicts);
   } else {
     cr::json_options jo;
     jo.messages = o.messages;
+    jo.extra = [&](json_writer& w, const cr::record& r) {
+      w.key("verdict");
+      explain::write_json(w, verdicts[static_cast<std::size_t>(&r - recs.data())], false);
+    };
     if (o.c.format == "json") {
       json_writer w(true);
       w.begin_array();
