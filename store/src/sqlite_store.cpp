@@ -30,7 +30,15 @@ class sqlite_store final : public store, private row_sink {
   }
 
   bool open() {
-    int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    // Memory statistics off: with them on, every sqlite3_malloc takes a global mutex, and an
+    // export binds tens of thousands of texts per capture. Effective only before SQLite
+    // initialises, hence first thing, once per process (later calls return SQLITE_MISUSE).
+    static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)memstatus_off;
+    // NOMUTEX: a store is used by one thread at a time (store.hpp), so SQLite's own
+    // per-call connection mutex is pure cost.
+    int rc = sqlite3_open_v2(path_.c_str(), &db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) return fail(rc, "cannot open");
     if (sqlite3_db_readonly(db_, "main") == 1) {
       err_ = {error_kind::read_only, describe() + ": the database file is read-only (check its permissions)"};
