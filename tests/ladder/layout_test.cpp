@@ -3,6 +3,7 @@
 // labels, retransmissions and SDP badges, and where RTP bands go.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -178,6 +179,34 @@ TEST(LadderLayout, B2buaLegsMergeIntoOneLadder) {
     // Media starts after the answer's ACK and ends before the BYE: between those rows.
     EXPECT_GT(y1, p.row_y[8]);
   }
+  // Each band sits between the last message before its first packet and the first message
+  // after its last one; the room for its label is added below the first.
+  for (std::size_t i = 0; i < l.bands.size(); ++i) {
+    const lad::band& b = l.bands[i];
+    SCOPED_TRACE(b.label);
+    ASSERT_LT(b.row_begin + 1, l.rows.size());
+    EXPECT_LE(l.rows[b.row_begin].message->time, b.stream->start);
+    EXPECT_GT(l.rows[b.row_begin + 1].message->time, b.stream->start);
+    ASSERT_NE(b.row_end, lad::npos);
+    EXPECT_GE(l.rows[b.row_end].message->time, b.stream->end);
+    EXPECT_LT(l.rows[b.row_end - 1].message->time, b.stream->end);
+    // Media runs from after the ACKs (rows 8, 9) to the BYEs (rows 10, 12).
+    EXPECT_GE(b.row_begin, 8u);
+    EXPECT_TRUE(b.row_end == 10u || b.row_end == 12u) << b.row_end;
+  }
+  lad::geometry gb = g;
+  gb.band_extra = 20;
+  const lad::placement pb = lad::place(l, gb);
+  ASSERT_EQ(pb.band_y.size(), l.bands.size());
+  std::vector<float> tops = pb.band_y;
+  std::sort(tops.begin(), tops.end());
+  EXPECT_TRUE(std::adjacent_find(tops.begin(), tops.end()) == tops.end());   // no two labels on one line
+  for (std::size_t i = 0; i < l.bands.size(); ++i) {
+    EXPECT_GT(pb.band_y[i], pb.row_y[l.bands[i].row_begin]);
+    EXPECT_LT(pb.band_y[i] + gb.band_extra, pb.row_y[l.bands[i].row_begin + 1] + 0.01f);
+  }
+  EXPECT_FLOAT_EQ(pb.height - p.height, 4 * gb.band_extra);
+
   EXPECT_EQ(p.row_at(p.row_y[3] + 2, g.row_height), 3u);
   EXPECT_EQ(p.row_at(p.row_y[3] - 2, g.row_height), 3u);
   EXPECT_EQ(p.first_row_below(p.row_y[4] - 1), 4u);

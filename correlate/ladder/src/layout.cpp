@@ -144,6 +144,15 @@ layout build(const std::vector<const cr::record*>& records, const options& o) {
       bd.to = b;
       bd.lane = lanes[{std::min(a, b), std::max(a, b)}]++;
       bd.label = band_label(s);
+      auto first_at_or_after = [&](cr::timestamp_ns t) {
+        return static_cast<std::size_t>(
+            std::lower_bound(l.rows.begin(), l.rows.end(), t, [](const row& r, cr::timestamp_ns v) { return r.message->time < v; }) -
+            l.rows.begin());
+      };
+      const std::size_t after_start = first_at_or_after(s.start + 1);   // rows at or before start: [0, after_start)
+      bd.row_begin = after_start == 0 ? 0 : after_start - 1;
+      const std::size_t end_row = first_at_or_after(s.end);
+      bd.row_end = end_row >= l.rows.size() ? npos : end_row;
       bd.bad = s.lost_percent() > 1.0 || s.mean_jitter_ms > 30.0 || (s.mos > 0 && s.mos < 3.6);
       l.bands.push_back(std::move(bd));
     }
@@ -157,14 +166,24 @@ placement place(const layout& l, const geometry& g) {
   p.column_x.reserve(l.columns.size());
   for (std::size_t i = 0; i < l.columns.size(); ++i) p.column_x.push_back(g.left + static_cast<float>(i) * g.spacing);
   p.row_y.reserve(l.rows.size());
+  std::vector<std::size_t> starting(l.rows.size() + 1, 0);   // bands starting below each row
+  for (const band& b : l.bands) ++starting[std::min(b.row_begin, l.rows.size())];
+  std::vector<float> band_top(l.rows.size() + 1, 0);
   float y = g.top;
-  for (const row& r : l.rows) {
+  for (std::size_t i = 0; i < l.rows.size(); ++i) {
+    const row& r = l.rows[i];
     p.row_y.push_back(y);
     y += g.row_height + (r.sdp_badge.empty() ? 0.0f : g.sdp_extra);
+    band_top[i] = y - g.row_height / 2;
+    y += g.band_extra * static_cast<float>(starting[i]);
   }
-  std::size_t max_lane = 0;
-  for (const band& b : l.bands) max_lane = std::max(max_lane, b.lane + 1);
-  p.height = y + g.band_extra * static_cast<float>(max_lane);
+  band_top[l.rows.size()] = y;
+  std::vector<std::size_t> placed(l.rows.size() + 1, 0);
+  for (const band& b : l.bands) {
+    const std::size_t i = std::min(b.row_begin, l.rows.size());
+    p.band_y.push_back(band_top[i] + g.band_extra * static_cast<float>(placed[i]++));
+  }
+  p.height = y;
   p.width = g.left + static_cast<float>(l.columns.empty() ? 0 : l.columns.size() - 1) * g.spacing + g.spacing / 2;
   return p;
 }

@@ -58,6 +58,9 @@ struct band {
   const cr::stream_info* stream = nullptr;
   std::size_t from = 0, to = 0;              // columns of its source and destination IPs
   std::size_t lane = 0;                      // its rank among the bands of the same column pair
+  // The rows around it: the last message at or before its first packet (its start is drawn
+  // just below that arrow) and the first at or after its last packet (npos: after every row).
+  std::size_t row_begin = 0, row_end = npos;
   std::string label;       // "PCMU 120 pkts, loss 0.0 %, jitter 0.3 ms, MOS 4.41"
   bool bad = false;        // loss above 1 %, jitter above 30 ms or MOS below 3.6
 };
@@ -96,12 +99,15 @@ struct geometry {
   float top = 60;             // y of the first row
   float row_height = 34;
   float sdp_extra = 14;       // added below a row that carries an SDP badge
-  float band_extra = 0;       // room after the last row for the band labels (per lane)
+  // Room for band labels: added below the row where bands start, per band starting there (the
+  // rows are evenly spaced, so a stream of minutes may otherwise span a single row gap).
+  float band_extra = 0;
 };
 
 struct placement {
   std::vector<float> column_x;
   std::vector<float> row_y;        // the arrow's y
+  std::vector<float> band_y;       // the top of each band (below its row_begin, in the room added)
   float width = 0, height = 0;     // of the whole drawing
   // y of a capture time: interpolated between the rows around it (rows are evenly spaced,
   // not proportional to time), clamped to the first and the last row.

@@ -1,0 +1,1052 @@
+// The panes of sipscope-view. Everything protocol-related comes from the model and the shared
+// ladder layout; this file decides only what goes where on the screen and in which colour.
+#include "app.hpp"
+
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_internal.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <set>
+
+#include "reread.hpp"
+#include "session.hpp"
+#include "sip_text.hpp"
+#include "sipscope/ladder/layout.hpp"
+
+namespace sipscope::viewer {
+
+namespace lad = sipscope::ladder;
+
+namespace {
+
+// The splits, remembered in imgui.ini ([SipscopeView][Layout]).
+struct splits {
+  float list = 0.34f;     // call list width / window width
+  float ladder = 0.62f;   // ladder height / right side height
+  float message = 0.55f;  // message pane width / bottom width
+};
+splits g_splits;
+
+ImU32 rgba(int r, int g, int b, int a = 255) { return IM_COL32(r, g, b, a); }
+
+ImVec4 state_colour(const cr::record& r, bool light) {
+  const float k = light ? 0.75f : 1.0f;
+  auto c = [k](float r_, float g_, float b_) { return ImVec4(r_ * k, g_ * k, b_ * k, 1); };
+  if (r.kind != cr::record_kind::call) {
+    switch (r.outcome) {
+      case cr::record_state::failed: return c(0.95f, 0.40f, 0.40f);
+      case cr::record_state::pending: return c(0.90f, 0.80f, 0.35f);
+      default: return light ? ImVec4(0.2f, 0.2f, 0.2f, 1) : ImVec4(0.80f, 0.80f, 0.80f, 1);
+    }
+  }
+  switch (r.state) {
+    case cr::call_state::completed: return c(0.45f, 0.85f, 0.45f);
+    case cr::call_state::in_call: return c(0.45f, 0.70f, 1.0f);
+    case cr::call_state::calling:
+    case cr::call_state::ringing: return c(0.90f, 0.80f, 0.35f);
+    case cr::call_state::cancelled: return c(0.65f, 0.65f, 0.65f);
+    case cr::call_state::busy:
+    case cr::call_state::no_answer: return c(1.0f, 0.62f, 0.25f);
+    case cr::call_state::redirected: return c(0.70f, 0.55f, 1.0f);
+    case cr::call_state::rejected:
+    case cr::call_state::failed: return c(0.95f, 0.40f, 0.40f);
+  }
+  return c(1, 1, 1);
+}
+
+ImU32 arrow_colour(const lad::row& r, bool light) {
+  if (r.retransmission) return light ? rgba(130, 130, 130) : rgba(150, 150, 150);
+  switch (r.kind) {
+    case lad::arrow_kind::request: return light ? rgba(31, 95, 168) : rgba(100, 170, 255);
+    case lad::arrow_kind::provisional: return light ? rgba(168, 123, 0) : rgba(230, 190, 70);
+    case lad::arrow_kind::success: return light ? rgba(30, 122, 30) : rgba(100, 210, 100);
+    case lad::arrow_kind::redirect: return light ? rgba(90, 63, 168) : rgba(180, 150, 255);
+    case lad::arrow_kind::failure: return light ? rgba(181, 32, 32) : rgba(255, 100, 100);
+  }
+  return rgba(255, 255, 255);
+}
+
+ImVec4 span_colour(span_kind k, bool light) {
+  switch (k) {
+    case span_kind::start_line: return light ? ImVec4(0.1f, 0.3f, 0.7f, 1) : ImVec4(0.5f, 0.75f, 1, 1);
+    case span_kind::header_name: return light ? ImVec4(0.55f, 0.2f, 0.55f, 1) : ImVec4(0.85f, 0.6f, 0.95f, 1);
+    case span_kind::parameter: return light ? ImVec4(0.6f, 0.4f, 0.0f, 1) : ImVec4(0.95f, 0.78f, 0.45f, 1);
+    case span_kind::sdp_type: return light ? ImVec4(0.1f, 0.5f, 0.3f, 1) : ImVec4(0.45f, 0.9f, 0.7f, 1);
+    case span_kind::sdp_value: return light ? ImVec4(0.15f, 0.35f, 0.25f, 1) : ImVec4(0.75f, 0.95f, 0.85f, 1);
+    case span_kind::separator: return light ? ImVec4(0.5f, 0.5f, 0.5f, 1) : ImVec4(0.6f, 0.6f, 0.6f, 1);
+    case span_kind::header_value:
+    case span_kind::body: break;
+  }
+  return light ? ImVec4(0.1f, 0.1f, 0.1f, 1) : ImVec4(0.92f, 0.92f, 0.92f, 1);
+}
+
+std::string lower(std::string_view s) {
+  std::string o(s);
+  for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+
+std::string hhmmss(cr::timestamp_ns t) { return lad::time_label(t, 0, lad::time_axis::absolute); }
+
+std::string duration_text(std::int64_t ms) {
+  if (ms < 0) return "-";
+  char b[32];
+  if (ms < 1000) std::snprintf(b, sizeof b, "%" PRId64 " ms", ms);
+  else std::snprintf(b, sizeof b, "%.2f s", static_cast<double>(ms) / 1000.0);
+  return b;
+}
+
+double worst_mos(const cr::record& r) {
+  double m = 0;
+  for (const cr::stream_info& s : r.streams)
+    if (s.mos > 0 && (m == 0 || s.mos < m)) m = s.mos;
+  return m;
+}
+
+// Column ids of the call list (sortable).
+enum col : int { c_index, c_start, c_caller, c_callee, c_state, c_status, c_msgs, c_duration, c_mos, c_findings, c_count };
+
+void* settings_open(ImGuiContext*, ImGuiSettingsHandler*, const char* name) {
+  return std::strcmp(name, "Layout") == 0 ? static_cast<void*>(&g_splits) : nullptr;
+}
+void settings_line(ImGuiContext*, ImGuiSettingsHandler*, void* entry, const char* line) {
+  auto* s = static_cast<splits*>(entry);
+  float v;
+  auto clampf = [](float x) { return std::clamp(x, 0.1f, 0.9f); };
+  if (std::sscanf(line, "List=%f", &v) == 1) s->list = clampf(v);
+  else if (std::sscanf(line, "Ladder=%f", &v) == 1) s->ladder = clampf(v);
+  else if (std::sscanf(line, "Message=%f", &v) == 1) s->message = clampf(v);
+}
+void settings_write(ImGuiContext*, ImGuiSettingsHandler* h, ImGuiTextBuffer* buf) {
+  buf->appendf("[%s][Layout]\nList=%.3f\nLadder=%.3f\nMessage=%.3f\n\n", h->TypeName, g_splits.list, g_splits.ladder,
+               g_splits.message);
+}
+
+}  // namespace
+
+struct app::impl {
+  app_options opt;
+  session s;
+  bool quit = false;
+
+  // Snapshot of the session (records are immutable once published).
+  std::vector<const cr::record*> recs;
+  shared_data status;                  // copy of the counters (records left empty)
+  bool records_changed = true;
+
+  // Call list.
+  std::vector<const cr::record*> shown;   // filtered + sorted
+  char search[256] = {};
+  std::string last_search;
+  bool all_kinds = false;
+  int sort_col = c_index;
+  bool sort_desc = false;
+  std::set<std::uint64_t> selected;       // record indexes
+  std::uint64_t focus_record = 0;         // the list's keyboard cursor
+  bool scroll_list_to_focus = false;
+  bool focus_search = false;
+  bool initial_selection_done = false;
+
+  // Ladder.
+  bool legs = true;
+  bool relative = false;
+  float zoom = 1.0f;
+  std::vector<const cr::record*> drawn;
+  lad::layout layout;
+  lad::placement place;
+  lad::geometry geo;
+  std::size_t sel_row = lad::npos;
+  bool scroll_to_row = false;
+  bool ladder_dirty = true;
+  bool layout_dumped = false;
+
+  // Message pane.
+  std::size_t msg_row = lad::npos;
+  std::future<raw_message> msg_future;
+  bool msg_loading = false;
+  raw_message msg;
+  sip_text msg_text;
+
+  // RTP pane.
+  std::size_t sel_stream = lad::npos;
+  std::future<rtp_series> rtp_future;
+  bool rtp_loading = false;
+  rtp_series series;
+
+  // File > Open.
+  char open_path[1024] = {};
+  bool open_popup = false;
+
+  bool light = false;
+
+  void snapshot();
+  void rebuild_list();
+  void select_initial();
+  void rebuild_ladder();
+  void open_message(std::size_t row);
+  void open_stream(std::size_t band);
+  void draw_menu();
+  void draw_status();
+  void draw_list(ImVec2 size);
+  void draw_ladder(ImVec2 size);
+  void draw_message(ImVec2 size);
+  void draw_rtp(ImVec2 size);
+  void keys();
+  void dump_layout(ImVec2 origin);
+};
+
+void app::register_settings() {
+  ImGuiSettingsHandler h;
+  h.TypeName = "SipscopeView";
+  h.TypeHash = ImHashStr("SipscopeView");
+  h.ReadOpenFn = settings_open;
+  h.ReadLineFn = settings_line;
+  h.WriteAllFn = settings_write;
+  ImGui::GetCurrentContext()->SettingsHandlers.push_back(h);
+}
+
+app::app(app_options o) : p_(std::make_unique<impl>()) {
+  p_->opt = std::move(o);
+  p_->legs = p_->opt.legs;
+  p_->relative = p_->opt.relative_time;
+  p_->all_kinds = p_->opt.all_kinds;
+  p_->light = p_->opt.light;
+  std::snprintf(p_->search, sizeof p_->search, "%s", p_->opt.search.c_str());
+  if (p_->light) ImGui::StyleColorsLight();
+  else ImGui::StyleColorsDark();
+  if (!p_->opt.files.empty()) p_->s.start(p_->opt.files);
+}
+
+app::~app() = default;
+
+bool app::quit() const { return p_->quit; }
+
+void app::open(std::vector<std::string> files) {
+  if (files.empty()) return;
+  p_->s.start(std::move(files));
+  p_->recs.clear();
+  p_->selected.clear();
+  p_->shown.clear();
+  p_->drawn.clear();
+  p_->ladder_dirty = true;
+  p_->records_changed = true;
+  p_->msg_row = lad::npos;
+  p_->sel_row = lad::npos;
+  p_->sel_stream = lad::npos;
+  p_->opt.calls.clear();
+  p_->initial_selection_done = true;
+}
+
+bool app::settled() const {
+  const impl& p = *p_;
+  if (p.status.state == load_state::loading || p.status.state == load_state::idle) return false;
+  if (p.records_changed || p.ladder_dirty) return false;
+  if (p.msg_loading || p.rtp_loading) return false;
+  if (p.opt.message > 0 && p.msg_row == lad::npos && !p.layout.rows.empty()) return false;
+  return true;
+}
+
+void app::impl::snapshot() {
+  std::lock_guard<std::mutex> g(s.mutex());
+  const shared_data& d = s.data();
+  for (std::size_t i = recs.size(); i < d.records.size(); ++i) {
+    recs.push_back(d.records[i].get());
+    records_changed = true;
+  }
+  status.bytes_done = d.bytes_done;
+  status.bytes_total = d.bytes_total;
+  status.sip_messages = d.sip_messages;
+  status.rtp_packets = d.rtp_packets;
+  status.state = d.state;
+  status.error = d.error;
+  status.diagnostics = d.diagnostics;
+  status.first_record_s = d.first_record_s;
+  status.finished_s = d.finished_s;
+}
+
+void app::impl::rebuild_list() {
+  const std::string needle = lower(search);
+  shown.clear();
+  for (const cr::record* r : recs) {
+    if (!all_kinds && r->kind != cr::record_kind::call) continue;
+    if (!needle.empty()) {
+      // Caller, callee, Call-ID, user agents, status: what a user types to find a call.
+      std::string hay = r->caller.uri + ' ' + r->caller.display + ' ' + r->callee.uri + ' ' + r->callee.display + ' ' +
+                        r->call_id + ' ' + r->request_uri + ' ' + r->asserted + ' ' + std::to_string(r->final_status) +
+                        ' ' + r->final_reason;
+      for (const std::string& ua : r->user_agents) hay.append(" ").append(ua);
+      if (lower(hay).find(needle) == std::string::npos) continue;
+    }
+    shown.push_back(r);
+  }
+  auto key = [this](const cr::record* a, const cr::record* b) -> bool {
+    switch (sort_col) {
+      case c_start: return a->first_time < b->first_time;
+      case c_caller: return a->caller.uri < b->caller.uri;
+      case c_callee: return a->callee.uri < b->callee.uri;
+      case c_state: return a->state < b->state;
+      case c_status: return a->final_status < b->final_status;
+      case c_msgs: return a->sip_messages < b->sip_messages;
+      case c_duration: return a->talk_ms() < b->talk_ms();
+      case c_mos: return worst_mos(*a) < worst_mos(*b);
+      case c_findings: return a->findings.size() < b->findings.size();
+      default: return a->index < b->index;
+    }
+  };
+  std::stable_sort(shown.begin(), shown.end(), [&](const cr::record* a, const cr::record* b) {
+    if (key(a, b)) return !sort_desc;
+    if (key(b, a)) return sort_desc;
+    return a->index < b->index;
+  });
+  last_search = search;
+}
+
+void app::impl::select_initial() {
+  if (initial_selection_done) return;
+  if (opt.calls.empty()) {
+    // Without --call, the first call once loading is over (a ladder on screen at once).
+    if (status.state == load_state::loading || shown.empty()) return;
+    selected.insert(shown.front()->index);
+    focus_record = shown.front()->index;
+    initial_selection_done = true;
+    ladder_dirty = true;
+    return;
+  }
+  if (status.state == load_state::loading) return;
+  for (const std::string& c : opt.calls)
+    for (const cr::record* r : recs)
+      if (r->call_id == c || std::to_string(r->index) == c) {
+        selected.insert(r->index);
+        focus_record = r->index;
+      }
+  initial_selection_done = true;
+  scroll_list_to_focus = true;
+  ladder_dirty = true;
+}
+
+void app::impl::rebuild_ladder() {
+  drawn.clear();
+  std::set<std::string> ids, base;
+  for (const cr::record* r : recs)
+    if (selected.count(r->index)) {
+      drawn.push_back(r);
+      base.insert(r->call_id);
+      for (const std::string& l : r->legs) ids.insert(l);
+    }
+  if (legs && !drawn.empty()) {
+    for (const cr::record* r : recs) {
+      if (selected.count(r->index)) continue;
+      bool tied = ids.count(r->call_id) > 0;
+      for (const std::string& l : r->legs) tied |= base.count(l) > 0;
+      if (tied) drawn.push_back(r);
+    }
+  }
+  std::sort(drawn.begin(), drawn.end(), [](const cr::record* a, const cr::record* b) { return a->index < b->index; });
+  layout = lad::build(drawn, {});
+  ladder_dirty = false;
+  sel_row = lad::npos;
+  msg_row = lad::npos;
+  sel_stream = lad::npos;
+  series = {};
+  msg = {};
+  msg_text = {};
+}
+
+void app::impl::open_message(std::size_t row) {
+  if (row >= layout.rows.size()) return;
+  msg_row = row;
+  sel_row = row;
+  msg_loading = true;
+  const cr::message_entry m = *layout.rows[row].message;
+  std::vector<std::string> files = s.files();
+  msg_future = std::async(std::launch::async, [files, m] { return read_message(files, m); });
+}
+
+void app::impl::open_stream(std::size_t b) {
+  if (b >= layout.bands.size()) return;
+  sel_stream = b;
+  rtp_loading = true;
+  const cr::stream_info st = *layout.bands[b].stream;
+  std::vector<std::string> files = s.files();
+  rtp_future = std::async(std::launch::async, [files, st] { return read_rtp_series(files, st); });
+}
+
+void app::impl::keys() {
+  if (opt.headless) return;
+  ImGuiIO& io = ImGui::GetIO();
+  if (ImGui::IsKeyPressed(GLFW_KEY_F3) || (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_F))) focus_search = true;
+  if (io.WantTextInput) return;
+  const bool up = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow));
+  const bool down = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow));
+  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+    // Back: from the message to the ladder, from the ladder to the list.
+    if (msg_row != lad::npos) msg_row = lad::npos;
+    else sel_row = lad::npos;
+  }
+  if (sel_row != lad::npos || msg_row != lad::npos) {
+    // In the ladder: arrows between messages, Enter opens one.
+    std::size_t r = sel_row == lad::npos ? 0 : sel_row;
+    if (up && r > 0) --r;
+    if (down && r + 1 < layout.rows.size()) ++r;
+    if (r != sel_row) {
+      sel_row = r;
+      scroll_to_row = true;
+      if (msg_row != lad::npos) open_message(r);
+    }
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter))) open_message(sel_row);
+  } else if (!shown.empty()) {
+    // In the call list: arrows move, Enter draws the ladder and enters it.
+    std::size_t i = 0;
+    for (; i < shown.size(); ++i)
+      if (shown[i]->index == focus_record) break;
+    if (i == shown.size()) i = 0;
+    if (up && i > 0) --i;
+    if (down && i + 1 < shown.size()) ++i;
+    if (shown[i]->index != focus_record) {
+      focus_record = shown[i]->index;
+      scroll_list_to_focus = true;
+    }
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter))) {
+      if (!(selected.size() == 1 && selected.count(focus_record))) {
+        selected = {focus_record};
+        ladder_dirty = true;
+      }
+      sel_row = 0;
+    }
+  }
+  if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD))) zoom = std::min(zoom * 1.2f, 4.0f);
+  if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_MINUS) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT))) zoom = std::max(zoom / 1.2f, 0.3f);
+}
+
+void app::frame(float width, float height) {
+  impl& p = *p_;
+  p.snapshot();
+  if (p.records_changed || p.last_search != p.search) {
+    p.rebuild_list();
+    p.records_changed = false;
+  }
+  p.select_initial();
+  if (p.ladder_dirty) p.rebuild_ladder();
+  if (p.opt.message > 0 && p.msg_row == lad::npos && !p.msg_loading && p.initial_selection_done &&
+      static_cast<std::size_t>(p.opt.message) <= p.layout.rows.size()) {
+    p.open_message(static_cast<std::size_t>(p.opt.message - 1));
+    p.scroll_to_row = true;
+  }
+  if (p.msg_loading && p.msg_future.valid() &&
+      p.msg_future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    p.msg = p.msg_future.get();
+    p.msg_text = p.msg.found ? analyse_sip_text(p.msg.bytes) : sip_text{};
+    p.msg_loading = false;
+  }
+  if (p.rtp_loading && p.rtp_future.valid() &&
+      p.rtp_future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    p.series = p.rtp_future.get();
+    p.rtp_loading = false;
+  }
+  // Headless: the first band's plots are part of the picture.
+  if (p.opt.headless && p.sel_stream == lad::npos && !p.layout.bands.empty() && !p.rtp_loading) p.open_stream(0);
+  p.keys();
+
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(ImVec2(width, height));
+  ImGui::Begin("sipscope-view", nullptr,
+               ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove |
+                   ImGuiWindowFlags_MenuBar | ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoSavedSettings);
+  p.draw_menu();
+  p.draw_status();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float splitter = 6;
+  const float list_w = std::floor(avail.x * g_splits.list);
+  p.draw_list(ImVec2(list_w, avail.y));
+  ImGui::SameLine(0, 0);
+  ImGui::InvisibleButton("split-v", ImVec2(splitter, avail.y));
+  if (ImGui::IsItemActive()) g_splits.list = std::clamp(g_splits.list + ImGui::GetIO().MouseDelta.x / avail.x, 0.1f, 0.8f);
+  if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeEW);
+  ImGui::SameLine(0, 0);
+  const float right_w = avail.x - list_w - splitter;
+  ImGui::BeginGroup();
+  const float ladder_h = std::floor(avail.y * g_splits.ladder);
+  p.draw_ladder(ImVec2(right_w, ladder_h));
+  ImGui::InvisibleButton("split-h", ImVec2(right_w, splitter));
+  if (ImGui::IsItemActive()) g_splits.ladder = std::clamp(g_splits.ladder + ImGui::GetIO().MouseDelta.y / avail.y, 0.15f, 0.9f);
+  if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeNS);
+  const float bottom_h = avail.y - ladder_h - splitter;
+  const float msg_w = std::floor(right_w * g_splits.message);
+  p.draw_message(ImVec2(msg_w, bottom_h));
+  ImGui::SameLine(0, 0);
+  ImGui::InvisibleButton("split-m", ImVec2(splitter, bottom_h));
+  if (ImGui::IsItemActive()) g_splits.message = std::clamp(g_splits.message + ImGui::GetIO().MouseDelta.x / right_w, 0.15f, 0.85f);
+  if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeEW);
+  ImGui::SameLine(0, 0);
+  p.draw_rtp(ImVec2(right_w - msg_w - splitter, bottom_h));
+  ImGui::EndGroup();
+  ImGui::End();
+}
+
+void app::impl::draw_menu() {
+  if (!ImGui::BeginMenuBar()) return;
+  if (ImGui::BeginMenu("File")) {
+    if (ImGui::MenuItem("Open...", "Ctrl+O")) open_popup = true;
+    if (ImGui::MenuItem("Cancel loading", nullptr, false, status.state == load_state::loading)) s.cancel();
+    ImGui::Separator();
+    if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit = true;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("View")) {
+    if (ImGui::MenuItem("Relative time", nullptr, &relative)) {}
+    if (ImGui::MenuItem("Merge B2BUA legs", nullptr, &legs)) ladder_dirty = true;
+    if (ImGui::MenuItem("All record kinds", nullptr, &all_kinds)) records_changed = true;
+    if (ImGui::MenuItem("Light theme", nullptr, &light)) {
+      if (light) ImGui::StyleColorsLight();
+      else ImGui::StyleColorsDark();
+    }
+    if (ImGui::MenuItem("Zoom in", "Ctrl++")) zoom = std::min(zoom * 1.2f, 4.0f);
+    if (ImGui::MenuItem("Zoom out", "Ctrl+-")) zoom = std::max(zoom / 1.2f, 0.3f);
+    ImGui::EndMenu();
+  }
+  ImGui::EndMenuBar();
+  if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_O)) open_popup = true;
+  if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) quit = true;
+  if (open_popup) {
+    ImGui::OpenPopup("Open capture");
+    open_popup = false;
+  }
+  if (ImGui::BeginPopupModal("Open capture", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted("Capture file (pcap, pcapng, gzip); several separated by ';'");
+    ImGui::SetNextItemWidth(520);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+    const bool enter = ImGui::InputText("##path", open_path, sizeof open_path, ImGuiInputTextFlags_EnterReturnsTrue);
+    if (ImGui::Button("Open") || enter) {
+      std::vector<std::string> files;
+      std::string_view v = open_path;
+      while (!v.empty()) {
+        const auto semi = v.find(';');
+        if (semi != 0) files.emplace_back(v.substr(0, semi));
+        if (semi == std::string_view::npos) break;
+        v.remove_prefix(semi + 1);
+      }
+      if (!files.empty()) {
+        s.start(files);
+        recs.clear();
+        selected.clear();
+        ladder_dirty = true;
+        records_changed = true;
+        initial_selection_done = false;
+        opt.calls.clear();
+      }
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+}
+
+void app::impl::draw_status() {
+  char buf[256];
+  const double frac = status.bytes_total ? static_cast<double>(status.bytes_done) / static_cast<double>(status.bytes_total) : 0.0;
+  std::string files;
+  for (const std::string& f : s.files()) {
+    if (!files.empty()) files += ", ";
+    const auto slash = f.rfind('/');
+    files += slash == std::string::npos ? f : f.substr(slash + 1);
+  }
+  switch (status.state) {
+    case load_state::loading:
+      std::snprintf(buf, sizeof buf, "%s  loading %.0f %%  %zu records, %" PRIu64 " SIP messages", files.c_str(),
+                    100 * frac, recs.size(), status.sip_messages);
+      ImGui::ProgressBar(static_cast<float>(frac), ImVec2(220, 0));
+      ImGui::SameLine();
+      ImGui::TextUnformatted(buf);
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Cancel")) s.cancel();
+      return;
+    case load_state::failed:
+      ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s: %s", files.c_str(), status.error.c_str());
+      return;
+    case load_state::idle:
+      ImGui::TextUnformatted("No capture: File > Open, drop a file on the window, or sipscope-view FILE");
+      return;
+    default:
+      break;
+  }
+  std::snprintf(buf, sizeof buf, "%s  %zu records, %zu listed, %" PRIu64 " SIP messages, %" PRIu64 " RTP packets%s",
+                files.c_str(), recs.size(), shown.size(), status.sip_messages, status.rtp_packets,
+                status.state == load_state::cancelled ? "  (loading cancelled: partial)" : "");
+  ImGui::TextUnformatted(buf);
+  for (const std::string& d : status.diagnostics) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "[%s]", d.c_str());
+  }
+}
+
+void app::impl::draw_list(ImVec2 size) {
+  ImGui::BeginChild("calls", size, true);
+  ImGui::SetNextItemWidth(-1);
+  if (focus_search) {
+    ImGui::SetKeyboardFocusHere();
+    focus_search = false;
+  }
+  ImGui::InputTextWithHint("##search", "search: caller, callee, Call-ID, user agent, status (F3)", search, sizeof search);
+  const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
+                                ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_Resizable |
+                                ImGuiTableFlags_Hideable | ImGuiTableFlags_Reorderable | ImGuiTableFlags_SizingFixedFit;
+  if (ImGui::BeginTable("calltable", c_count, flags, ImVec2(0, 0))) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_DefaultSort, 0, c_index);
+    ImGui::TableSetupColumn("start", 0, 0, c_start);
+    ImGui::TableSetupColumn("caller", 0, 0, c_caller);
+    ImGui::TableSetupColumn("callee", 0, 0, c_callee);
+    ImGui::TableSetupColumn("state", 0, 0, c_state);
+    ImGui::TableSetupColumn("status", 0, 0, c_status);
+    ImGui::TableSetupColumn("msgs", 0, 0, c_msgs);
+    ImGui::TableSetupColumn("talk", 0, 0, c_duration);
+    ImGui::TableSetupColumn("MOS", 0, 0, c_mos);
+    ImGui::TableSetupColumn("findings", 0, 0, c_findings);
+    ImGui::TableHeadersRow();
+    if (ImGuiTableSortSpecs* ss = ImGui::TableGetSortSpecs()) {
+      if (ss->SpecsDirty && ss->SpecsCount > 0) {
+        sort_col = static_cast<int>(ss->Specs[0].ColumnUserID);
+        sort_desc = ss->Specs[0].SortDirection == ImGuiSortDirection_Descending;
+        rebuild_list();
+        ss->SpecsDirty = false;
+      }
+    }
+    if (scroll_list_to_focus) {
+      for (std::size_t i = 0; i < shown.size(); ++i)
+        if (shown[i]->index == focus_record) {
+          const float rh = ImGui::GetTextLineHeightWithSpacing();
+          const float y = static_cast<float>(i) * rh;
+          if (y < ImGui::GetScrollY() || y > ImGui::GetScrollY() + ImGui::GetWindowHeight() - 3 * rh)
+            ImGui::SetScrollY(std::max(0.0f, y - ImGui::GetWindowHeight() / 3));
+        }
+      scroll_list_to_focus = false;
+    }
+    ImGuiListClipper clip;
+    clip.Begin(static_cast<int>(shown.size()));
+    while (clip.Step()) {
+      for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
+        const cr::record& r = *shown[static_cast<std::size_t>(i)];
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        char idx[32];
+        std::snprintf(idx, sizeof idx, "%" PRIu64 "##r%" PRIu64, r.index, r.index);
+        const bool is_sel = selected.count(r.index) > 0;
+        if (ImGui::Selectable(idx, is_sel || r.index == focus_record,
+                              ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowItemOverlap)) {
+          if (ImGui::GetIO().KeyCtrl) {
+            if (is_sel) selected.erase(r.index);
+            else selected.insert(r.index);
+          } else {
+            selected = {r.index};
+          }
+          focus_record = r.index;
+          ladder_dirty = true;
+        }
+        const ImVec4 c = state_colour(r, light);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(hhmmss(r.first_time).c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(r.caller.user.empty() ? r.caller.uri.c_str() : r.caller.user.c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(r.callee.user.empty() ? r.callee.uri.c_str() : r.callee.user.c_str());
+        ImGui::TableNextColumn();
+        const std::string_view st = r.kind == cr::record_kind::call ? cr::to_string(r.state) : cr::to_string(r.outcome);
+        ImGui::TextColored(c, "%.*s", static_cast<int>(st.size()), st.data());
+        ImGui::TableNextColumn();
+        if (r.final_status) ImGui::TextColored(c, "%u %s", r.final_status, r.final_reason.c_str());
+        ImGui::TableNextColumn();
+        ImGui::Text("%u", r.sip_messages);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(duration_text(r.talk_ms()).c_str());
+        ImGui::TableNextColumn();
+        const double mos = worst_mos(r);
+        if (mos > 0) {
+          if (mos < 3.6) ImGui::TextColored(ImVec4(1, 0.45f, 0.45f, 1), "%.2f", mos);
+          else ImGui::Text("%.2f", mos);
+        }
+        ImGui::TableNextColumn();
+        if (!r.findings.empty()) {
+          std::string f;
+          for (const cr::finding& x : r.findings) {
+            if (!f.empty()) f += ", ";
+            f += x.kind;
+          }
+          ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "%s", f.c_str());
+        }
+      }
+    }
+    ImGui::EndTable();
+  }
+  ImGui::EndChild();
+}
+
+void app::impl::draw_ladder(ImVec2 size) {
+  ImGui::BeginChild("ladder-pane", size, true, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  if (drawn.empty()) {
+    ImGui::TextDisabled(status.state == load_state::loading ? "Loading... select a call in the list when it appears"
+                                                             : "Select a call in the list (Ctrl-click: several, merged)");
+    ImGui::EndChild();
+    return;
+  }
+  // Titles: one line per record drawn.
+  for (const cr::record* r : drawn) {
+    const std::string_view st = r->kind == cr::record_kind::call ? cr::to_string(r->state) : cr::to_string(r->outcome);
+    ImGui::TextColored(state_colour(*r, light), "#%" PRIu64 " %.*s", r->index, static_cast<int>(st.size()), st.data());
+    ImGui::SameLine();
+    ImGui::Text("%s %s  %s -> %s  Call-ID %s", r->final_status ? std::to_string(r->final_status).c_str() : "",
+                r->final_reason.c_str(), r->caller.uri.c_str(), r->callee.uri.c_str(), r->call_id.c_str());
+  }
+  const float fs = ImGui::GetFontSize();
+  lad::geometry g;
+  // Left margin: the time axis (and the record number when legs are merged).
+  float record_w = 0;
+  if (drawn.size() > 1) record_w = ImGui::CalcTextSize(("#" + std::to_string(drawn.back()->index) + " ").c_str()).x;
+  g.left = std::round(ImGui::CalcTextSize("00:00:00.000").x + record_w + fs * 3.5f);
+  g.spacing = std::round(fs * 17 * zoom);
+  g.top = std::round(fs * 3.2f);
+  g.row_height = std::round(fs * 2.4f * zoom);
+  g.sdp_extra = std::round(fs * 1.0f);
+  g.band_extra = std::round(fs * 1.4f);
+  // Wider columns when labels need it.
+  std::size_t widest = 0;
+  for (const lad::row& r : layout.rows) widest = std::max(widest, r.label.size() + (r.retransmission ? 6 : 0));
+  g.spacing = std::max(g.spacing, std::round(ImGui::CalcTextSize("M").x * static_cast<float>(widest + 4)));
+  geo = g;
+  place = lad::place(layout, g);
+
+  ImGui::BeginChild("ladder", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar);
+  ImGuiIO& io = ImGui::GetIO();
+  if (ImGui::IsWindowHovered() && io.KeyCtrl && io.MouseWheel != 0) {
+    zoom = std::clamp(zoom * (io.MouseWheel > 0 ? 1.15f : 1 / 1.15f), 0.3f, 4.0f);
+  }
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const float content_h = place.height + fs * 2;
+  ImGui::Dummy(ImVec2(place.width + g.spacing, content_h));
+  const bool hovered_window = ImGui::IsWindowHovered();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float scroll_y = ImGui::GetScrollY();
+  const float view_h = ImGui::GetWindowHeight();
+  const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
+  const ImU32 dim = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+  const ImU32 lifeline = light ? rgba(150, 150, 150) : rgba(110, 110, 120);
+  const ImU32 sdp_col = light ? rgba(138, 59, 138) : rgba(220, 140, 220);
+  auto X = [&](std::size_t c) { return origin.x + place.column_x[c]; };
+  auto Y = [&](float y) { return origin.y + y; };
+
+  if (scroll_to_row && sel_row < place.row_y.size()) {
+    const float y = place.row_y[sel_row];
+    if (y < scroll_y + g.top || y > scroll_y + view_h - g.row_height) ImGui::SetScrollY(std::max(0.0f, y - view_h / 3));
+    scroll_to_row = false;
+  }
+
+  // Visible rows only: two binary searches (ladders of 10 000 messages stay fast).
+  const std::size_t first = place.first_row_below(scroll_y - g.row_height * 2);
+  const std::size_t last = std::min(layout.rows.size(), place.first_row_below(scroll_y + view_h + g.row_height * 2));
+
+  // RTP bands under everything: a translucent strip between the two columns over the time
+  // the stream ran; its label on the strip.
+  for (std::size_t bi = 0; bi < layout.bands.size(); ++bi) {
+    const lad::band& b = layout.bands[bi];
+    const float y1 = place.band_y[bi];
+    const float y2 = std::max(y1 + fs * 1.4f, b.row_end == lad::npos ? place.height : place.row_y[b.row_end] - fs * 1.4f);
+    const float xa = X(std::min(b.from, b.to)), xb = X(std::max(b.from, b.to));
+    const ImU32 fill = b.bad ? rgba(230, 60, 60, light ? 30 : 40) : rgba(60, 180, 90, light ? 28 : 36);
+    const ImU32 edge = b.bad ? rgba(230, 60, 60, 150) : rgba(60, 180, 90, 150);
+    const ImVec2 r0(xa + 3, Y(y1)), r1(xb - 3, Y(y2));
+    dl->AddRectFilled(r0, r1, fill);
+    dl->AddLine(ImVec2(r0.x, r0.y), ImVec2(r1.x, r0.y), edge);
+    const std::string lab = std::string(b.from < b.to ? "RTP -> " : "RTP <- ") + b.label;
+    dl->AddText(ImVec2(xa + 8, Y(y1) + fs * 0.15f), b.bad ? rgba(240, 90, 90) : (light ? rgba(20, 110, 40) : rgba(120, 220, 140)),
+                lab.c_str());
+    if (sel_stream == bi) dl->AddRect(r0, r1, light ? rgba(40, 60, 200) : rgba(160, 170, 255), 0, 0, 2);
+    if (hovered_window && ImGui::IsMouseHoveringRect(r0, ImVec2(r1.x, r0.y + fs * 1.3f))) {
+      ImGui::BeginTooltip();
+      ImGui::Text("RTP %s -> %s  SSRC 0x%08x", b.stream->src.to_string().c_str(), b.stream->dst.to_string().c_str(),
+                  b.stream->ssrc);
+      ImGui::TextUnformatted(b.label.c_str());
+      ImGui::Text("%s to %s", hhmmss(b.stream->start).c_str(), hhmmss(b.stream->end).c_str());
+      ImGui::EndTooltip();
+      if (ImGui::IsMouseClicked(0)) open_stream(bi);
+    }
+  }
+
+  // Columns: name (alias or user agent), IP:port, lifeline.
+  for (std::size_t c = 0; c < layout.columns.size(); ++c) {
+    const lad::column& col = layout.columns[c];
+    const std::string host = col.media_only ? col.host.ip.to_string() + " (media)" : col.host.to_string();
+    float y = Y(0) + fs * 0.2f;
+    if (!col.name().empty()) {
+      const ImVec2 ns = ImGui::CalcTextSize(col.name().c_str());
+      dl->AddText(ImVec2(X(c) - ns.x / 2, y), text, col.name().c_str());
+    }
+    y += fs * 1.15f;
+    const ImVec2 hs = ImGui::CalcTextSize(host.c_str());
+    dl->AddText(ImVec2(X(c) - hs.x / 2, y), col.name().empty() ? text : dim, host.c_str());
+    dl->AddLine(ImVec2(X(c), Y(g.top - fs * 0.8f)), ImVec2(X(c), Y(place.height)), lifeline, 1.0f);
+  }
+
+  // Arrows.
+  std::size_t hover_row = lad::npos;
+  if (hovered_window) {
+    const float my = io.MousePos.y - origin.y;
+    hover_row = place.row_at(my, g.row_height);
+  }
+  for (std::size_t i = first; i < last; ++i) {
+    const lad::row& r = layout.rows[i];
+    const float y = Y(place.row_y[i]);
+    if (i == sel_row || i == msg_row)
+      dl->AddRectFilled(ImVec2(origin.x, y - g.row_height * 0.72f), ImVec2(origin.x + place.width + g.spacing, y + fs * 0.5f),
+                        light ? rgba(200, 210, 255, 140) : rgba(70, 80, 140, 120));
+    else if (i == hover_row)
+      dl->AddRectFilled(ImVec2(origin.x, y - g.row_height * 0.72f), ImVec2(origin.x + place.width + g.spacing, y + fs * 0.5f),
+                        light ? rgba(220, 220, 240, 120) : rgba(60, 60, 80, 100));
+    const ImU32 col = arrow_colour(r, light);
+    // Time axis.
+    const std::string t = lad::time_label(r.message->time, layout.t0, relative ? lad::time_axis::relative : lad::time_axis::absolute);
+    float tx = origin.x + 4;
+    if (drawn.size() > 1) {
+      // Which record (leg) the message belongs to, before its time.
+      char rn[24];
+      std::snprintf(rn, sizeof rn, "#%" PRIu64, layout.records[r.record]->index);
+      dl->AddText(ImVec2(tx, y - fs * 0.6f), ImGui::ColorConvertFloat4ToU32(state_colour(*layout.records[r.record], light)), rn);
+      tx += record_w;
+    }
+    dl->AddText(ImVec2(tx, y - fs * 0.6f), dim, t.c_str());
+    const float x1 = X(r.from), x2 = X(r.to);
+    const float thick = std::max(1.0f, fs / 9);
+    if (r.from == r.to) {
+      // A message a host sent to itself: a small loop.
+      const float w = fs * 2;
+      dl->AddLine(ImVec2(x1, y - fs * 0.3f), ImVec2(x1 + w, y - fs * 0.3f), col, thick);
+      dl->AddLine(ImVec2(x1 + w, y - fs * 0.3f), ImVec2(x1 + w, y + fs * 0.3f), col, thick);
+      dl->AddLine(ImVec2(x1 + w, y + fs * 0.3f), ImVec2(x1, y + fs * 0.3f), col, thick);
+    } else if (r.retransmission) {
+      const float dir = x2 > x1 ? 1.0f : -1.0f;
+      const float len = std::fabs(x2 - x1) - fs * 0.6f;
+      for (float d = 0; d < len; d += fs * 0.9f)
+        dl->AddLine(ImVec2(x1 + dir * d, y), ImVec2(x1 + dir * std::min(d + fs * 0.5f, len), y), col, thick);
+    } else {
+      dl->AddLine(ImVec2(x1, y), ImVec2(x2 - (x2 > x1 ? fs * 0.5f : -fs * 0.5f), y), col, thick);
+    }
+    if (r.from != r.to) {
+      const float dir = x2 > x1 ? 1.0f : -1.0f;
+      dl->AddTriangleFilled(ImVec2(x2, y), ImVec2(x2 - dir * fs * 0.75f, y - fs * 0.35f),
+                            ImVec2(x2 - dir * fs * 0.75f, y + fs * 0.35f), col);
+    }
+    std::string label = r.label;
+    if (r.retransmission) label += " [rtx]";
+    const ImVec2 ls = ImGui::CalcTextSize(label.c_str());
+    const float mid = r.from == r.to ? x1 + fs * 2.5f + ls.x / 2 : (x1 + x2) / 2;
+    dl->AddText(ImVec2(mid - ls.x / 2, y - fs * 1.25f), col, label.c_str());
+    if (r.diagnostics) {
+      // The parser had something to say: a marker at the sender's end.
+      dl->AddCircleFilled(ImVec2(x1 + (x2 >= x1 ? fs * 0.6f : -fs * 0.6f), y - fs * 0.75f), fs * 0.4f,
+                          r.message->errors ? rgba(230, 50, 50) : rgba(230, 160, 40));
+    }
+    if (!r.sdp_badge.empty()) {
+      const ImVec2 bs = ImGui::CalcTextSize(r.sdp_badge.c_str());
+      const ImVec2 b0(mid - bs.x / 2 - 3, y + fs * 0.25f), b1(mid + bs.x / 2 + 3, y + fs * 0.25f + bs.y + 1);
+      dl->AddRectFilled(b0, b1, light ? rgba(245, 230, 245) : rgba(60, 35, 60), 3);
+      dl->AddText(ImVec2(mid - bs.x / 2, y + fs * 0.3f), sdp_col, r.sdp_badge.c_str());
+    }
+  }
+  if (hover_row != lad::npos && hover_row < layout.rows.size()) {
+    const lad::row& r = layout.rows[hover_row];
+    const cr::message_entry& m = *r.message;
+    ImGui::BeginTooltip();
+    ImGui::TextUnformatted(m.summary.c_str());
+    ImGui::Text("%s  (%s)", hhmmss(m.time).c_str(), lad::time_label(m.time, layout.t0, lad::time_axis::relative).c_str());
+    ImGui::Text("%s -> %s  %.*s", m.src.to_string().c_str(), m.dst.to_string().c_str(),
+                static_cast<int>(capture::to_string(m.proto).size()), capture::to_string(m.proto).data());
+    ImGui::Text("CSeq %u %s%s", m.cseq, m.method.c_str(), m.retransmission ? "  (retransmission)" : "");
+    if (!m.sdp.empty()) ImGui::Text("SDP %s", m.sdp.c_str());
+    if (!m.user_agent.empty()) ImGui::Text("User-Agent %s", m.user_agent.c_str());
+    ImGui::Text("frame %" PRIu64 "  Call-ID %s", m.frame.number, layout.records[r.record]->call_id.c_str());
+    if (m.errors || m.warnings) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "parser: %u errors, %u warnings", m.errors, m.warnings);
+    ImGui::EndTooltip();
+    if (ImGui::IsMouseClicked(0)) open_message(hover_row);
+  }
+  if (!opt.layout_json.empty() && !layout_dumped) dump_layout(origin);
+  ImGui::EndChild();
+  ImGui::EndChild();
+}
+
+// Where the ladder was drawn, in window pixels, for the screenshot tests (tests/viewer/).
+void app::impl::dump_layout(ImVec2 origin) {
+  if (ladder_dirty || status.state == load_state::loading) return;
+  std::FILE* f = std::fopen(opt.layout_json.c_str(), "w");
+  if (!f) return;
+  std::fprintf(f, "{\"columns\": [");
+  for (std::size_t c = 0; c < layout.columns.size(); ++c)
+    std::fprintf(f, "%s{\"host\": \"%s\", \"x\": %.1f}", c ? ", " : "", layout.columns[c].host.to_string().c_str(),
+                 origin.x + place.column_x[c]);
+  std::fprintf(f, "], \"rows\": [");
+  for (std::size_t i = 0; i < layout.rows.size(); ++i) {
+    const lad::row& r = layout.rows[i];
+    std::fprintf(f, "%s{\"label\": \"%s\", \"from\": %zu, \"to\": %zu, \"y\": %.1f, \"retransmission\": %s}", i ? ", " : "",
+                 r.label.c_str(), r.from, r.to, origin.y + place.row_y[i], r.retransmission ? "true" : "false");
+  }
+  std::fprintf(f, "], \"bands\": %zu, \"font_size\": %.1f}\n", layout.bands.size(), ImGui::GetFontSize());
+  std::fclose(f);
+  layout_dumped = true;
+}
+
+void app::impl::draw_message(ImVec2 size) {
+  ImGui::BeginChild("message", size, true, ImGuiWindowFlags_HorizontalScrollbar);
+  if (msg_row == lad::npos || msg_row >= layout.rows.size()) {
+    ImGui::TextDisabled("Click an arrow (or Enter) to read its message");
+    ImGui::EndChild();
+    return;
+  }
+  const cr::message_entry& m = *layout.rows[msg_row].message;
+  ImGui::Text("Message %zu of %zu, frame %" PRIu64 ", %s -> %s", msg_row + 1, layout.rows.size(), m.frame.number,
+              m.src.to_string().c_str(), m.dst.to_string().c_str());
+  if (msg_loading) {
+    ImGui::TextDisabled("reading the frame from the capture...");
+    ImGui::EndChild();
+    return;
+  }
+  if (!msg.found) {
+    ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", msg.error.c_str());
+    ImGui::EndChild();
+    return;
+  }
+  // Diagnostics first: what is wrong, where (line:column); the bytes are marked below.
+  for (const diag_mark& d : msg_text.diagnostics)
+    ImGui::TextColored(d.error ? ImVec4(1, 0.4f, 0.4f, 1) : ImVec4(1, 0.7f, 0.3f, 1), "%u:%u %s", d.line, d.column, d.text.c_str());
+  if (!msg_text.diagnostics.empty()) ImGui::Separator();
+  // The text, span by span, line by line; diagnostic ranges get a background.
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const std::string& b = msg.bytes;
+  std::size_t si = 0;
+  std::size_t line_start = 0;
+  while (line_start < b.size()) {
+    std::size_t eol = b.find('\n', line_start);
+    const std::size_t next = eol == std::string::npos ? b.size() : eol + 1;
+    std::size_t end = eol == std::string::npos ? b.size() : eol;
+    if (end > line_start && b[end - 1] == '\r') --end;
+    const ImVec2 line_pos = ImGui::GetCursorScreenPos();
+    // Marks on this line.
+    for (const diag_mark& d : msg_text.diagnostics) {
+      const std::size_t a = d.offset, z = d.offset + std::max<std::uint32_t>(d.length, 1);
+      if (z <= line_start || a > end) continue;
+      const std::size_t ca = std::max(a, line_start), cz = std::max(ca + 1, std::min(z, end));
+      const float xa = ImGui::CalcTextSize(b.data() + line_start, b.data() + ca).x;
+      const float xz = ImGui::CalcTextSize(b.data() + line_start, b.data() + std::min(cz, end)).x;
+      dl->AddRectFilled(ImVec2(line_pos.x + xa, line_pos.y),
+                        ImVec2(line_pos.x + std::max(xz, xa + ImGui::CalcTextSize(" ").x), line_pos.y + ImGui::GetTextLineHeight()),
+                        d.error ? rgba(200, 40, 40, 110) : rgba(220, 150, 30, 100));
+    }
+    bool any = false;
+    while (si < msg_text.spans.size() && msg_text.spans[si].offset < end) {
+      const text_span& sp = msg_text.spans[si];
+      const std::size_t a = std::max<std::size_t>(sp.offset, line_start);
+      const std::size_t z = std::min<std::size_t>(sp.offset + sp.length, end);
+      if (z > a) {
+        if (any) ImGui::SameLine(0, 0);
+        ImGui::PushStyleColor(ImGuiCol_Text, span_colour(sp.kind, light));
+        ImGui::TextUnformatted(b.data() + a, b.data() + z);
+        ImGui::PopStyleColor();
+        any = true;
+      }
+      if (sp.offset + sp.length <= end) ++si;
+      else break;
+    }
+    if (!any) ImGui::TextUnformatted("");
+    while (si < msg_text.spans.size() && msg_text.spans[si].offset + msg_text.spans[si].length <= next) ++si;
+    line_start = next;
+  }
+  ImGui::EndChild();
+}
+
+void app::impl::draw_rtp(ImVec2 size) {
+  ImGui::BeginChild("rtp", size, true);
+  std::vector<const cr::stream_info*> streams;
+  for (const lad::band& b : layout.bands) streams.push_back(b.stream);
+  if (streams.empty()) {
+    ImGui::TextDisabled(drawn.empty() ? "RTP streams of the selected calls" : "No RTP stream in the selected calls");
+    ImGui::EndChild();
+    return;
+  }
+  const float table_h = ImGui::GetFrameHeightWithSpacing() * (static_cast<float>(std::min<std::size_t>(streams.size(), 6)) + 1.4f);
+  if (ImGui::BeginTable("streams", 7, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit |
+                                         ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX, ImVec2(0, table_h))) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("stream");
+    ImGui::TableSetupColumn("codec");
+    ImGui::TableSetupColumn("pkts");
+    ImGui::TableSetupColumn("lost");
+    ImGui::TableSetupColumn("jitter ms");
+    ImGui::TableSetupColumn("MOS");
+    ImGui::TableSetupColumn("DTMF");
+    ImGui::TableHeadersRow();
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+      const cr::stream_info& s = *streams[i];
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      char id[160];
+      std::snprintf(id, sizeof id, "%s -> %s##s%zu", s.src.to_string().c_str(), s.dst.to_string().c_str(), i);
+      if (ImGui::Selectable(id, sel_stream == i, ImGuiSelectableFlags_SpanAllColumns)) open_stream(i);
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(s.codec.empty() ? std::to_string(s.payload_type).c_str() : s.codec.c_str());
+      ImGui::TableNextColumn();
+      ImGui::Text("%" PRIu64, s.packets);
+      ImGui::TableNextColumn();
+      const ImVec4 bad(1, 0.45f, 0.45f, 1);
+      if (s.lost_unique > 0) ImGui::TextColored(bad, "%" PRId64 " (%.1f%%)", s.lost_unique, s.lost_percent());
+      else ImGui::Text("%" PRId64, s.lost_unique);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.1f / %.1f", s.mean_jitter_ms, s.max_jitter_ms);
+      ImGui::TableNextColumn();
+      if (s.mos > 0 && s.mos < 3.6) ImGui::TextColored(bad, "%.2f", s.mos);
+      else if (s.mos > 0) ImGui::Text("%.2f", s.mos);
+      ImGui::TableNextColumn();
+      std::string d;
+      for (const cr::dtmf_event& e : s.dtmf) d += e.digit;
+      ImGui::TextUnformatted(d.c_str());
+    }
+    ImGui::EndTable();
+  }
+  if (sel_stream != lad::npos) {
+    if (rtp_loading) {
+      ImGui::TextDisabled("reading the stream's packets...");
+    } else if (!series.error.empty()) {
+      ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", series.error.c_str());
+    } else if (!series.points.empty()) {
+      std::vector<float> jit, lost, delta;
+      float jmax = 1, dmax = 1, lmax = 1;
+      for (const rtp_point& p : series.points) {
+        jit.push_back(static_cast<float>(p.jitter_ms));
+        lost.push_back(static_cast<float>(p.lost));
+        delta.push_back(static_cast<float>(p.delta_ms));
+        jmax = std::max(jmax, jit.back());
+        dmax = std::max(dmax, delta.back());
+        lmax = std::max(lmax, lost.back());
+      }
+      const float w = ImGui::GetContentRegionAvail().x;
+      const float h = std::max(30.0f, (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 3) / 3 - 6);
+      char ov[96];
+      std::snprintf(ov, sizeof ov, "jitter (ms), max %.1f, over %.1f s", jmax, series.points.back().t_s);
+      ImGui::PlotLines("##jitter", jit.data(), static_cast<int>(jit.size()), 0, ov, 0, jmax * 1.1f, ImVec2(w, h));
+      std::snprintf(ov, sizeof ov, "lost packets (cumulative), %.0f", static_cast<double>(lost.back()));
+      ImGui::PlotLines("##lost", lost.data(), static_cast<int>(lost.size()), 0, ov, 0, lmax * 1.1f, ImVec2(w, h));
+      std::snprintf(ov, sizeof ov, "packet interval (ms), max %.1f", dmax);
+      ImGui::PlotLines("##delta", delta.data(), static_cast<int>(delta.size()), 0, ov, 0, dmax * 1.1f, ImVec2(w, h));
+    }
+  } else {
+    ImGui::TextDisabled("Click a stream (or its band in the ladder) for jitter, loss and interval plots");
+  }
+  ImGui::EndChild();
+}
+
+}  // namespace sipscope::viewer

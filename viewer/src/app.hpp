@@ -1,0 +1,49 @@
+// sipscope-view's window contents (Dear ImGui): the call list, the ladder, the message pane and
+// the RTP pane in a fixed layout of resizable splits. Reads the session's records (session.hpp)
+// as snapshots; draws the shared ladder layout (sipscope/ladder/layout.hpp).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sipscope::viewer {
+
+struct app_options {
+  std::vector<std::string> files;
+  std::vector<std::string> calls;      // --call: Call-IDs or record indexes to select at start
+  bool legs = true;                    // draw the B2BUA legs / transfer records of the selection
+  bool light = false;                  // light theme
+  bool relative_time = false;
+  bool all_kinds = false;              // list registrations, OPTIONS... too
+  int message = -1;                    // --message N: open the ladder's Nth row (1-based) at start
+  std::string search;                  // --search TEXT: the call list's search box at start
+  std::string layout_json;             // --layout-json FILE: where the ladder was drawn (tests)
+  bool headless = false;               // --screenshot: no ini file, no interaction
+};
+
+class app {
+ public:
+  explicit app(app_options o);
+  ~app();
+  app(const app&) = delete;
+  app& operator=(const app&) = delete;
+
+  // One frame of UI (between ImGui::NewFrame and ImGui::Render); width/height of the window.
+  void frame(float width, float height);
+  // Whether loading is over and every pane has what it needs (--screenshot waits for it).
+  bool settled() const;
+  // Whether the user asked to quit (File > Quit).
+  bool quit() const;
+  // Files dropped on the window, or opened from File > Open.
+  void open(std::vector<std::string> files);
+  // Registers the layout's [SipscopeView] entry in imgui.ini; call before the first frame.
+  static void register_settings();
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> p_;
+};
+
+}  // namespace sipscope::viewer

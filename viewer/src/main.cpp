@@ -1,0 +1,269 @@
+// sipscope-view: the ladder-diagram viewer (issue 8). GLFW window, OpenGL 3 context, Dear ImGui
+// (Debian's libimgui-dev 1.86 ships the GLFW and OpenGL3 backends compiled in libimgui.a).
+//
+//   sipscope-view [OPTIONS] [FILE...]
+//   sipscope-view --screenshot OUT.png [--call ID] [--size WxH] FILE...
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+#include <thread>
+#include <vector>
+
+#include "app.hpp"
+#include "png.hpp"
+
+namespace {
+
+constexpr const char* usage =
+    "usage: sipscope-view [OPTIONS] [FILE...]\n"
+    "\n"
+    "The call list, ladder diagram, messages and RTP streams of SIP captures (pcap, pcapng,\n"
+    "gzip), in a window. Loading runs in the background: calls appear as they are found.\n"
+    "\n"
+    "Options:\n"
+    "  --call ID|INDEX     select this record at start (Call-ID or the # of the list);\n"
+    "                      comma-separated or repeated: several are merged into one ladder\n"
+    "  --no-legs           draw only the selected records, not their B2BUA legs / transfers\n"
+    "  --message N         open the ladder's Nth message in the message pane\n"
+    "  --search TEXT       start with this text in the call list's search box\n"
+    "  --all               list every record kind (registrations, OPTIONS...), not only calls\n"
+    "  --relative          relative times (+ms from the first message) on the ladder\n"
+    "  --light             light theme (default dark)\n"
+    "  --size WxH          window size in pixels (default 1600x1000)\n"
+    "  --screenshot OUT    render once loading is over, write OUT (PNG) and exit\n"
+    "  --layout-json OUT   with --screenshot: also write where the ladder's columns and arrows\n"
+    "                      were drawn (window pixels), for tests\n"
+    "  --font-size PX      text size (default 15, scaled by the monitor's content scale)\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Keys: Up/Down move in the call list or the ladder, Enter opens, Esc goes back, F3 search,\n"
+    "Ctrl +/- or Ctrl+wheel zoom the ladder, Ctrl+O open, Ctrl+Q quit. Files may be dropped\n"
+    "on the window. The layout of the panes is kept in $XDG_CONFIG_HOME/sipscope/imgui.ini.\n"
+    "\n"
+    "Exit status: 0 success, 2 usage error or nothing could be shown, 3 no OpenGL display.\n";
+
+void glfw_error(int code, const char* text) { std::fprintf(stderr, "sipscope-view: GLFW error %d: %s\n", code, text); }
+
+std::vector<std::string> g_dropped;
+void on_drop(GLFWwindow*, int count, const char** paths) {
+  for (int i = 0; i < count; ++i) g_dropped.emplace_back(paths[i]);
+}
+
+std::string config_ini() {
+  std::string dir;
+  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) dir = x;
+  else if (const char* h = std::getenv("HOME"); h && *h) dir = std::string(h) + "/.config";
+  else return {};
+  ::mkdir(dir.c_str(), 0700);
+  dir += "/sipscope";
+  ::mkdir(dir.c_str(), 0700);
+  return dir + "/imgui.ini";
+}
+
+bool file_exists(const char* p) {
+  struct stat st;
+  return ::stat(p, &st) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sipscope::viewer;
+  app_options o;
+  std::string screenshot;
+  int width = 1600, height = 1000;
+  float font_px = 15;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "sipscope-view: %s needs a value (see --help)\n", a.c_str());
+        std::exit(2);
+      }
+      out = argv[++i];
+    };
+    std::string v;
+    if (a == "-h" || a == "--help") {
+      std::fputs(usage, stdout);
+      return 0;
+    } else if (a == "--call") {
+      value(v);
+      std::size_t start = 0;
+      while (start <= v.size()) {
+        const std::size_t comma = v.find(',', start);
+        std::string one = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!one.empty()) o.calls.push_back(one);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (a == "--no-legs") {
+      o.legs = false;
+    } else if (a == "--message") {
+      value(v);
+      o.message = std::atoi(v.c_str());
+      if (o.message <= 0) {
+        std::fprintf(stderr, "sipscope-view: bad --message '%s' (a message number from 1)\n", v.c_str());
+        return 2;
+      }
+    } else if (a == "--search") {
+      value(o.search);
+    } else if (a == "--all") {
+      o.all_kinds = true;
+    } else if (a == "--relative") {
+      o.relative_time = true;
+    } else if (a == "--light") {
+      o.light = true;
+    } else if (a == "--size") {
+      value(v);
+      if (std::sscanf(v.c_str(), "%dx%d", &width, &height) != 2 || width < 320 || height < 240 || width > 8192 ||
+          height > 8192) {
+        std::fprintf(stderr, "sipscope-view: bad --size '%s' (WxH, from 320x240 to 8192x8192)\n", v.c_str());
+        return 2;
+      }
+    } else if (a == "--screenshot") {
+      value(screenshot);
+    } else if (a == "--layout-json") {
+      value(o.layout_json);
+    } else if (a == "--font-size") {
+      value(v);
+      font_px = static_cast<float>(std::atof(v.c_str()));
+      if (font_px < 6 || font_px > 64) {
+        std::fprintf(stderr, "sipscope-view: bad --font-size '%s' (6 to 64)\n", v.c_str());
+        return 2;
+      }
+    } else if (a.size() > 1 && a[0] == '-' && a != "-") {
+      std::fprintf(stderr, "sipscope-view: unknown option '%s' (see --help)\n", a.c_str());
+      return 2;
+    } else {
+      if (!file_exists(a.c_str())) {
+        std::fprintf(stderr, "sipscope-view: cannot open '%s': no such file\n", a.c_str());
+        return 2;
+      }
+      o.files.push_back(a);
+    }
+  }
+  const bool headless = !screenshot.empty();
+  o.headless = headless;
+  if (headless && o.files.empty()) {
+    std::fprintf(stderr, "sipscope-view: --screenshot needs a FILE\n");
+    return 2;
+  }
+
+  glfwSetErrorCallback(glfw_error);
+  if (!glfwInit()) {
+    std::fprintf(stderr, "sipscope-view: no display (set DISPLAY, or run under xvfb-run for --screenshot)\n");
+    return 3;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+  if (headless) glfwWindowHint(GLFW_RESIZABLE, GLFW_FALSE);
+  GLFWwindow* win = glfwCreateWindow(width, height, "sipscope-view", nullptr, nullptr);
+  if (!win) {
+    std::fprintf(stderr, "sipscope-view: cannot create an OpenGL 3 window\n");
+    glfwTerminate();
+    return 3;
+  }
+  glfwMakeContextCurrent(win);
+  glfwSwapInterval(headless ? 0 : 1);
+  glfwSetDropCallback(win, on_drop);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGuiIO& io = ImGui::GetIO();
+  std::string ini = headless ? std::string() : config_ini();
+  io.IniFilename = ini.empty() ? nullptr : ini.c_str();
+  app::register_settings();
+  if (!ini.empty()) ImGui::LoadIniSettingsFromDisk(ini.c_str());
+
+  // DPI: the monitor's content scale (1 under Xvfb) times the requested size.
+  float xs = 1, ys = 1;
+  glfwGetWindowContentScale(win, &xs, &ys);
+  const float px = std::round(font_px * std::max(1.0f, xs));
+  const char* mono = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+  if (file_exists(mono)) io.Fonts->AddFontFromFileTTF(mono, px);
+  else {
+    ImFontConfig cfg;
+    cfg.SizePixels = std::round(13 * std::max(1.0f, xs));
+    io.Fonts->AddFontDefault(&cfg);
+  }
+  ImGui::GetStyle().ScaleAllSizes(std::max(1.0f, xs));
+
+  ImGui_ImplGlfw_InitForOpenGL(win, true);
+  ImGui_ImplOpenGL3_Init("#version 130");
+
+  int rc = 0;
+  {
+    app ui(o);
+    const auto t_start = std::chrono::steady_clock::now();
+    int settled_frames = 0;
+    while (!glfwWindowShouldClose(win) && !ui.quit()) {
+      if (headless) glfwPollEvents();
+      else glfwWaitEventsTimeout(0.05);   // the worker's progress shows without input
+      if (!g_dropped.empty()) {
+        ui.open(g_dropped);
+        g_dropped.clear();
+      }
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplGlfw_NewFrame();
+      // Headless: wherever Xvfb's pointer is, it hovers nothing (no stray tooltip in a picture).
+      if (headless) io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+      ImGui::NewFrame();
+      int fw, fh;
+      glfwGetFramebufferSize(win, &fw, &fh);
+      ui.frame(io.DisplaySize.x, io.DisplaySize.y);
+      ImGui::Render();
+      glViewport(0, 0, fw, fh);
+      glClearColor(0.1f, 0.1f, 0.12f, 1);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      if (headless) {
+        // A few frames after everything is in place (ImGui sizes tables and scroll regions
+        // from the previous frame), read the back buffer.
+        if (ui.settled()) ++settled_frames;
+        if (settled_frames >= 4) {
+          std::vector<std::uint8_t> pixels(static_cast<std::size_t>(fw) * static_cast<std::size_t>(fh) * 4);
+          glPixelStorei(GL_PACK_ALIGNMENT, 1);
+          glReadBuffer(GL_BACK);
+          glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+          // OpenGL's rows go bottom up, PNG's top down.
+          std::vector<std::uint8_t> flipped(pixels.size());
+          const std::size_t stride = static_cast<std::size_t>(fw) * 4;
+          for (int y = 0; y < fh; ++y)
+            std::memcpy(flipped.data() + static_cast<std::size_t>(y) * stride,
+                        pixels.data() + static_cast<std::size_t>(fh - 1 - y) * stride, stride);
+          for (std::size_t i = 3; i < flipped.size(); i += 4) flipped[i] = 255;
+          std::string err;
+          if (!write_png(screenshot, fw, fh, flipped, err)) {
+            std::fprintf(stderr, "sipscope-view: %s\n", err.c_str());
+            rc = 2;
+          }
+          break;
+        }
+        if (std::chrono::steady_clock::now() - t_start > std::chrono::minutes(10)) {
+          std::fprintf(stderr, "sipscope-view: loading took more than 10 minutes, no screenshot\n");
+          rc = 2;
+          break;
+        }
+        if (!ui.settled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      glfwSwapBuffers(win);
+    }
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(win);
+  glfwTerminate();
+  return rc;
+}

@@ -1,0 +1,120 @@
+#include "session.hpp"
+
+#include <chrono>
+
+#include "sipscope/capture/pipeline.hpp"
+
+namespace sipscope::viewer {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// Between the pipeline and the correlator: forwards events, publishes progress, stops the
+// pipeline when the user cancels.
+class feeder : public capture::handler {
+ public:
+  feeder(cr::correlator& c, capture::pipeline& p, std::mutex& m, shared_data& d, const std::atomic<bool>& stop)
+      : c_(c), p_(p), m_(m), d_(d), stop_(stop) {}
+  void on_sip(const capture::sip_event& e) override {
+    c_.on_sip(e);
+    ++sip_;
+    check();
+  }
+  void on_udp(const capture::udp_event& e) override {
+    c_.on_udp(e);
+    if ((++udp_ & 0xfff) == 0) check();
+  }
+  void on_diag(const capture::diag_event& e) override {
+    if (e.frame.number != 0 || !e.error) return;   // file level only: the rest is counted by the CLI
+    std::lock_guard<std::mutex> g(m_);
+    if (d_.diagnostics.size() < 32)
+      d_.diagnostics.push_back(std::string(capture::to_string(e.kind)) + ": " + std::string(e.what));
+  }
+  void on_progress(std::uint64_t done, std::uint64_t total) override {
+    std::lock_guard<std::mutex> g(m_);
+    d_.bytes_done = done;
+    d_.bytes_total = total;
+    d_.sip_messages = sip_;
+    d_.rtp_packets = c_.stats().rtp_packets;
+  }
+
+ private:
+  void check() {
+    if (stop_.load(std::memory_order_relaxed)) p_.stop();
+  }
+  cr::correlator& c_;
+  capture::pipeline& p_;
+  std::mutex& m_;
+  shared_data& d_;
+  const std::atomic<bool>& stop_;
+  std::uint64_t sip_ = 0, udp_ = 0;
+};
+
+}  // namespace
+
+session::~session() {
+  cancel();
+  wait();
+}
+
+void session::start(std::vector<std::string> files, cr::correlator_options o) {
+  cancel();
+  wait();
+  stop_ = false;
+  {
+    std::lock_guard<std::mutex> g(m_);
+    d_ = shared_data{};
+    d_.state = load_state::loading;
+  }
+  files_ = files;
+  worker_ = std::thread([this, f = std::move(files), o = std::move(o)]() mutable { run(std::move(f), std::move(o)); });
+}
+
+void session::cancel() { stop_ = true; }
+
+void session::wait() {
+  if (worker_.joinable()) worker_.join();
+}
+
+void session::run(std::vector<std::string> files, cr::correlator_options o) {
+  const auto t0 = clock_type::now();
+  capture::pipeline p;
+  for (const std::string& f : files) p.add_file(f);
+  std::string err;
+  if (!p.ready(err)) {
+    std::lock_guard<std::mutex> g(m_);
+    d_.state = load_state::failed;
+    d_.error = err;
+    return;
+  }
+  cr::correlator c(std::move(o));
+  // Finished records go to the UI at once (calls appear as they are found); the correlator
+  // keeps only those in progress.
+  c.set_sink([&](cr::record&& r) {
+    auto owned = std::make_unique<cr::record>(std::move(r));
+    std::lock_guard<std::mutex> g(m_);
+    if (d_.records.empty()) d_.first_record_s = seconds_since(t0);
+    d_.records.push_back(std::move(owned));
+  });
+  feeder h(c, p, m_, d_, stop_);
+  const bool ran = p.run(h);
+  c.finish();
+  std::lock_guard<std::mutex> g(m_);
+  d_.sip_messages = c.stats().sip_messages;
+  d_.rtp_packets = c.stats().rtp_packets;
+  if (d_.bytes_total) d_.bytes_done = d_.bytes_total;
+  d_.finished_s = seconds_since(t0);
+  if (!ran) {
+    d_.state = load_state::failed;
+    d_.error = d_.diagnostics.empty() ? "no input could be read" : d_.diagnostics.front();
+  } else {
+    d_.state = stop_ ? load_state::cancelled : load_state::done;
+  }
+}
+
+}  // namespace sipscope::viewer

@@ -1,0 +1,64 @@
+// What the viewer shows, owned by a worker thread (Tracy's model, STYLE.md): the worker runs the
+// capture pipeline into the correlator and appends each finished record under one mutex; the UI
+// thread takes the mutex once a frame, copies what is new into its own view (snapshot) and draws
+// without holding it. No ImGui here: the loader is tested headless (tests/viewer/).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sipscope/correlate/correlator.hpp"
+#include "sipscope/correlate/model.hpp"
+
+namespace sipscope::viewer {
+
+namespace cr = sipscope::correlate;
+
+enum class load_state : std::uint8_t { idle, loading, done, cancelled, failed };
+
+// What the worker publishes; read under session::mutex().
+struct shared_data {
+  std::vector<std::unique_ptr<cr::record>> records;   // in the order the correlator finished them
+  std::uint64_t bytes_done = 0, bytes_total = 0;
+  std::uint64_t sip_messages = 0, rtp_packets = 0;
+  load_state state = load_state::idle;
+  std::string error;                                   // when failed
+  std::vector<std::string> diagnostics;                // capture problems worth showing ("not a capture")
+  double first_record_s = -1;                          // seconds from start() to the first record
+  double finished_s = -1;                              // to the end of the load
+};
+
+class session {
+ public:
+  session() = default;
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // Starts loading the files on the worker (a previous load is cancelled first).
+  void start(std::vector<std::string> files, cr::correlator_options o = {});
+  // Asks the worker to stop after the current packet; records found so far stay.
+  void cancel();
+  // Waits for the worker (tests, --screenshot).
+  void wait();
+
+  std::mutex& mutex() noexcept { return m_; }
+  const shared_data& data() const noexcept { return d_; }   // under mutex()
+  const std::vector<std::string>& files() const noexcept { return files_; }
+
+ private:
+  void run(std::vector<std::string> files, cr::correlator_options o);
+
+  std::mutex m_;
+  shared_data d_;
+  std::vector<std::string> files_;
+  std::thread worker_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace sipscope::viewer
