@@ -63,6 +63,13 @@ const std::string_view common_usage =
     "                      B2BUA (X-CID, X-Call-ID, X-Orig-Call-ID, X-Leg-ID are known)\n"
     "  --leg-pattern RE    B2BUA legs whose Call-IDs share RE's first group, e.g.\n"
     "                      '^(.*)-b2b-[0-9]+$' (ECMAScript regex; default: off)\n"
+    "  --limit NAME=VALUE  a resource limit (may be repeated; K, M, G multiply by 1024):\n"
+    "                      message-size, headers, header-items, multipart-depth,\n"
+    "                      tcp-flows, tcp-flow-buffer, tcp-buffer, fragments,\n"
+    "                      fragments-per-source, fragment-bytes, records, streams,\n"
+    "                      messages-per-record, transactions-per-record; '--limit list'\n"
+    "                      prints each with its default (docs/LIMITS.md). A hit is a\n"
+    "                      diagnostic (its *_limit kind in the summary), never an abort\n"
     "\n"
     "Filters (a record is kept when it passes all of those given; lists are comma-separated,\n"
     "options may be repeated):\n"
@@ -90,6 +97,128 @@ const std::string_view common_usage =
     "                      no-answer), state=STATE, status>=500 (also > < <= = !=),\n"
     "                      loss>X (a stream lost more than X %), jitter>MS (mean jitter of a\n"
     "                      stream), mos<X (a stream's MOS below X), pdd>MS (post-dial delay)\n";
+
+namespace {
+
+// The knobs behind --limit: where each value goes. The default is read from the libraries'
+// default-constructed options, so the table can never disagree with them.
+struct limit_slot {
+  std::string_view name;
+  std::string_view what;
+  std::uint64_t min;
+  std::uint64_t (*get)(const capture::module_limits&, const cr::correlator_options&);
+  void (*set)(capture::module_limits&, cr::correlator_options&, std::uint64_t);
+};
+
+using ml = capture::module_limits;
+using co = cr::correlator_options;
+
+const limit_slot limit_slots[] = {
+    {"message-size", "bytes of one SIP message; a larger one is dropped (sip_size_limit)", 64,
+     [](const ml&, const co& c) -> std::uint64_t { return c.sip.max_message_size; },
+     [](ml& m, co& c, std::uint64_t v) { c.sip.max_message_size = m.sip.max_message_size = v; }},
+    {"headers", "header fields of one SIP message; more make it malformed (sip_header_limit)", 1,
+     [](const ml&, const co& c) -> std::uint64_t { return c.sip.max_headers; },
+     [](ml& m, co& c, std::uint64_t v) { c.sip.max_headers = m.sip.max_headers = v; }},
+    {"header-items", "list elements (Via, Route, ...) of one SIP message, over all headers (sip_header_limit)", 1,
+     [](const ml&, const co& c) -> std::uint64_t { return c.sip.max_items; },
+     [](ml& m, co& c, std::uint64_t v) { c.sip.max_items = m.sip.max_items = v; }},
+    {"multipart-depth", "nesting of multipart bodies; deeper parts are not decoded (multipart_depth_limit)", 0,
+     [](const ml&, const co& c) -> std::uint64_t { return c.sip.max_multipart_depth; },
+     [](ml& m, co& c, std::uint64_t v) { c.sip.max_multipart_depth = m.sip.max_multipart_depth = v; }},
+    {"tcp-flows", "TCP connections tracked at once; the least recent is closed (tcp_flow_limit)", 1,
+     [](const ml& m, const co&) -> std::uint64_t { return m.tcp.max_flows; },
+     [](ml& m, co&, std::uint64_t v) { m.tcp.max_flows = v; }},
+    {"tcp-flow-buffer", "out-of-order bytes buffered per TCP flow; beyond, the hole is skipped (tcp_buffer_limit)", 0,
+     [](const ml& m, const co&) -> std::uint64_t { return m.tcp.flow_buffer_limit; },
+     [](ml& m, co&, std::uint64_t v) { m.tcp.flow_buffer_limit = v; }},
+    {"tcp-buffer", "out-of-order bytes buffered over all TCP flows (tcp_buffer_limit)", 0,
+     [](const ml& m, const co&) -> std::uint64_t { return m.tcp.total_buffer_limit; },
+     [](ml& m, co&, std::uint64_t v) { m.tcp.total_buffer_limit = v; }},
+    {"fragments", "IP datagrams in reassembly at once; the oldest is dropped (fragment_limit)", 1,
+     [](const ml& m, const co&) -> std::uint64_t { return m.defrag.max_datagrams; },
+     [](ml& m, co&, std::uint64_t v) { m.defrag.max_datagrams = v; }},
+    {"fragments-per-source", "IP datagrams in reassembly from one source address (fragment_limit)", 1,
+     [](const ml& m, const co&) -> std::uint64_t { return m.defrag.max_per_source; },
+     [](ml& m, co&, std::uint64_t v) { m.defrag.max_per_source = v; }},
+    {"fragment-bytes", "bytes of IP fragments buffered in total (fragment_limit)", 0,
+     [](const ml& m, const co&) -> std::uint64_t { return m.defrag.max_bytes; },
+     [](ml& m, co&, std::uint64_t v) { m.defrag.max_bytes = v; }},
+    {"records", "calls and other records in progress in memory; the least recent is reported early (record_limit)", 1,
+     [](const ml&, const co& c) -> std::uint64_t { return c.max_records; },
+     [](ml&, co& c, std::uint64_t v) { c.max_records = static_cast<std::uint32_t>(v); }},
+    {"streams", "RTP streams tracked at once; a new one is not tracked (stream_limit)", 1,
+     [](const ml&, const co& c) -> std::uint64_t { return c.max_streams; },
+     [](ml&, co& c, std::uint64_t v) { c.max_streams = v; }},
+    {"messages-per-record", "SIP messages kept per record; further ones are counted only (message_limit)", 1,
+     [](const ml&, const co& c) -> std::uint64_t { return c.max_messages_per_record; },
+     [](ml&, co& c, std::uint64_t v) { c.max_messages_per_record = static_cast<std::uint32_t>(v); }},
+    {"transactions-per-record", "transactions remembered per record; the oldest is forgotten (transaction_limit)", 1,
+     [](const ml&, const co& c) -> std::uint64_t { return c.max_transactions_per_record; },
+     [](ml&, co& c, std::uint64_t v) { c.max_transactions_per_record = static_cast<std::uint32_t>(v); }},
+};
+
+const limit_slot* find_limit(std::string_view name) {
+  for (const limit_slot& l : limit_slots)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<limit_info> known_limits() {
+  const ml m;
+  const co c;
+  std::vector<limit_info> out;
+  for (const limit_slot& l : limit_slots) out.push_back({l.name, l.get(m, c), l.what});
+  return out;
+}
+
+bool parse_limit(std::string_view text, std::string& name, std::uint64_t& value, std::string& error) {
+  const auto eq = text.find('=');
+  if (eq == std::string_view::npos) {
+    error = "--limit wants NAME=VALUE, e.g. records=500000 ('--limit list' shows the names)";
+    return false;
+  }
+  name = std::string(text.substr(0, eq));
+  const limit_slot* slot = find_limit(name);
+  if (!slot) {
+    error = "--limit: unknown limit '" + name + "' ('--limit list' shows the names)";
+    return false;
+  }
+  std::string_view v = text.substr(eq + 1);
+  std::uint64_t mult = 1;
+  if (!v.empty()) {
+    switch (v.back()) {
+      case 'K': case 'k': mult = 1ull << 10; break;
+      case 'M': case 'm': mult = 1ull << 20; break;
+      case 'G': case 'g': mult = 1ull << 30; break;
+      default: break;
+    }
+    if (mult != 1) v.remove_suffix(1);
+  }
+  std::uint64_t n = 0;
+  bool ok = !v.empty() && v.size() <= 12;
+  for (char ch : v) {
+    if (ch < '0' || ch > '9') { ok = false; break; }
+    n = n * 10 + static_cast<std::uint64_t>(ch - '0');
+  }
+  // 2^32 - 1 at most: some limits are 32-bit counters, and no sane limit is larger
+  if (ok && n > 0xffffffffull / mult) ok = false;
+  if (ok) n *= mult;
+  if (!ok || n < slot->min) {
+    error = "--limit " + name + ": expected a whole number from " + std::to_string(slot->min) +
+            " to 4294967295 (K, M, G suffixes allowed), not '" + std::string(text.substr(eq + 1)) + "'";
+    return false;
+  }
+  value = n;
+  return true;
+}
+
+void apply_limits(const common_options& o, capture::module_limits& m, cr::correlator_options& c) {
+  for (const auto& [name, value] : o.limits)
+    if (const limit_slot* slot = find_limit(name)) slot->set(m, c, value);
+}
 
 std::vector<std::string> split_list(std::string_view s) {
   std::vector<std::string> out;
@@ -269,6 +398,22 @@ parsed parse_common(arg_cursor& c, common_options& o) {
   if (c.option("--leg-header", v, err)) {
     if (!err.empty()) return fail(err);
     o.leg_headers.push_back(v);
+    return parsed::mine;
+  }
+  if (c.option("--limit", v, err)) {
+    if (!err.empty()) return fail(err);
+    if (v == "list") {
+      // The table users need to choose a value: name, default, what happens at the limit.
+      for (const limit_info& l : known_limits())
+        std::printf("%-24s %12llu  %.*s\n", std::string(l.name).c_str(),
+                    static_cast<unsigned long long>(l.default_value), static_cast<int>(l.what.size()), l.what.data());
+      std::fflush(stdout);
+      std::exit(0);
+    }
+    std::string name;
+    std::uint64_t value = 0;
+    if (!parse_limit(v, name, value, err)) return fail(err);
+    o.limits.emplace_back(name, value);
     return parsed::mine;
   }
   if (c.option("--leg-pattern", v, err)) {
@@ -571,10 +716,16 @@ bool run_capture(const common_options& o, const record_sink& take, run_result& o
     return false;
   }
 
+  capture::module_limits mlim;
+  cr::correlator_options copts = x.correlator;
+  apply_limits(o, mlim, copts);
   capture::pipeline_options po;
   po.filter = o.bpf;
   po.live = x.live;
+  po.standard_modules = false;   // installed below, with the --limit values
   capture::pipeline p(po);
+  capture::standard_modules mods(mlim);
+  mods.install(p);
   if (!x.interface.empty()) p.add_interface(x.interface);
   else
     for (const std::string& f : o.files) p.add_file(f);
@@ -587,7 +738,10 @@ bool run_capture(const common_options& o, const record_sink& take, run_result& o
   std::optional<capture::timestamp_ns> since, until;
   bool times_resolved = false;
   bool time_error = false;
-  cr::correlator_options copts = x.correlator;
+  run_handler* diag_counter = nullptr;   // limits hit in the correlator count as diagnostics
+  copts.on_limit = [&diag_counter](const capture::diag_event& e) {
+    if (diag_counter) diag_counter->on_diag(e);
+  };
   for (const std::string& h : o.leg_headers) copts.leg_headers.push_back(h);
   if (!o.leg_pattern.empty()) copts.leg_call_id_pattern = o.leg_pattern;
   if (o.f.match) copts.text_match = o.f.match_text;
@@ -615,6 +769,7 @@ bool run_capture(const common_options& o, const record_sink& take, run_result& o
   });
   progress_bar bar(!o.quiet && ::isatty(STDERR_FILENO));
   run_handler h(c, out, bar);
+  diag_counter = &h;
   if (x.running) x.running(&p);
   const bool ran = p.run(h);
   if (x.running) x.running(nullptr);

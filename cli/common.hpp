@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "sipscope/capture/modules.hpp"
 #include "sipscope/capture/pipeline.hpp"
 #include "sipscope/correlate/correlator.hpp"
 #include "sipscope/correlate/model.hpp"
@@ -81,6 +82,7 @@ struct common_options {
   std::vector<fail_condition> fail_on;
   std::vector<std::string> leg_headers;  // --leg-header: more B2BUA correlation headers
   std::string leg_pattern;               // --leg-pattern: Call-ID regex of B2BUA legs
+  std::vector<std::pair<std::string, std::uint64_t>> limits;   // --limit NAME=VALUE, checked
 };
 
 enum class parsed { mine, not_mine, error };
@@ -95,6 +97,21 @@ std::vector<std::string> split_list(std::string_view s);
 
 // The usage text of the shared options, for each command's --help.
 extern const std::string_view common_usage;
+
+// ---- resource limits (--limit NAME=VALUE, docs/LIMITS.md) -----------------------------------
+
+struct limit_info {
+  std::string_view name;
+  std::uint64_t default_value;
+  std::string_view what;        // what is bounded, and what happens at the limit
+};
+// Every limit --limit knows, with its default (the libraries' own defaults).
+std::vector<limit_info> known_limits();
+// "records=500000", "tcp-buffer=64M" (K, M, G: binary multiples) -> name, value; false with
+// `error` set on an unknown name or a bad value.
+bool parse_limit(std::string_view text, std::string& name, std::uint64_t& value, std::string& error);
+// Applies --limit values to the capture modules' and the correlator's options.
+void apply_limits(const common_options& o, capture::module_limits& m, cr::correlator_options& c);
 
 // ---- running the capture -------------------------------------------------------------------
 

@@ -251,7 +251,7 @@ TEST(sip_framer, too_large_message_is_dropped) {
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0].bytes, trying);
   EXPECT_EQ(f.stats().too_large, 1u);
-  EXPECT_GE(log.count(diag_kind::stream_resync), 1u);
+  EXPECT_EQ(log.count(diag_kind::sip_size_limit), 1u);   // the limit is named, not a plain resync
   // headers that never end: the buffer stays bounded
   f.feed("OPTIONS sip:x SIP/2.0\r\n", fr(3), 0, false, &log);
   for (int i = 0; i < 200; ++i) {
@@ -260,10 +260,33 @@ TEST(sip_framer, too_large_message_is_dropped) {
     EXPECT_LE(f.buffered(), 1100u);
   }
   EXPECT_EQ(f.stats().too_large, 2u);
+  EXPECT_EQ(log.count(diag_kind::sip_size_limit), 2u);
   f.feed(ringing, fr(5), 0, false, &log);
   msgs = drain(f, &log);
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0].bytes, ringing);
+}
+
+// Issue 9 (tests/hostile vias): a first message larger than the size limit and than the
+// non-SIP probe (100000 Via headers) made the stream "not SIP", and every later message of the
+// connection was lost. Its start line says SIP: the message is dropped, the stream is not.
+TEST(sip_framer, too_large_first_message_does_not_make_the_stream_non_sip) {
+  framer_options opt;
+  opt.parse.limit.max_message_size = 1000;
+  sip_framer f(opt);
+  diag_log log;
+  f.feed("INVITE sip:bob@example.com SIP/2.0\r\n", fr(1), 0, false, &log);
+  for (int i = 0; i < 2000; ++i)   // 60 KB of Via lines, more than the 16 KiB probe
+    f.feed("Via: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK" + std::to_string(100000 + i) + "\r\n", fr(2), 0, false, &log);
+  f.feed("Content-Length: 0\r\n\r\n", fr(3), 0, false, &log);
+  EXPECT_TRUE(drain(f, &log).empty());
+  f.feed(ringing, fr(4), 0, false, &log);
+  auto msgs = drain(f, &log);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].bytes, ringing);
+  EXPECT_FALSE(f.not_sip());
+  EXPECT_EQ(log.count(diag_kind::sip_size_limit), 1u);
+  EXPECT_EQ(log.count(diag_kind::not_sip_stream), 0u);
 }
 
 TEST(sip_framer, tls_stream_is_recognised_and_ignored) {

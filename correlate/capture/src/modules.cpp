@@ -84,7 +84,9 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 
 class stream_hook_impl final : public stream_hook, private tcp_consumer {
  public:
-  stream_hook_impl(const tcp_limits& l, module_stats& s) : r_(*this, l), stats_(s) {}
+  stream_hook_impl(const tcp_limits& l, const parser::limits& sip, module_stats& s) : r_(*this, l), stats_(s) {
+    framer_.parse.limit = sip;
+  }
 
   void add(const hook_segment& s, handler& h) override {
     h_ = &h;
@@ -126,7 +128,7 @@ class stream_hook_impl final : public stream_hook, private tcp_consumer {
         hs.kind = carried::hep;
       } else {
         hs.kind = carried::sip;
-        hs.framer = std::make_unique<sip_framer>();
+        hs.framer = std::make_unique<sip_framer>(framer_);
       }
     }
     switch (hs.kind) {
@@ -220,6 +222,7 @@ class stream_hook_impl final : public stream_hook, private tcp_consumer {
   }
 
   tcp_reassembler r_;
+  framer_options framer_;
   module_stats& stats_;
   handler* h_ = nullptr;
   carriage via_;
@@ -259,7 +262,7 @@ struct standard_modules::impl {
   defrag_hook defrag;
   stream_hook_impl streams;
   hep_hook hep;
-  explicit impl(const module_limits& l) : defrag(l.defrag, stats), streams(l.tcp, stats), hep(stats) {}
+  explicit impl(const module_limits& l) : defrag(l.defrag, stats), streams(l.tcp, l.sip, stats), hep(stats) {}
 };
 
 standard_modules::standard_modules(const module_limits& limits) : impl_(std::make_unique<impl>(limits)) {}

@@ -98,6 +98,13 @@ std::string_view to_string(diag_kind k) noexcept {
     case diag_kind::bad_hep_packet: return "bad_hep_packet";
     case diag_kind::tcp_overlap: return "tcp_overlap";
     case diag_kind::not_sip_stream: return "not_sip_stream";
+    case diag_kind::sip_size_limit: return "sip_size_limit";
+    case diag_kind::sip_header_limit: return "sip_header_limit";
+    case diag_kind::multipart_depth_limit: return "multipart_depth_limit";
+    case diag_kind::record_limit: return "record_limit";
+    case diag_kind::message_limit: return "message_limit";
+    case diag_kind::transaction_limit: return "transaction_limit";
+    case diag_kind::stream_limit: return "stream_limit";
     case diag_kind::dropped_by_kernel: return "dropped_by_kernel";
   }
   return "unknown";

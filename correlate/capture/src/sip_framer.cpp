@@ -102,12 +102,12 @@ void sip_framer::drop(std::size_t n) noexcept {
   need_ = scan_ = 0;
 }
 
-void sip_framer::skip(std::size_t n, handler* diags, std::string_view why) noexcept {
+void sip_framer::skip(std::size_t n, handler* diags, std::string_view why, diag_kind kind) noexcept {
   if (n == 0) return;
   if (!episode_) {  // one diagnostic per stretch of skipped bytes
     episode_ = true;
     ++stats_.resyncs;
-    diag(diags, true, why);
+    diag(diags, true, why, kind);
   }
   stats_.skipped_bytes += n;
   if (!seen_sip_) probed_ += n;
@@ -245,7 +245,8 @@ bool sip_framer::next(framed_message& out, handler* diags) noexcept {
       // Too large to frame: drop its start line and look for the next message.
       ++stats_.too_large;
       episode_ = false;
-      skip(lf + 1, diags, "a SIP message no larger than limits::max_message_size (dropped)");
+      seen_sip_ = true;   // a SIP start line it had: the stream is SIP (the skip is not a probe)
+      skip(lf + 1, diags, "a SIP message no larger than the message size limit (dropped)", diag_kind::sip_size_limit);
       resyncing_ = true;
       continue;
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <list>
 #include <optional>
 #include <regex>
 #include <stdexcept>
@@ -58,6 +59,7 @@ struct live {
   bool cancel_seen = false;
   bool over = false;                       // outcome known: only linger is left
   timestamp_ns last_activity = 0;
+  std::list<live*>::iterator lru;          // its place in impl::lru (front: most recent)
   side pending_offer = side::none;         // RFC 3264: an offer waits for its answer
   std::vector<std::pair<std::uint32_t, side>> changes_seen;   // re-INVITE/UPDATE handled
   bool held[3] = {false, false, false};    // by side
@@ -134,6 +136,7 @@ struct correlator::impl {
   parser::message msg;
   parser::decoded_body body;
   std::vector<parser::diagnostic> body_diags;
+  parser::parse_options parse_opt;
   std::unordered_map<std::string, std::unique_ptr<live>> active;
   std::vector<record> done;
   std::uint64_t next_index = 1;
@@ -148,6 +151,9 @@ struct correlator::impl {
   std::optional<std::regex> text_match;
   std::unordered_map<std::string, std::string> leg_base;   // shared part -> a Call-ID with it
   std::unordered_map<std::uint64_t, live*> by_index;   // records in progress
+  // Records in progress by last activity, most recent first: max_records hands over the back
+  // one in O(1) (a scan of every record per new Call-ID made a Call-ID flood quadratic).
+  std::list<live*> lru;
   std::vector<stream_info> orphans;
 
   void on_sip(const capture::sip_event& e);
@@ -163,6 +169,16 @@ struct correlator::impl {
   void sweep();
   void finalise(live& l, bool at_end);
   void emit(record&& r);
+  void limit(capture::diag_kind k, const capture::frame_ref& f, std::string_view what) const {
+    if (opt.on_limit) opt.on_limit(capture::diag_event{k, true, f, 0, what});
+  }
+  void add_txn(live& l, txn&& n, const capture::sip_event& e) {
+    if (!l.txns.empty() && l.txns.size() >= opt.max_transactions_per_record) [[unlikely]] {
+      limit(capture::diag_kind::transaction_limit, e.frame, "fewer transactions in one record (the oldest was forgotten)");
+      l.txns.erase(l.txns.begin());
+    }
+    l.txns.push_back(std::move(n));
+  }
 };
 
 // ---- records and transactions --------------------------------------------------------------
@@ -172,13 +188,13 @@ live& correlator::impl::record_for(const detail::sip_view& v, const capture::sip
   if (it != active.end()) return *it->second;
   if (out && active.size() >= opt.max_records) {
     // Memory stays bounded: the least recently active record is handed over now.
-    auto oldest = active.begin();
-    for (auto i = active.begin(); i != active.end(); ++i)
-      if (i->second->last_activity < oldest->second->last_activity) oldest = i;
+    auto oldest = active.find(lru.back()->r.call_id);
     finalise(*oldest->second, false);
     record r = std::move(oldest->second->r);
+    lru.erase(oldest->second->lru);
     active.erase(oldest);
     ++stats.evicted_records;
+    limit(capture::diag_kind::record_limit, e.frame, "fewer records in progress (the least recent one was handed over early)");
     emit(std::move(r));
   }
   auto l = std::make_unique<live>();
@@ -212,6 +228,8 @@ live& correlator::impl::record_for(const detail::sip_view& v, const capture::sip
   auto [pos, ok] = active.emplace(r.call_id, std::move(l));
   (void)ok;
   by_index[pos->second->r.index] = pos->second.get();
+  lru.push_front(pos->second.get());
+  pos->second->lru = lru.begin();
   if (leg_pattern && pos->second->r.kind == record_kind::call) {
     // Call-ID pattern fallback: the part both legs share (the whole Call-ID when the pattern
     // does not match it, so an A leg finds its B legs and the other way round).
@@ -245,8 +263,16 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
   now = std::max(now, e.time);
   if (!stats.first_time || e.time < stats.first_time) stats.first_time = e.time;
   stats.last_time = std::max(stats.last_time, e.time);
-  parser::parse_result pr = parser::parse_message(e.bytes, msg);
-  if (pr.state != parser::status::ok) ++stats.sip_malformed;
+  parser::parse_result pr = parser::parse_message(e.bytes, msg, parse_opt);
+  if (pr.state != parser::status::ok) {
+    ++stats.sip_malformed;
+    for (const parser::diagnostic& d : msg.diagnostics) {
+      if (d.code == parser::diag_code::message_too_large)
+        limit(capture::diag_kind::sip_size_limit, e.frame, "a SIP message no larger than the message size limit");
+      else if (d.code == parser::diag_code::too_many_headers)
+        limit(capture::diag_kind::sip_header_limit, e.frame, "fewer header fields or list elements in a SIP message");
+    }
+  }
   detail::sip_view v;
   if (!detail::make_view(msg, v)) {
     ++stats.sip_unusable;
@@ -258,6 +284,7 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
   if (text_match && std::regex_search(e.bytes.begin(), e.bytes.end(), *text_match)) ++r.text_matches;
   r.last_time = std::max(r.last_time, e.time);
   l.last_activity = e.time;
+  if (l.lru != lru.begin()) lru.splice(lru.begin(), lru, l.lru);
 
   message_entry me;
   me.frame = e.frame;
@@ -305,7 +332,10 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
   if (!me.retransmission) handle_links(l, v);
 
   if (r.messages.size() < opt.max_messages_per_record) r.messages.push_back(std::move(me));
-  else ++r.dropped_messages;
+  else {
+    ++r.dropped_messages;
+    limit(capture::diag_kind::message_limit, e.frame, "fewer messages in one record (counted, not kept)");
+  }
 
   if (out && e.time >= next_sweep) sweep();
 }
@@ -361,8 +391,7 @@ void correlator::impl::handle_request(live& l, const detail::sip_view& v, const 
       l.have_primary = true;
       l.primary_cseq = v.cseq;
     }
-    if (l.txns.size() >= 4096) l.txns.erase(l.txns.begin());
-    l.txns.push_back(std::move(n));
+    add_txn(l, std::move(n), e);
     t = &l.txns.back();
   }
   if (!v.to_tag.empty()) me.dialog = dialog_of(l, v.from_tag, v.to_tag);
@@ -460,7 +489,7 @@ void correlator::impl::handle_response(live& l, const detail::sip_view& v, const
       l.have_primary = true;
       l.primary_cseq = v.cseq;
     }
-    l.txns.push_back(std::move(n));
+    add_txn(l, std::move(n), e);
     t = &l.txns.back();
   }
   for (const txn::response& p : t->responses) {
@@ -605,7 +634,12 @@ void correlator::impl::note_headers(record& r, std::size_t index, std::uint16_t 
 void correlator::impl::handle_sdp(live& l, const detail::sip_view& v, message_entry& me, std::size_t index) {
   body.clear();
   body_diags.clear();
-  parser::decode_body(msg, body, body_diags, 4);
+  parser::decode_body(msg, body, body_diags, static_cast<unsigned>(opt.sip.max_multipart_depth));
+  for (const parser::diagnostic& d : body_diags)
+    if (d.code == parser::diag_code::multipart_too_deep) {
+      limit(capture::diag_kind::multipart_depth_limit, me.frame, "a body nested no deeper than the multipart depth limit");
+      break;
+    }
   const parser::sdp_session* s = body.first_sdp();
   if (!s) return;
   me.has_sdp = true;
@@ -770,6 +804,7 @@ void correlator::impl::sweep() {
     auto it = active.find(id);
     finalise(*it->second, false);
     record r = std::move(it->second->r);
+    lru.erase(it->second->lru);
     active.erase(it);
     emit(std::move(r));
   }
@@ -795,10 +830,14 @@ void correlator::impl::finalise(live& l, bool at_end) {
 
 void correlator::impl::emit(record&& r) {
   by_index.erase(r.index);
-  for (auto it = media_owner.begin(); it != media_owner.end();) {
-    if (it->second == r.call_id) it = media_owner.erase(it);
-    else ++it;
-  }
+  // Only the record's own SDP addresses can name it (a scan of the whole map per record made
+  // a flood of calls with SDP quadratic).
+  if (!media_owner.empty())
+    for (const sdp_media& sm : r.sdp) {
+      if (sm.address.port == 0 || sm.address.ip.family == 0) continue;
+      auto it = media_owner.find(sm.address.to_string());
+      if (it != media_owner.end() && it->second == r.call_id) media_owner.erase(it);
+    }
   if (out) out(std::move(r));
   else done.push_back(std::move(r));
 }
@@ -807,6 +846,7 @@ void correlator::impl::emit(record&& r) {
 
 correlator::correlator(correlator_options o) : p_(std::make_unique<impl>()) {
   p_->opt = std::move(o);
+  p_->parse_opt.limit = p_->opt.sip;
   if (!p_->opt.leg_call_id_pattern.empty()) {
     try {
       p_->leg_pattern.emplace(p_->opt.leg_call_id_pattern, std::regex::ECMAScript | std::regex::optimize);
@@ -824,7 +864,7 @@ correlator::correlator(correlator_options o) : p_(std::make_unique<impl>()) {
   }
   if (p_->opt.media) {
     impl* p = p_.get();
-    p_->media = detail::make_media_bridge([p](std::uint64_t index) { return p->by_index.count(index) != 0; });
+    p_->media = detail::make_media_bridge([p](std::uint64_t index) { return p->by_index.count(index) != 0; }, p_->opt);
   }
 }
 correlator::~correlator() = default;
@@ -846,6 +886,7 @@ void correlator::finish() {
   if (p_->media) p_->media->orphans(p_->orphans);
   for (live* l : order) p_->emit(std::move(l->r));
   p_->active.clear();
+  p_->lru.clear();
   if (!p_->out)
     std::sort(p_->done.begin(), p_->done.end(), [](const record& a, const record& b) { return a.index < b.index; });
 }

@@ -39,7 +39,8 @@ std::string fmt_ms(double ms) {
 
 class stream_bridge final : public media_bridge {
  public:
-  explicit stream_bridge(std::function<bool(std::uint64_t)> is_live) : table_(limits()), is_live_(std::move(is_live)) {}
+  stream_bridge(std::function<bool(std::uint64_t)> is_live, const correlator_options& o)
+      : table_(limits(o)), is_live_(std::move(is_live)), on_limit_(o.on_limit) {}
 
   void expect(std::uint64_t index, const std::string&, const sdp_media& m, timestamp_ns) override {
     media::payload_map pts;
@@ -55,6 +56,7 @@ class stream_bridge final : public media_bridge {
       case media::udp_verdict::rtcp: ++stats.rtcp_packets; break;
       default: break;
     }
+    if (table_.counters().streams_refused != refused_) [[unlikely]] limit_hit(e);
     if (e.time >= next_sweep_) sweep(e.time);
   }
 
@@ -103,9 +105,18 @@ class stream_bridge final : public media_bridge {
   }
 
  private:
-  static media::table_limits limits() {
+  static media::table_limits limits(const correlator_options& o) {
     media::table_limits l;
+    l.max_streams = o.max_streams;
     return l;
+  }
+
+  [[gnu::noinline]] void limit_hit(const capture::udp_event& e) {
+    refused_ = table_.counters().streams_refused;
+    if (!on_limit_) return;
+    capture::diag_event d{capture::diag_kind::stream_limit, true, e.frame, 0,
+                          "fewer RTP streams at once (the stream limit: this one is not tracked)"};
+    on_limit_(d);
   }
 
   void keep(const media::rtp_stream& s) {
@@ -247,12 +258,15 @@ class stream_bridge final : public media_bridge {
   timestamp_ns now_ = 0, next_sweep_ = 0;
   bool flushed_ = false;
   bool any_rtp_ = false;
+  std::function<void(const capture::diag_event&)> on_limit_;
+  std::uint64_t refused_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<media_bridge> make_media_bridge(std::function<bool(std::uint64_t)> is_live) {
-  return std::make_unique<stream_bridge>(std::move(is_live));
+std::unique_ptr<media_bridge> make_media_bridge(std::function<bool(std::uint64_t)> is_live,
+                                                const correlator_options& opt) {
+  return std::make_unique<stream_bridge>(std::move(is_live), opt);
 }
 
 }  // namespace sipscope::correlate::detail

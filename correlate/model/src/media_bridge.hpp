@@ -30,7 +30,9 @@ class media_bridge {
 
 // `is_live(index)`: whether a record is still in progress (streams of records already handed
 // over are dropped when they end, not kept for nobody).
-std::unique_ptr<media_bridge> make_media_bridge(std::function<bool(std::uint64_t)> is_live);
+// `opt`: max_streams and on_limit (a stream refused at the limit: stream_limit).
+std::unique_ptr<media_bridge> make_media_bridge(std::function<bool(std::uint64_t)> is_live,
+                                                const correlator_options& opt);
 
 // Name and clock rate of a static RTP payload type (RFC 3551 table 4); false when unassigned.
 bool static_payload(std::uint8_t pt, std::string& name, std::uint32_t& clock_rate);

@@ -14,12 +14,14 @@
 #include "sipscope/capture/defrag.hpp"
 #include "sipscope/capture/pipeline.hpp"
 #include "sipscope/capture/tcp_stream.hpp"
+#include "sipscope/parser/message.hpp"
 
 namespace sipscope::capture {
 
 struct module_limits {
   defrag_limits defrag;
   tcp_limits tcp;
+  parser::limits sip;   // of messages framed from streams (a larger one: sip_size_limit)
 };
 
 struct module_stats {

@@ -111,6 +111,14 @@ enum class diag_kind : std::uint16_t {
   tcp_buffer_limit, stream_resync, bad_ws_frame, bad_hep_packet,
   tcp_overlap,        // TCP segments overlapping with different bytes (the first copy is kept)
   not_sip_stream,     // a TCP stream that is not SIP (TLS on 5061...): counted, not decoded
+  // resource limits (docs/LIMITS.md): what went over a limit is dropped or cut, and counted
+  sip_size_limit = 250,   // a SIP message over the message size limit
+  sip_header_limit,       // a SIP message with more header fields or list elements than allowed
+  multipart_depth_limit,  // a body nested deeper than the multipart depth limit (not decoded)
+  record_limit,           // calls/records in progress at the limit: the least recent handed over
+  message_limit,          // messages of one record at the limit: further ones counted, not kept
+  transaction_limit,      // transactions of one record at the limit: the oldest forgotten
+  stream_limit,           // RTP streams at the limit: a new stream not tracked
   // live capture
   dropped_by_kernel = 300,
 };

@@ -82,7 +82,7 @@ class sip_framer {
     timestamp_ns time;
   };
   void drop(std::size_t n) noexcept;
-  void skip(std::size_t n, handler* diags, std::string_view why) noexcept;
+  void skip(std::size_t n, handler* diags, std::string_view why, diag_kind kind = diag_kind::stream_resync) noexcept;
   void give_up(handler* diags) noexcept;
   bool resync(handler* diags) noexcept;
   const mark& mark_at(std::uint64_t pos) const noexcept;

@@ -20,6 +20,7 @@
 
 #include "sipscope/capture/packet.hpp"
 #include "sipscope/correlate/model.hpp"
+#include "sipscope/parser/message.hpp"
 
 namespace sipscope::correlate {
 
@@ -42,7 +43,15 @@ struct correlator_options {
   // Records in progress at once, with a sink: beyond it the least recently active one is
   // handed over early (a flood of Call-IDs from a scanner must not grow memory without end).
   std::uint32_t max_records = 100'000;
+  // Transactions remembered per record (retransmission and response matching): beyond it the
+  // oldest is forgotten, so that a dialog with endless requests keeps a bounded state.
+  std::uint32_t max_transactions_per_record = 4096;
+  std::size_t max_streams = 100'000;   // RTP streams tracked at once (media::table_limits)
+  parser::limits sip;                  // message size, headers, multipart depth (parser)
   bool media = true;                // track RTP/RTCP
+  // Each time a limit above (or a parser limit) is hit: a diag_event of a *_limit kind
+  // (packet.hpp) with the frame concerned, so that a front end can count and report it.
+  std::function<void(const capture::diag_event&)> on_limit;
 };
 
 struct correlator_stats {
