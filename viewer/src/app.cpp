@@ -167,7 +167,7 @@ struct app::impl {
   std::size_t sel_row = lad::npos;
   bool scroll_to_row = false;
   bool ladder_dirty = true;
-  bool layout_dumped = false;
+  ImVec2 last_origin, last_view_min, last_view_max;   // of the ladder, last frame
 
   // Message pane.
   std::size_t msg_row = lad::npos;
@@ -201,7 +201,6 @@ struct app::impl {
   void draw_message(ImVec2 size);
   void draw_rtp(ImVec2 size);
   void keys();
-  void dump_layout(ImVec2 origin);
 };
 
 void app::register_settings() {
@@ -229,6 +228,8 @@ app::app(app_options o) : p_(std::make_unique<impl>()) {
 app::~app() = default;
 
 bool app::quit() const { return p_->quit; }
+
+std::string app::failure() const { return p_->status.state == load_state::failed ? p_->status.error : std::string(); }
 
 void app::open(std::vector<std::string> files) {
   if (files.empty()) return;
@@ -876,29 +877,33 @@ void app::impl::draw_ladder(ImVec2 size) {
     ImGui::EndTooltip();
     if (ImGui::IsMouseClicked(0)) open_message(hover_row);
   }
-  if (!opt.layout_json.empty() && !layout_dumped) dump_layout(origin);
+  last_origin = origin;
+  last_view_min = ImGui::GetCurrentWindow()->InnerClipRect.Min;   // without the scrollbars
+  last_view_max = ImGui::GetCurrentWindow()->InnerClipRect.Max;
   ImGui::EndChild();
   ImGui::EndChild();
 }
 
-// Where the ladder was drawn, in window pixels, for the screenshot tests (tests/viewer/).
-void app::impl::dump_layout(ImVec2 origin) {
-  if (ladder_dirty || status.state == load_state::loading) return;
-  std::FILE* f = std::fopen(opt.layout_json.c_str(), "w");
-  if (!f) return;
+// Where the ladder was drawn in the last frame, in window pixels, for the screenshot tests
+// (tests/viewer/screenshot.sh).
+bool app::write_layout_json() const {
+  const impl& p = *p_;
+  if (p.opt.layout_json.empty()) return true;
+  std::FILE* f = std::fopen(p.opt.layout_json.c_str(), "w");
+  if (!f) return false;
   std::fprintf(f, "{\"columns\": [");
-  for (std::size_t c = 0; c < layout.columns.size(); ++c)
-    std::fprintf(f, "%s{\"host\": \"%s\", \"x\": %.1f}", c ? ", " : "", layout.columns[c].host.to_string().c_str(),
-                 origin.x + place.column_x[c]);
+  for (std::size_t c = 0; c < p.layout.columns.size() && c < p.place.column_x.size(); ++c)
+    std::fprintf(f, "%s{\"host\": \"%s\", \"x\": %.1f}", c ? ", " : "", p.layout.columns[c].host.to_string().c_str(),
+                 p.last_origin.x + p.place.column_x[c]);
   std::fprintf(f, "], \"rows\": [");
-  for (std::size_t i = 0; i < layout.rows.size(); ++i) {
-    const lad::row& r = layout.rows[i];
+  for (std::size_t i = 0; i < p.layout.rows.size() && i < p.place.row_y.size(); ++i) {
+    const lad::row& r = p.layout.rows[i];
     std::fprintf(f, "%s{\"label\": \"%s\", \"from\": %zu, \"to\": %zu, \"y\": %.1f, \"retransmission\": %s}", i ? ", " : "",
-                 r.label.c_str(), r.from, r.to, origin.y + place.row_y[i], r.retransmission ? "true" : "false");
+                 r.label.c_str(), r.from, r.to, p.last_origin.y + p.place.row_y[i], r.retransmission ? "true" : "false");
   }
-  std::fprintf(f, "], \"bands\": %zu, \"font_size\": %.1f}\n", layout.bands.size(), ImGui::GetFontSize());
-  std::fclose(f);
-  layout_dumped = true;
+  std::fprintf(f, "], \"bands\": %zu, \"font_size\": %.1f, \"view\": [%.1f, %.1f, %.1f, %.1f]}\n", p.layout.bands.size(),
+               ImGui::GetFontSize(), p.last_view_min.x, p.last_view_min.y, p.last_view_max.x, p.last_view_max.y);
+  return std::fclose(f) == 0;
 }
 
 void app::impl::draw_message(ImVec2 size) {

@@ -33,6 +33,10 @@ class app {
   void frame(float width, float height);
   // Whether loading is over and every pane has what it needs (--screenshot waits for it).
   bool settled() const;
+  // --layout-json: where the last frame drew the ladder's columns and arrows (window pixels).
+  bool write_layout_json() const;
+  // Why loading failed ("" when it did not).
+  std::string failure() const;
   // Whether the user asked to quit (File > Quit).
   bool quit() const;
   // Files dropped on the window, or opened from File > Open.

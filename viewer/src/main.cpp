@@ -243,7 +243,14 @@ int main(int argc, char** argv) {
             std::memcpy(flipped.data() + static_cast<std::size_t>(y) * stride,
                         pixels.data() + static_cast<std::size_t>(fh - 1 - y) * stride, stride);
           for (std::size_t i = 3; i < flipped.size(); i += 4) flipped[i] = 255;
+          if (const std::string why = ui.failure(); !why.empty()) {
+            // Nothing to show: say why, write no picture.
+            std::fprintf(stderr, "sipscope-view: cannot read the capture: %s\n", why.c_str());
+            rc = 2;
+            break;
+          }
           std::string err;
+          if (!ui.write_layout_json()) std::fprintf(stderr, "sipscope-view: cannot write the --layout-json file\n");
           if (!write_png(screenshot, fw, fh, flipped, err)) {
             std::fprintf(stderr, "sipscope-view: %s\n", err.c_str());
             rc = 2;

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# sipscope-view --screenshot under Xvfb (Mesa's software OpenGL): the picture has the size
+# asked, is not blank, and has the ladder's lifelines and arrows where the layout says
+# (--layout-json gives the columns' x and the arrows' y in window pixels).
+# Usage: screenshot.sh SIPSCOPE_VIEW CORPUS_DIR [VIEWER_TESTS]. Exit 77 (skip) without
+# xvfb-run or without a working OpenGL under it.
+set -u
+view=$1
+corpus=$2
+here=$(cd "$(dirname "$0")" && pwd)
+if ! command -v xvfb-run >/dev/null 2>&1; then
+  echo "skip: xvfb-run not installed (apt-get install xvfb xauth libgl1-mesa-dri)"
+  exit 77
+fi
+command -v python3 >/dev/null 2>&1 || { echo "skip: python3 missing"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ok() { echo "ok:   $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+shot() {   # shot OUT.png ARGS... : runs the viewer headless; 3 = no GL (skip)
+  local out=$1
+  shift
+  xvfb-run -a -s "-screen 0 1920x1200x24" "$view" --screenshot "$out" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+}
+
+shot "$tmp/b2bua.png" --size 1280x800 --layout-json "$tmp/b2bua.json" "$corpus/calls/b2bua.pcap"
+rc=$?
+if [ $rc -eq 3 ]; then
+  echo "skip: no OpenGL 3 under Xvfb: $(cat "$tmp/stderr")"
+  exit 77
+fi
+[ $rc -eq 0 ] && ok "b2bua screenshot written" || bad "b2bua screenshot: exit $rc: $(cat "$tmp/stderr")"
+
+cat >"$tmp/check.py" <<'PY'
+import json, struct, sys, zlib
+
+def read_png(path):
+    data = open(path, 'rb').read()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
+    pos, idat, w, h = 8, b'', 0, 0
+    while pos < len(data):
+        n, = struct.unpack('>I', data[pos:pos + 4])
+        t = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + n]
+        if t == b'IHDR':
+            w, h, depth, ctype = struct.unpack('>IIBB', body[:10])
+            assert depth == 8 and ctype == 6, 'expected 8-bit RGBA'
+        elif t == b'IDAT':
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = w * 4
+    rows = []
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        assert f == 0, 'unexpected PNG filter'
+        rows.append(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    return w, h, rows
+
+def px(rows, x, y):
+    r = rows[int(y)]
+    i = int(x) * 4
+    return r[i], r[i + 1], r[i + 2]
+
+mode, png = sys.argv[1], sys.argv[2]
+w, h, rows = read_png(png)
+problems = []
+if mode == 'ladder':
+    lay = json.load(open(sys.argv[3]))
+    want_w, want_h, want_cols, want_rows = map(int, sys.argv[4:8])
+    if (w, h) != (want_w, want_h):
+        problems.append('size %dx%d, expected %dx%d' % (w, h, want_w, want_h))
+    colours = {}
+    for y in range(0, h, 4):
+        for x in range(0, w, 4):
+            c = px(rows, x, y)
+            colours[c] = colours.get(c, 0) + 1
+    top = max(colours.values()) / sum(colours.values())
+    if len(colours) < 50 or top > 0.97:
+        problems.append('blank-looking picture: %d colours, the commonest covers %.0f%%' % (len(colours), 100 * top))
+    if len(lay['columns']) != want_cols or len(lay['rows']) != want_rows:
+        problems.append('layout: %d columns, %d rows; expected %d, %d' % (len(lay['columns']), len(lay['rows']), want_cols, want_rows))
+    x0, y0, x1, y1 = lay['view']
+    ys = [r['y'] for r in lay['rows']]
+    visible = [i for i, y in enumerate(ys) if y0 + 4 < y < y1 - 4]
+    if len(visible) < 5:
+        problems.append('only %d arrows visible' % len(visible))
+    # Lifelines: at each column's x, between two visible arrows (away from labels and badges,
+    # which sit between columns), the pixel is lighter than the background.
+    bright = lambda c: max(c)
+    for ci, col in enumerate(lay['columns']):
+        hits = total = 0
+        for a, b in zip(visible, visible[1:]):
+            y = (ys[a] + ys[b]) / 2
+            total += 1
+            if any(bright(px(rows, col['x'] + dx, y)) > 70 for dx in (-1, 0, 1)):
+                hits += 1
+        if total and hits < 0.8 * total:
+            problems.append('column %d (%s): lifeline at x=%.0f in %d of %d gaps' % (ci, col['host'], col['x'], hits, total))
+    # Arrows: a coloured line at the arrow's y, between its two columns.
+    for i in visible:
+        r = lay['rows'][i]
+        if r['from'] == r['to']:
+            continue
+        xa, xb = lay['columns'][r['from']]['x'], lay['columns'][r['to']]['x']
+        found = 0
+        for f in (0.2, 0.3, 0.4, 0.6, 0.7):
+            x = xa + (xb - xa) * f
+            if any(bright(px(rows, x, r['y'] + dy)) > 90 for dy in (-1, 0, 1)):
+                found += 1
+        need = 2 if r['retransmission'] else 5
+        if found < need:
+            problems.append('arrow %d (%s) at y=%.0f: line found at %d of 5 points' % (i, r['label'], r['y'], found))
+    # And where the layout puts nothing (left of the first column, on an arrow's y, right of
+    # the time labels) the background shows: the checks above are not satisfied by any pixel.
+    empty = [i for i in visible if min(lay['rows'][i]['from'], lay['rows'][i]['to']) > 0]
+    for i in empty[:3]:
+        x = lay['columns'][0]['x'] - 12
+        if bright(px(rows, x, ys[i])) > 90:
+            problems.append('unexpected ink left of column 0 at y=%.0f' % ys[i])
+elif mode == 'diag':
+    # The message pane (bottom, left of the RTP pane) marks the diagnostic's bytes in red.
+    red = 0
+    for y in range(h // 2, h):
+        for x in range(0, w * 3 // 4):
+            r_, g_, b_ = px(rows, x, y)
+            if r_ > 80 and r_ > 2 * g_ and r_ > 2 * b_:
+                red += 1
+    if red < 200:
+        problems.append('no red diagnostic highlight in the message pane (%d red pixels)' % red)
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+PY
+
+if [ -s "$tmp/b2bua.png" ]; then
+  if python3 "$tmp/check.py" ladder "$tmp/b2bua.png" "$tmp/b2bua.json" 1280 800 3 14 >"$tmp/out" 2>&1; then
+    ok "b2bua: 1280x800, not blank, 3 lifelines and the visible arrows where the layout puts them"
+  else
+    bad "b2bua pixels: $(cat "$tmp/out")"
+  fi
+fi
+
+# Retransmissions (dashed arrows) and another size.
+shot "$tmp/rtx.png" --size 1024x700 --layout-json "$tmp/rtx.json" "$corpus/calls/retransmissions.pcap"
+rc=$?
+if [ $rc -eq 0 ] && python3 "$tmp/check.py" ladder "$tmp/rtx.png" "$tmp/rtx.json" 1024 700 2 9 >"$tmp/out" 2>&1; then
+  ok "retransmissions: 1024x700, 2 lifelines, 9 arrows (2 dashed)"
+else
+  bad "retransmissions: exit $rc: $(cat "$tmp/out" "$tmp/stderr" 2>/dev/null)"
+fi
+
+# A message with a parser diagnostic, opened in the message pane.
+python3 "$here/make-diag-capture.py" "$tmp/diag.pcap"
+shot "$tmp/diag.png" --size 1280x800 --message 1 "$tmp/diag.pcap"
+rc=$?
+if [ $rc -eq 0 ] && python3 "$tmp/check.py" diag "$tmp/diag.png" >"$tmp/out" 2>&1; then
+  ok "diagnostic: the message pane marks the malformed From"
+else
+  bad "diagnostic: exit $rc: $(cat "$tmp/out" "$tmp/stderr" 2>/dev/null)"
+fi
+
+# Bad input: a clear message and exit 2, no picture.
+shot "$tmp/none.png" /nonexistent/capture.pcap
+rc=$?
+if [ $rc -eq 2 ] && grep -q "cannot open '/nonexistent/capture.pcap'" "$tmp/stderr" && [ ! -e "$tmp/none.png" ]; then
+  ok "missing file: exit 2 with a message"
+else
+  bad "missing file: exit $rc, $(cat "$tmp/stderr")"
+fi
+echo "not a capture" >"$tmp/text.pcap"
+shot "$tmp/text.png" --size 800x600 "$tmp/text.pcap"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "not a capture\|cannot read" "$tmp/stderr"; then
+  ok "not a capture: exit 2 with a message"
+else
+  bad "not a capture: exit $rc, $(cat "$tmp/stderr")"
+fi
+
+[ $fail -eq 0 ] && echo PASS || echo FAILED
+exit $fail
