@@ -18,6 +18,7 @@ pkgs=(
   libosip2-dev libsofia-sip-ua-dev
   # viewer (optional: the build turns it off when these are missing)
   libimgui-dev libglfw3-dev libgl-dev
+  xvfb xauth libgl1-mesa-dri fonts-dejavu-core   # viewer screenshot tests: Xvfb + Mesa's software GL
 )
 
 # --bench: also the peer tools the benchmarks run side by side (sipscope-bench ingest):
