@@ -21,6 +21,7 @@ _sipscope() {
       case $cmd in
         calls|rtp) COMPREPLY=($(compgen -W "table csv json jsonl" -- "$cur")) ;;
         ladder) COMPREPLY=($(compgen -W "text mermaid svg html" -- "$cur")) ;;
+        explain) COMPREPLY=($(compgen -W "text json jsonl html" -- "$cur")) ;;
         stats) COMPREPLY=($(compgen -W "table json" -- "$cur")) ;;
         live) COMPREPLY=($(compgen -W "table jsonl" -- "$cur")) ;;
         parse) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;

@@ -119,7 +119,7 @@ bool request_not_captured(const record& r, const context&, verdict& v) {
 }
 
 bool capture_ended(const record& r, const context& c, verdict& v) {
-  if (!is_call(r) || r.final_status || r.times.answer) return false;
+  if (!is_call(r) || r.final_status || r.times.answer || r.messages.empty()) return false;
   if (r.state != call_state::calling && r.state != call_state::ringing) return false;
   const timestamp_ns end = c.capture_end ? c.capture_end : r.last_time;
   call_view cv(r);
@@ -445,18 +445,37 @@ bool cancelled(const record& r, const context&, verdict& v) {
 bool media_refused(const record& r, const context&, verdict& v) {
   if (!is_call(r) || (r.final_status != 488 && r.final_status != 606 && r.final_status != 415)) return false;
   call_view cv(r);
-  invite_steps(cv, v);
-  // The offer the caller made (its SDP of the initial INVITE) and any SDP the other side ever sent.
+  // The refused INVITE (the attempt the final answers) and its offer; any SDP the other side
+  // ever sent in this Call-ID (an earlier attempt, early media) tells what it accepts.
+  const message_entry* fin = cv.final_to_caller();
+  const message_entry* refused = fin ? last_msg(r, [&](const message_entry& m) {
+    return cv.is_initial_invite(m) && m.cseq == fin->cseq && m.time <= fin->time && !m.retransmission;
+  }) : nullptr;
+  if (refused && refused != cv.invite) {
+    const message_entry* first_copy = first_msg(r, [&](const message_entry& m) { return cv.is_initial_invite(m) && m.cseq == refused->cseq; });
+    v.chain.push_back(seen(first_copy ? *first_copy : *refused));
+  } else {
+    invite_steps(cv, v);
+  }
+  if (!refused) refused = cv.invite;
   std::vector<const sdp_media*> offer, theirs;
   for (const sdp_media& m : r.sdp) {
-    if (m.from == side::caller && m.offer && (!cv.invite || m.message == cv.index_of(cv.invite))) offer.push_back(&m);
+    if (m.from == side::caller && m.offer && refused && r.messages[m.message].cseq == refused->cseq &&
+        r.messages[m.message].request)
+      offer.push_back(&m);
     if (m.from == side::callee) theirs.push_back(&m);
   }
   for (const sdp_media* m : offer) {
+    const message_entry& om = r.messages[m->message];
+    if (!v.chain.empty() && v.chain.back().frame.number == om.frame.number && v.chain.back().time == om.time) {
+      // The offer is in the INVITE just cited: its m= line is the detail of that step.
+      v.chain.back().detail = sdp_line(*m);
+      continue;
+    }
     evidence e;
-    e.frame = r.messages[m->message].frame;
-    e.time = r.messages[m->message].time;
-    e.what = cat("SDP offer of ", r.messages[m->message].summary);
+    e.frame = om.frame;
+    e.time = om.time;
+    e.what = cat("SDP offer of ", om.summary);
     e.detail = sdp_line(*m);
     v.chain.push_back(std::move(e));
   }
@@ -711,7 +730,7 @@ bool glare(const record& r, const context&, verdict& v) {
   });
   if (retry) v.chain.push_back(seen(*retry, cat("retried ", duration_text(retry->time - pending->time), " after the 491")));
   else v.chain.push_back(not_seen(cat("the ", pending->method, " retried after a random delay (RFC 3261 14.1)")));
-  v.text = cat("Both sides changed the session at once (glare): a ", pending->method, " was answered 491 Request Pending by ",
+  v.text = cat("Both sides changed the session at once (glare): ", pending->method == "INVITE" ? "a re-INVITE" : "an UPDATE", " was answered 491 Request Pending by ",
                host_of(pending->src), retry ? cat(" and was retried ", duration_text(retry->time - pending->time), " later") : std::string(" and was not retried"), ".");
   v.conf = confidence::high;
   v.next = retry ? "Nothing is broken: RFC 3261 14.1 glare resolution worked."
@@ -849,8 +868,13 @@ bool one_way_audio(const record& r, const context&, verdict& v) {
   }
   const side silent = from_caller ? side::callee : side::caller;
   const side speaker = silent == side::caller ? side::callee : side::caller;
-  if (const sdp_media* m = sdp_of_side(r, speaker)) v.chain.push_back(sdp_step(r, *m));
-  if (const sdp_media* m = sdp_of_side(r, silent)) v.chain.push_back(sdp_step(r, *m, cat("where ", side_name(silent), " said it would receive")));
+  {
+    std::vector<evidence> sdps;   // both SDPs, in the order they were sent
+    if (const sdp_media* m = sdp_of_side(r, speaker)) sdps.push_back(sdp_step(r, *m));
+    if (const sdp_media* m = sdp_of_side(r, silent)) sdps.push_back(sdp_step(r, *m, cat("where ", side_name(silent), " said it would receive")));
+    std::stable_sort(sdps.begin(), sdps.end(), [](const evidence& a, const evidence& b) { return a.time < b.time; });
+    for (evidence& e : sdps) v.chain.push_back(std::move(e));
+  }
   const bool alive = talking && talking->rtcp_reports > 0 && talking->rtcp_fraction_lost >= 0;
   if (talking)
     v.chain.push_back(stream_step(*talking, alive ? "RTCP receiver reports about this stream come back: the silent side receives it" : ""));
