@@ -603,6 +603,32 @@ def low_mos():
     return f
 
 
+@flow
+def t38_fax():
+    f = XFlow('t38-fax', 'A fax call (ITU-T T.38 Annex D): 3 s of PCMU both ways, then Bob\'s fax '
+              'machine detects the fax tone and re-INVITEs to m=image udptl t38; 6 s of fax (UDPTL, '
+              'not RTP); a re-INVITE back to audio; 2 s of RTP; BYE. The RTP pause is the fax.')
+    d, t = direct_call(f)
+    ra = f.rtp(ALICE, 49172, BOB, 3456, t + ms(10))
+    rb = f.rtp(BOB, 3456, ALICE, 49172, t + ms(17))
+    rtp_run(f, ra, t + ms(10), t + sec(3))
+    rtp_run(f, rb, t + ms(17), t + sec(3))
+
+    def t38(who, host, port, ver):
+        return (f'v=0\r\no={who} 2890844526 {ver} IN IP4 {host.ip}\r\ns=-\r\nc=IN IP4 {host.ip}\r\nt=0 0\r\n'
+                f'm=image {port} udptl t38\r\na=T38FaxVersion:0\r\na=T38MaxBitRate:14400\r\n'
+                'a=T38FaxRateManagement:transferredTCF\r\na=T38FaxUdpEC:t38UDPRedundancy\r\n')
+    t = d.reinvite(t + sec(3.05), 'b', t38('bob', BOB, 3456, 2890844528), t38('alice', ALICE, 49172, 2890844527))
+    t = d.reinvite(t + sec(6), 'b', sdp('bob', 2890844527, 2890844529, BOB, 3456, pts=(0, 101)),
+                   sdp('alice', 2890844526, 2890844528, ALICE, 49172, pts=(0, 101)))
+    rtp_run(f, ra, t + ms(10), t + sec(2))
+    rtp_run(f, rb, t + ms(17), t + sec(2))
+    d.bye(t + sec(2.1), 'a')
+    f.expect(d.call_id, 't38_fax', 'high', [req('INVITE', cseq=1, src=BOB)],
+             contains=['switched to T.38 fax', 'went back to audio'])
+    return f
+
+
 # ---- the cases corpus/calls already has ------------------------------------------------------------
 CORPUS_CALLS = {
     'busy': ('busy', 'high', ['Busy Here']),

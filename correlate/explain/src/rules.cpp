@@ -111,7 +111,7 @@ bool request_not_captured(const record& r, const context&, verdict& v) {
     v.next = "Start the capture before the call, or merge the earlier capture file (sipscope takes several files).";
   } else {
     v.text = cat("The capture holds only responses for this call (", std::to_string(r.messages.size()),
-                 " messages, no request): the caller-to-callee direction is missing from it.");
+                 r.messages.size() == 1 ? " message" : " messages", ", no request): the caller-to-callee direction is missing from it.");
     v.next = "Capture both directions (mirror rx and tx of the port) and look for asymmetric routing.";
   }
   v.conf = confidence::high;
@@ -239,10 +239,23 @@ bool auth_loop(const record& r, const context&, verdict& v) {
   auth_chain(r, a, v);
   std::set<std::string> nonces;
   for (const auth_story::step& s : a.challenges) nonces.insert(param_of(s.note->value, "nonce"));
+  // How long the client took to answer a challenge: a slow answer lets a short-lived nonce expire.
+  timestamp_ns slowest = 0;
+  for (const auth_story::step& c : a.challenges)
+    for (const auth_story::step& k : a.credentials)
+      if (k.m->time > c.m->time && param_of(k.note->value, "nonce") == param_of(c.note->value, "nonce"))
+        slowest = std::max(slowest, k.m->time - c.m->time);
+  std::string phrase;   // a re-challenge's own reason phrase, when it is not the standard one
+  for (const auth_story::step& c : a.challenges)
+    if (c.m->reason != "Unauthorized" && c.m->reason != "Proxy Authentication Required" && !c.m->reason.empty()) phrase = c.m->reason;
   v.text = cat("Authentication loop: the ", r.first_method, " was challenged ", std::to_string(a.challenges.size()),
                " times and retried ", std::to_string(a.credentials.size()), " times with credentials",
                nonces.size() < a.challenges.size() ? " (the server repeated a nonce)" : " (a new nonce each time)",
-               "; the server never accepted them.");
+               "; the server never accepted them",
+               phrase.empty() ? std::string() : cat(" (it said \"", phrase, "\")"),
+               slowest > 5 * s_ns ? cat("; the client took up to ", duration_text(slowest),
+                                        " to answer a challenge, long enough for a short-lived nonce to expire") : std::string(),
+               ".");
   v.conf = confidence::high;
   v.next = cat("Check the username and password configured for realm \"", param_of(a.challenges.back().note->value, "realm"),
                "\" on the caller, and the server's account (locked, or the digest algorithm not supported).");
@@ -362,6 +375,8 @@ bool busy(const record& r, const context&, verdict& v) {
 
 bool no_answer(const record& r, const context&, verdict& v) {
   if (!is_call(r) || (r.final_status != 480 && r.final_status != 408)) return false;
+  // The caller's own CANCEL came first: it abandoned (the "cancelled" rule says so).
+  if (r.state == call_state::cancelled) return false;
   call_view cv(r);
   invite_steps(cv, v);
   const message_entry* ring = cv.first_provisional(180, 189);
@@ -371,7 +386,14 @@ bool no_answer(const record& r, const context&, verdict& v) {
   final_steps(cv, v);
   const message_entry* fin = cv.final_to_caller();
   const message_entry* origin = cv.final_origin();
-  if (ring && fin) {
+  if (ring && fin && fin->time - ring->time < 3 * s_ns) {
+    v.text = cat("The callee could not take the call: ", origin ? host_of(origin->src) : std::string("the far end"),
+                 " answered ", std::to_string(r.final_status), " ", r.final_reason, " only ", duration_text(fin->time - ring->time),
+                 " after the ringing began, too soon for a no-answer timer", reason_clause(cv), ".");
+    v.conf = confidence::high;
+    v.next = "The callee's device or its server refused at once (DND, a busy line reported as unavailable, or a "
+             "policy): the Reason header and the callee's log say which.";
+  } else if (ring && fin) {
     v.text = cat("Nobody answered: the callee rang for ", duration_text(fin->time - ring->time), ", then ",
                  origin ? host_of(origin->src) : std::string("the far end"), " ended the attempt with ",
                  std::to_string(r.final_status), " ", r.final_reason, reason_clause(cv), ".");
@@ -856,8 +878,33 @@ bool hold(const record& r, const context&, verdict& v) {
   return true;
 }
 
+bool t38_fax(const record& r, const context&, verdict& v) {
+  if (!is_call(r) || !r.times.answer) return false;
+  const sdp_media* fax = nullptr;
+  for (const sdp_media& m : r.sdp)
+    if (m.media == "image" && m.address.port && !fax) fax = &m;
+  if (!fax) return false;
+  v.chain.push_back(sdp_step(r, *fax, "T.38 over UDPTL replaces the audio"));
+  const message_entry& at = r.messages[fax->message];
+  const sdp_media* back = nullptr;
+  for (const sdp_media& m : r.sdp)
+    if (m.media == "audio" && m.address.port && r.messages[m.message].time > at.time + s_ns && m.from == fax->from && !back) back = &m;
+  if (back) v.chain.push_back(sdp_step(r, *back, "back to audio"));
+  v.text = cat("The call switched to T.38 fax: ", side_name(fax->from), " offered m=image ", fax->proto, " in a re-INVITE at ",
+               clock_text(at.time), back ? cat(" and went back to audio at ", clock_text(r.messages[back->message].time)) : std::string(),
+               "; RTP pauses while the fax goes over UDPTL, which is not a fault.");
+  v.conf = confidence::high;
+  v.next = "Nothing failed in the signalling; for the fax's own outcome, look at the UDPTL packets (T.38 Annex D).";
+  return true;
+}
+
 bool one_way_audio(const record& r, const context&, verdict& v) {
   if (!is_call(r) || !has_finding(r, "one_way_audio")) return false;
+  // RTP both ways between the same two hosts is not one-way audio, whichever side the SDP
+  // attribution gave each stream (a PBX that writes one address in both SDPs).
+  for (const stream_info& a : r.streams)
+    for (const stream_info& b : r.streams)
+      if (a.packets && b.packets && a.src.ip == b.dst.ip && a.dst.ip == b.src.ip && !(a.src.ip == a.dst.ip)) return false;
   bool from_caller = false, from_callee = false;
   const stream_info* talking = nullptr;
   for (const stream_info& st : r.streams) {
@@ -914,8 +961,9 @@ bool no_rtp(const record& r, const context&, verdict& v) {
   v.chain.push_back(not_seen("RTP to or from any address of the SDP"));
   if (const message_entry* bye = first_msg(r, [](const message_entry& m) { return m.request && m.method == "BYE"; })) v.chain.push_back(seen(*bye));
   v.text = cat("No audio: the call was answered and lasted ", duration_text(r.talk_ms() * ms_ns),
-               " but no RTP to or from the negotiated addresses is in the capture (which does carry RTP of other calls).");
-  v.conf = confidence::medium;
+               " but no RTP to or from the negotiated addresses is in the capture (which does carry RTP of other calls)",
+               r.legs.empty() ? "." : "; it is a leg of a B2BUA, whose media may simply not pass this capture point.");
+  v.conf = r.legs.empty() ? confidence::medium : confidence::low;
   v.next = "Whether the media takes another path than this capture point (an SBC or media server anchoring it), a "
            "firewall dropping the RTP ports, or the SDP addresses are unreachable.";
   return true;
@@ -945,9 +993,10 @@ bool rtp_stops(const record& r, const context&, verdict& v) {
   } else {
     v.chain.push_back(stream_step(*gap, cat("longest gap between packets: ", duration_text(static_cast<timestamp_ns>(gap->max_delta_ms * 1e6)))));
     v.text = cat("The audio from ", side_name(gap->from), " paused for ", duration_text(static_cast<timestamp_ns>(gap->max_delta_ms * 1e6)),
-                 " in the middle of the call (RTP ", gap->src.to_string(), " -> ", gap->dst.to_string(), ").");
+                 " in the middle of the call (RTP ", gap->src.to_string(), " -> ", gap->dst.to_string(),
+                 "), then resumed: a network outage, or silence suppression without comfort noise.");
   }
-  v.conf = confidence::medium;
+  v.conf = stopped ? confidence::medium : confidence::low;
   v.next = "A network path change, a NAT binding that timed out, silence suppression without comfort noise, or the "
            "sender's media engine failing: compare with the sender's logs at that time.";
   return true;
@@ -1124,6 +1173,8 @@ constexpr rule table[] = {
     {"hold", "RFC 3264 8.4 (sendonly/inactive), RFC 5359 2.1", category::ok,
      "The call was put on hold (an in-dialog offer with sendonly/inactive or c=0.0.0.0); silence in the media during it is "
      "expected.", hold},
+    {"t38_fax", "ITU-T T.38 Annex D (SIP), RFC 3362 (image/t38); RFC 3264 8", category::ok,
+     "An offer switched the call to T.38 fax (m=image udptl): the pause in RTP during the fax is expected.", t38_fax},
     {"one_way_audio", "RFC 3550 6.4 (RTCP receiver reports), RFC 3264 5", category::media,
      "Only one side sent RTP during the talk; RTCP receiver reports show whether the silent side is alive.", one_way_audio},
     {"no_rtp", "RFC 3264 5, RFC 3550", category::media,
@@ -1156,6 +1207,17 @@ verdict explain(const correlate::record& r, const context& c) {
     verdict v;
     if (!ru.match(r, c, v)) continue;
     if (!have) {
+      // Evidence in time order; a step without a time stays after the step it followed.
+      std::vector<std::pair<timestamp_ns, std::size_t>> keys;
+      timestamp_ns prev = 0;
+      for (std::size_t i = 0; i < v.chain.size(); ++i) {
+        if (v.chain[i].time) prev = v.chain[i].time;
+        keys.push_back({prev, i});
+      }
+      std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      std::vector<evidence> sorted;
+      for (const auto& k : keys) sorted.push_back(std::move(v.chain[k.second]));
+      v.chain = std::move(sorted);
       out = std::move(v);
       out.rule = ru.id;
       out.rfc = ru.rfc;

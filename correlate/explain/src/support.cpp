@@ -194,9 +194,12 @@ std::string sdp_line(const sdp_media& m) {
     s += ' ';
     s += std::to_string(c.payload_type);
   }
-  s += " (";
-  s += codec_list(m, true);
-  s += "), c=";
+  if (!m.codecs.empty()) {
+    s += " (";
+    s += codec_list(m, true);
+    s += ')';
+  }
+  s += ", c=";
   s += m.connection.empty() ? "?" : m.connection;
   if (!m.direction.empty() && m.direction != "sendrecv") {
     s += ", a=";

@@ -1,4 +1,5 @@
 // Names, Q.850 causes and the verdict's JSON.
+#include <cctype>
 #include <cstdlib>
 
 #include "sipscope/correlate/json.hpp"
@@ -69,8 +70,11 @@ std::string_view q850_cause(int cause) noexcept {
 
 int reason_cause(std::string_view value) noexcept {
   // Reason: Q.850 ;cause=17 ;text="..." (RFC 3326 2); several values may be comma-separated.
+  // The protocol token is case-insensitive (RFC 3261 25.1 token, as gateways write "q.850").
+  std::string lower(value);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   std::size_t at = 0;
-  while ((at = value.find("Q.850", at)) != std::string_view::npos) {
+  while ((at = lower.find("q.850", at)) != std::string::npos) {
     std::size_t end = value.find(',', at);
     std::string_view one = value.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
     std::string c = detail::param_of(one, "cause");
