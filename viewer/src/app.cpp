@@ -220,6 +220,7 @@ app::app(app_options o) : p_(std::make_unique<impl>()) {
   p_->all_kinds = p_->opt.all_kinds;
   p_->light = p_->opt.light;
   std::snprintf(p_->search, sizeof p_->search, "%s", p_->opt.search.c_str());
+  if (p_->opt.list_width > 0) g_splits.list = p_->opt.list_width;
   if (p_->light) ImGui::StyleColorsLight();
   else ImGui::StyleColorsDark();
   if (!p_->opt.files.empty()) p_->s.start(p_->opt.files);
@@ -481,7 +482,8 @@ void app::frame(float width, float height) {
   if (ImGui::IsItemActive()) g_splits.ladder = std::clamp(g_splits.ladder + ImGui::GetIO().MouseDelta.y / avail.y, 0.15f, 0.9f);
   if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeNS);
   const float bottom_h = avail.y - ladder_h - splitter;
-  const float msg_w = std::floor(right_w * g_splits.message);
+  // Without RTP streams the RTP pane needs little room: the message gets most of it.
+  const float msg_w = std::floor(right_w * (p.layout.bands.empty() && !p.drawn.empty() ? std::max(g_splits.message, 0.8f) : g_splits.message));
   p.draw_message(ImVec2(msg_w, bottom_h));
   ImGui::SameLine(0, 0);
   ImGui::InvisibleButton("split-m", ImVec2(splitter, bottom_h));
@@ -714,13 +716,18 @@ void app::impl::draw_ladder(ImVec2 size) {
   if (drawn.size() > 1) record_w = ImGui::CalcTextSize(("#" + std::to_string(drawn.back()->index) + " ").c_str()).x;
   g.left = std::round(ImGui::CalcTextSize("00:00:00.000").x + record_w + fs * 3.5f);
   g.spacing = std::round(fs * 17 * zoom);
-  g.top = std::round(fs * 3.2f);
+  g.top = std::round(fs * 4.0f);
   g.row_height = std::round(fs * 2.4f * zoom);
   g.sdp_extra = std::round(fs * 1.0f);
   g.band_extra = std::round(fs * 1.4f);
   // Wider columns when labels need it.
   std::size_t widest = 0;
-  for (const lad::row& r : layout.rows) widest = std::max(widest, r.label.size() + (r.retransmission ? 6 : 0));
+  for (const lad::row& r : layout.rows) {
+    // The label (and the SDP badge under it) sit between the arrow's columns.
+    const std::size_t span = std::max<std::size_t>(1, r.from > r.to ? r.from - r.to : r.to - r.from);
+    widest = std::max(widest, (std::max(r.label.size() + (r.retransmission ? 6 : 0), r.sdp_badge.size()) + span - 1) / span);
+  }
+  for (const lad::column& c : layout.columns) widest = std::max(widest, c.host.to_string().size());
   g.spacing = std::max(g.spacing, std::round(ImGui::CalcTextSize("M").x * static_cast<float>(widest + 4)));
   geo = g;
   place = lad::place(layout, g);
@@ -766,9 +773,22 @@ void app::impl::draw_ladder(ImVec2 size) {
     const ImVec2 r0(xa + 3, Y(y1)), r1(xb - 3, Y(y2));
     dl->AddRectFilled(r0, r1, fill);
     dl->AddLine(ImVec2(r0.x, r0.y), ImVec2(r1.x, r0.y), edge);
-    const std::string lab = std::string(b.from < b.to ? "RTP -> " : "RTP <- ") + b.label;
+    std::string lab = std::string(b.from < b.to ? "RTP -> " : "RTP <- ") + b.label;
+    if (ImGui::CalcTextSize(lab.c_str()).x > xb - xa - 12) {
+      // Too long for the space between the columns: the figures only (the tooltip has all).
+      char c[128];
+      std::snprintf(c, sizeof c, "%s %s %.1f%% %.1fms", b.from < b.to ? "->" : "<-",
+                    b.stream->codec.empty() ? "RTP" : b.stream->codec.c_str(), b.stream->lost_percent(), b.stream->mean_jitter_ms);
+      lab = c;
+      if (b.stream->mos > 0) {
+        std::snprintf(c, sizeof c, " MOS %.2f", b.stream->mos);
+        lab += c;
+      }
+    }
+    dl->PushClipRect(r0, ImVec2(r1.x, r0.y + fs * 1.4f), true);
     dl->AddText(ImVec2(xa + 8, Y(y1) + fs * 0.15f), b.bad ? rgba(240, 90, 90) : (light ? rgba(20, 110, 40) : rgba(120, 220, 140)),
                 lab.c_str());
+    dl->PopClipRect();
     if (sel_stream == bi) dl->AddRect(r0, r1, light ? rgba(40, 60, 200) : rgba(160, 170, 255), 0, 0, 2);
     if (hovered_window && ImGui::IsMouseHoveringRect(r0, ImVec2(r1.x, r0.y + fs * 1.3f))) {
       ImGui::BeginTooltip();

@@ -20,6 +20,7 @@ struct app_options {
   std::string search;                  // --search TEXT: the call list's search box at start
   std::string layout_json;             // --layout-json FILE: where the ladder was drawn (tests)
   bool headless = false;               // --screenshot: no ini file, no interaction
+  float list_width = 0;                // --list-width: the call list's share of the width (0: kept)
 };
 
 class app {

@@ -40,6 +40,7 @@ constexpr const char* usage =
     "  --all               list every record kind (registrations, OPTIONS...), not only calls\n"
     "  --relative          relative times (+ms from the first message) on the ladder\n"
     "  --light             light theme (default dark)\n"
+    "  --list-width F      the call list's share of the window width (0.1 to 0.9)\n"
     "  --size WxH          window size in pixels (default 1600x1000)\n"
     "  --screenshot OUT    render once loading is over, write OUT (PNG) and exit\n"
     "  --layout-json OUT   with --screenshot: also write where the ladder's columns and arrows\n"
@@ -122,6 +123,13 @@ int main(int argc, char** argv) {
       o.all_kinds = true;
     } else if (a == "--relative") {
       o.relative_time = true;
+    } else if (a == "--list-width") {
+      value(v);
+      o.list_width = static_cast<float>(std::atof(v.c_str()));
+      if (o.list_width < 0.1f || o.list_width > 0.9f) {
+        std::fprintf(stderr, "sipscope-view: bad --list-width '%s' (0.1 to 0.9)\n", v.c_str());
+        return 2;
+      }
     } else if (a == "--light") {
       o.light = true;
     } else if (a == "--size") {
