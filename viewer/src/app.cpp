@@ -230,6 +230,14 @@ app::~app() = default;
 
 bool app::quit() const { return p_->quit; }
 
+std::size_t app::listed() const { return p_->shown.size(); }
+bool app::loading() const { return p_->status.state == load_state::loading || p_->status.state == load_state::idle; }
+std::size_t app::ladder_rows() const { return p_->layout.rows.size(); }
+void app::clear_selection() {
+  p_->selected.clear();
+  p_->ladder_dirty = true;
+}
+
 std::string app::failure() const { return p_->status.state == load_state::failed ? p_->status.error : std::string(); }
 
 void app::open(std::vector<std::string> files) {
@@ -325,8 +333,8 @@ void app::impl::select_initial() {
   }
   if (status.state == load_state::loading) return;
   for (const std::string& c : opt.calls)
-    for (const cr::record* r : recs)
-      if (r->call_id == c || std::to_string(r->index) == c) {
+    for (const cr::record* r : c == "all" ? shown : recs)
+      if (c == "all" || r->call_id == c || std::to_string(r->index) == c) {
         selected.insert(r->index);
         focus_record = r->index;
       }
@@ -702,7 +710,9 @@ void app::impl::draw_ladder(ImVec2 size) {
     return;
   }
   // Titles: one line per record drawn.
-  for (const cr::record* r : drawn) {
+  if (drawn.size() > 4) ImGui::Text("%zu records merged, %zu messages, %zu hosts", drawn.size(), layout.rows.size(), layout.columns.size());
+  for (std::size_t di = 0; di < drawn.size() && di < 4; ++di) {
+    const cr::record* r = drawn[di];
     const std::string_view st = r->kind == cr::record_kind::call ? cr::to_string(r->state) : cr::to_string(r->outcome);
     ImGui::TextColored(state_colour(*r, light), "#%" PRIu64 " %.*s", r->index, static_cast<int>(st.size()), st.data());
     ImGui::SameLine();
@@ -802,7 +812,14 @@ void app::impl::draw_ladder(ImVec2 size) {
   }
 
   // Columns: name (alias or user agent), IP:port, lifeline.
-  for (std::size_t c = 0; c < layout.columns.size(); ++c) {
+  // Visible columns only (a merge of many calls can have thousands): columns are evenly spaced.
+  const float scroll_x = ImGui::GetScrollX(), view_w = ImGui::GetWindowWidth();
+  auto column_index = [&](float x) {
+    return static_cast<std::size_t>(std::clamp((x - g.left) / g.spacing, 0.0f, static_cast<float>(layout.columns.size())));
+  };
+  const std::size_t c_first = column_index(scroll_x - g.spacing);
+  const std::size_t c_last = std::min(layout.columns.size(), column_index(scroll_x + view_w + g.spacing) + 1);
+  for (std::size_t c = c_first; c < c_last; ++c) {
     const lad::column& col = layout.columns[c];
     const std::string host = col.media_only ? col.host.ip.to_string() + " (media)" : col.host.to_string();
     float y = Y(0) + fs * 0.2f;
@@ -844,6 +861,7 @@ void app::impl::draw_ladder(ImVec2 size) {
     }
     dl->AddText(ImVec2(tx, y - fs * 0.6f), dim, t.c_str());
     const float x1 = X(r.from), x2 = X(r.to);
+    if (std::max(r.from, r.to) + 1 < c_first || std::min(r.from, r.to) > c_last) continue;   // off screen sideways
     const float thick = std::max(1.0f, fs / 9);
     if (r.from == r.to) {
       // A message a host sent to itself: a small loop.

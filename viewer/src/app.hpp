@@ -11,7 +11,7 @@ namespace sipscope::viewer {
 
 struct app_options {
   std::vector<std::string> files;
-  std::vector<std::string> calls;      // --call: Call-IDs or record indexes to select at start
+  std::vector<std::string> calls;      // --call: Call-IDs or record indexes to select at start ("all": every listed one)
   bool legs = true;                    // draw the B2BUA legs / transfer records of the selection
   bool light = false;                  // light theme
   bool relative_time = false;
@@ -36,6 +36,12 @@ class app {
   bool settled() const;
   // --layout-json: where the last frame drew the ladder's columns and arrows (window pixels).
   bool write_layout_json() const;
+  // For --timings and --frame-bench: rows in the call list, loading still running, rows of the
+  // ladder; and dropping the selection (an empty ladder, the frame-time baseline).
+  std::size_t listed() const;
+  bool loading() const;
+  std::size_t ladder_rows() const;
+  void clear_selection();
   // Why loading failed ("" when it did not).
   std::string failure() const;
   // Whether the user asked to quit (File > Quit).

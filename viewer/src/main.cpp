@@ -32,7 +32,8 @@ constexpr const char* usage =
     "gzip), in a window. Loading runs in the background: calls appear as they are found.\n"
     "\n"
     "Options:\n"
-    "  --call ID|INDEX     select this record at start (Call-ID or the # of the list);\n"
+    "  --call ID|INDEX     select this record at start (Call-ID or the # of the list; 'all':\n"
+    "                      every call listed);\n"
     "                      comma-separated or repeated: several are merged into one ladder\n"
     "  --no-legs           draw only the selected records, not their B2BUA legs / transfers\n"
     "  --message N         open the ladder's Nth message in the message pane\n"
@@ -45,6 +46,10 @@ constexpr const char* usage =
     "  --screenshot OUT    render once loading is over, write OUT (PNG) and exit\n"
     "  --layout-json OUT   with --screenshot: also write where the ladder's columns and arrows\n"
     "                      were drawn (window pixels), for tests\n"
+    "  --timings           print when the first call was listed and when loading ended\n"
+    "                      (seconds from the start of the process) on stderr\n"
+    "  --frame-bench N     after loading, draw N frames with the selected ladder and N with\n"
+    "                      none, print the mean frame times (headless, like --screenshot)\n"
     "  --font-size PX      text size (default 15, scaled by the monitor's content scale)\n"
     "  -h, --help          this text\n"
     "\n"
@@ -81,8 +86,11 @@ bool file_exists(const char* p) {
 
 int main(int argc, char** argv) {
   using namespace sipscope::viewer;
+  const auto t_process = std::chrono::steady_clock::now();
   app_options o;
   std::string screenshot;
+  bool timings = false;
+  int frame_bench = 0;
   int width = 1600, height = 1000;
   float font_px = 15;
   for (int i = 1; i < argc; ++i) {
@@ -141,6 +149,15 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--screenshot") {
       value(screenshot);
+    } else if (a == "--timings") {
+      timings = true;
+    } else if (a == "--frame-bench") {
+      value(v);
+      frame_bench = std::atoi(v.c_str());
+      if (frame_bench <= 0 || frame_bench > 100000) {
+        std::fprintf(stderr, "sipscope-view: bad --frame-bench '%s' (a number of frames)\n", v.c_str());
+        return 2;
+      }
     } else if (a == "--layout-json") {
       value(o.layout_json);
     } else if (a == "--font-size") {
@@ -161,10 +178,10 @@ int main(int argc, char** argv) {
       o.files.push_back(a);
     }
   }
-  const bool headless = !screenshot.empty();
+  const bool headless = !screenshot.empty() || frame_bench > 0;
   o.headless = headless;
   if (headless && o.files.empty()) {
-    std::fprintf(stderr, "sipscope-view: --screenshot needs a FILE\n");
+    std::fprintf(stderr, "sipscope-view: --screenshot and --frame-bench need a FILE\n");
     return 2;
   }
 
@@ -215,6 +232,9 @@ int main(int argc, char** argv) {
     app ui(o);
     const auto t_start = std::chrono::steady_clock::now();
     int settled_frames = 0;
+    double first_listed = -1, loaded_at = -1, bench_with = 0;
+    int bench_frames = 0;
+    std::chrono::steady_clock::time_point bench_t0;
     while (!glfwWindowShouldClose(win) && !ui.quit()) {
       if (headless) glfwPollEvents();
       else glfwWaitEventsTimeout(0.05);   // the worker's progress shows without input
@@ -235,7 +255,39 @@ int main(int argc, char** argv) {
       glClearColor(0.1f, 0.1f, 0.12f, 1);
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-      if (headless) {
+      if (timings) {
+        const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_process).count();
+        if (first_listed < 0 && ui.listed() > 0) {
+          first_listed = t;
+          std::fprintf(stderr, "sipscope-view: first call listed after %.3f s\n", t);
+        }
+        if (loaded_at < 0 && !ui.loading()) {
+          loaded_at = t;
+          std::fprintf(stderr, "sipscope-view: loading complete after %.3f s, %zu calls listed\n", t, ui.listed());
+          if (screenshot.empty() && frame_bench == 0) break;
+        }
+      }
+      if (frame_bench > 0 && ui.settled()) {
+        // Mean frame time, rendering finished (glFinish): the ladder, then nothing selected.
+        glFinish();
+        const auto t0 = std::chrono::steady_clock::now();
+        ++bench_frames;
+        if (bench_frames == 1) bench_t0 = t0;
+        if (bench_frames == frame_bench + 1) {
+          const double with = std::chrono::duration<double>(t0 - bench_t0).count() / frame_bench;
+          std::fprintf(stderr, "sipscope-view: %.3f ms per frame with a ladder of %zu messages\n", with * 1e3, ui.ladder_rows());
+          bench_with = with;
+          ui.clear_selection();
+          bench_t0 = t0;
+        } else if (bench_frames == 2 * frame_bench + 2) {
+          const double without = std::chrono::duration<double>(t0 - bench_t0).count() / (frame_bench + 1);
+          std::fprintf(stderr, "sipscope-view: %.3f ms per frame with no ladder; ratio %.2f\n", without * 1e3, bench_with / without);
+          break;
+        }
+        glfwSwapBuffers(win);
+        continue;
+      }
+      if (headless && !screenshot.empty()) {
         // A few frames after everything is in place (ImGui sizes tables and scroll regions
         // from the previous frame), read the back buffer.
         if (ui.settled()) ++settled_frames;
