@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package sipscope needs to build, test, fuzz and benchmark.
 # Safe to run again: apt-get skips what is already there. Needs root (or sudo).
-#   bash scripts/install-deps.sh [--bench]
+#   bash scripts/install-deps.sh [--bench | --fuzz]
 set -euo pipefail
 
 pkgs=(
@@ -25,6 +25,11 @@ pkgs=(
 # tshark and sngrep. Not needed to build or test.
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(tshark sngrep)
+fi
+# --fuzz: llvm-profdata and llvm-cov for the coverage of the fuzz corpora
+# (scripts/fuzz-coverage.sh, fuzz/README.md). Not needed to fuzz: clang above has libFuzzer.
+if [ "${1:-}" = "--fuzz" ]; then
+  pkgs+=(llvm-14)
 fi
 
 SUDO=""
