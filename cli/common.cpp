@@ -600,7 +600,9 @@ class run_handler : public capture::handler {
       whats_[e.kind] = std::string(e.what);
     }
     c_.on_diag(e);
+    if (diag) diag(e);
   }
+  std::function<void(const capture::diag_event&)> diag;
   void on_progress(std::uint64_t done, std::uint64_t total) override { p_.update(done, total); }
   const std::map<capture::diag_kind, std::string>& whats() const { return whats_; }
 
@@ -769,6 +771,7 @@ bool run_capture(const common_options& o, const record_sink& take, run_result& o
   });
   progress_bar bar(!o.quiet && ::isatty(STDERR_FILENO));
   run_handler h(c, out, bar);
+  h.diag = x.diag;
   diag_counter = &h;
   if (x.running) x.running(&p);
   const bool ran = p.run(h);

@@ -147,6 +147,7 @@ struct run_extras {
   capture::live_options live;
   std::function<void(const cr::correlator&)> finished;     // after correlator::finish()
   std::function<void(capture::pipeline*)> running;         // the pipeline, then nullptr
+  std::function<void(const capture::diag_event&)> diag;    // each diagnostic (explain: capture losses)
 };
 bool run_capture(const common_options& o, const record_sink& take, run_result& out, const run_extras& x);
 
