@@ -404,11 +404,13 @@ int cmd_calls(args a) {
 
   std::vector<cr::record> recs;
   run_result rr;
-  const bool ok = run_capture(o.c, [&](cr::record&& r) { recs.push_back(std::move(r)); }, rr);
+  explain::context ctx;
+  run_extras x;
+  x.diag = [&ctx](const capture::diag_event& e) { explain::add_loss(ctx, e); };
+  const bool ok = run_capture(o.c, [&](cr::record&& r) { recs.push_back(std::move(r)); }, rr, x);
   if (!ok && !rr.io_error) return exit_usage;
   if (!ok && recs.empty()) return exit_usage;
   sort_records(recs, o.sort, o.reverse);
-  explain::context ctx;
   ctx.capture_end = rr.correlator.last_time;
   ctx.rtp_packets = rr.correlator.rtp_packets;
   std::vector<explain::verdict> verdicts;

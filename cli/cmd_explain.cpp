@@ -301,13 +301,15 @@ int cmd_explain(args a) {
   for (const std::string& c : o.calls) (is_index(c) ? (void)want_index.insert(std::stoull(c)) : (void)want_id.insert(c));
   std::vector<cr::record> kept;
   run_result rr;
+  ex::context ctx;
+  run_extras x;
+  x.diag = [&ctx](const capture::diag_event& e) { ex::add_loss(ctx, e); };
   const bool ok = run_capture(o.c, [&](cr::record&& r) {
     if (o.calls.empty() || want_index.count(r.index) || want_id.count(r.call_id)) kept.push_back(std::move(r));
-  }, rr);
+  }, rr, x);
   if (!ok && kept.empty()) return exit_usage;
   std::sort(kept.begin(), kept.end(), [](const cr::record& x, const cr::record& y) { return x.index < y.index; });
 
-  ex::context ctx;
   ctx.capture_end = rr.correlator.last_time;
   ctx.rtp_packets = rr.correlator.rtp_packets;
   std::vector<item> items;

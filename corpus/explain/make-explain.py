@@ -66,10 +66,12 @@ class XFlow(mc.Flow):
 
     def write(self, outdir, dump=None):
         frames = sorted(f for f in self.frames if f[:2] not in self.dropped)
-        out = bytearray(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        snaplen = getattr(self, 'snaplen', 65535)
+        out = bytearray(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, snaplen, 1))
         for t, _, data in frames:
             ts = mc.EPOCH0 * mc.US + t
-            out += struct.pack('<IIII', ts // mc.US, ts % mc.US, len(data), len(data)) + data
+            kept = data[:snaplen]   # a frame longer than the snaplen is cut, as a capture would
+            out += struct.pack('<IIII', ts // mc.US, ts % mc.US, len(kept), len(data)) + kept
         with open(os.path.join(outdir, self.name + '.pcap'), 'wb') as fh:
             fh.write(out)
         numbers = self.frame_numbers()
@@ -479,6 +481,44 @@ def cancel_by_proxy():
     f.send_resp(t + ms(1.1), hops, path, 487, to_tag=tag)
     f.expect(cid, 'cancelled', 'medium', [req('CANCEL'), resp(487, dst=ALICE)],
              contains=['A server (192.0.2.10:5060) cancelled the call'])
+    return f
+
+
+@flow
+def ack_fragment_lost():
+    f = XFlow('ack-fragment-lost', 'A capture blind spot: Alice\'s ACK is long (her UA adds a long '
+              'User-Agent), so it goes in two IP fragments; the capture holds the first and lost the '
+              'second, so the ACK cannot be reassembled. Bob got it (he does not retransmit the 200 '
+              'OK); Alice hangs up 6 s later. explain says the ACK reached Bob (no 200 retransmission) '
+              'and that the capture itself lost a fragment during the call.')
+    inv, cid, atag = plain_invite(f)
+    f.send(0, ALICE, BOB, inv)
+    got = f.arrive(inv, ALICE)
+    btag = f.tag()
+    f.send(ms(2.2), BOB, ALICE, make_resp(got, 100))
+    f.send(ms(98), BOB, ALICE, make_resp(got, 180, to_tag=btag, contact=f'<{BOB_URI}>'))
+    ok = make_resp(got, 200, to_tag=btag, contact=f'<{BOB_URI}>',
+                   body=sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0,)))
+    f.send(sec(3), BOB, ALICE, ok)
+    dlg = mc.Dialog(f, cid, U_ALICE, atag, U_BOB, btag, [ALICE, BOB])
+    ack = dlg.req('a', 'ACK', cseq=1, extra=[('User-Agent', 'Example-SoftPhone/7.4.2 (' + 'x' * 1500 + ')')])
+    # The whole datagram, then only its first IP fragment (MF set, 1480 bytes of UDP) is kept.
+    f.udp(sec(3) + ms(4), ALICE, ALICE.port, BOB, BOB.port, ack.encode())
+    t, order, frame = f.frames.pop()
+    eth, ip = frame[:14], frame[14:]
+    ihl = (ip[0] & 0x0f) * 4
+    part = ip[ihl:ihl + 1480]
+    hdr = bytearray(ip[:ihl])
+    struct.pack_into('!H', hdr, 2, ihl + len(part))
+    struct.pack_into('!H', hdr, 6, 0x2000)          # MF, offset 0
+    struct.pack_into('!H', hdr, 10, 0)
+    struct.pack_into('!H', hdr, 10, mc.csum16(bytes(hdr)))
+    f.frames.append((t, order, eth + bytes(hdr) + part))
+    dlg.bye(sec(9), 'a')
+    f.expect(cid, 'ack_not_captured', 'high', [lambda e: not e['msg'].is_req and e['msg'].status == 200 and e['msg'].cseq[1] == 'INVITE',
+                                               req('BYE')], not_seen=1,
+             contains=['never retransmitted', 'the capture itself lost packets', 'fragment_timeout'],
+             also=['capture_lost_packets'])
     return f
 
 

@@ -74,6 +74,7 @@ def main(argv):
         examples.setdefault(x['rule'], ('corpus/calls/' + cap + '.pcap', None, False))
     examples.setdefault('request_ok', ('corpus/calls/register-auth.pcap', None, True))
     examples.setdefault('media_not_captured', ('corpus/calls/callee-hangup.pcap', None, False))
+    examples['capture_lost_packets'] = ('corpus/explain/ack-fragment-lost.pcap', None, False)
 
     doc = [INTRO, '| rule | category | basis | test capture |', '|---|---|---|---|']
     for rid, cat, rfc, _ in rules:
@@ -91,8 +92,8 @@ def main(argv):
         cmd.append(os.path.join(root, path))
         res = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.rstrip('\n')
         shown = 'sipscope explain' + (' --all' if all_kinds else '') + (f' --call {call_id}' if call_id else '') + ' ' + path
-        if rid == 'media_not_captured':
-            doc.append('It shows in `also` (the verdict itself is about the signalling):')
+        if rid in ('media_not_captured', 'capture_lost_packets'):
+            doc.append('It shows in `also`, and in the evidence of the verdict it weakens:')
             doc.append('')
         doc += ['```', '$ ' + shown, res, '```', '']
     with open(out, 'w') as fh:

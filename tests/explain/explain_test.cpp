@@ -29,13 +29,24 @@ struct run {
   context ctx;
 };
 
+// The correlator, and the capture's diagnostics for explain's context.
+struct handler final : capture::handler {
+  correlate::correlator c;
+  context ctx;
+  void on_sip(const capture::sip_event& e) override { c.on_sip(e); }
+  void on_udp(const capture::udp_event& e) override { c.on_udp(e); }
+  void on_diag(const capture::diag_event& e) override { add_loss(ctx, e); }
+};
+
 run correlate_file(const fs::path& p) {
   capture::pipeline pl;
   pl.add_file(p.string());
-  correlate::correlator c;
-  pl.run(c);
+  handler h;
+  pl.run(h);
+  correlate::correlator& c = h.c;
   c.finish();
   run r;
+  r.ctx = h.ctx;
   r.records = c.records();
   r.ctx.capture_end = c.stats().last_time;
   r.ctx.rtp_packets = c.stats().rtp_packets;
@@ -161,7 +172,7 @@ TEST(Explain, EveryRuleHasACaseAndADoc) {
     EXPECT_TRUE(ids.insert(r.id).second) << "duplicate rule id " << r.id;
     EXPECT_FALSE(r.doc.empty()) << r.id;
     EXPECT_FALSE(r.rfc.empty()) << r.id;
-    if (r.id != "unexplained" && r.id != "request_ok" && r.id != "media_not_captured") {
+    if (r.id != "unexplained" && r.id != "request_ok" && r.id != "media_not_captured" && r.id != "capture_lost_packets") {
       EXPECT_TRUE(covered.count(std::string(r.id))) << "no test capture for rule " << r.id;
     }
     std::string quoted = "`";
@@ -205,6 +216,34 @@ TEST(Explain, EmptyRecordIsUnexplainedNotACrash) {
   r.kind = correlate::record_kind::other;
   r.final_status = 999;
   EXPECT_EQ(explain(r).rule, "unexplained");
+}
+
+TEST(Explain, CaptureLossLowersAVerdictFromAbsence) {
+  // The one-way audio capture, with a loss of the capture invented inside the call and one
+  // outside it: only the first counts, and the verdict (built on RTP not seen) trusts itself
+  // one level less and says why.
+  run res = correlate_file(corpus / "explain" / "one-way-audio.pcap");
+  ASSERT_EQ(res.records.size(), 1u);
+  const correlate::record& r = res.records[0];
+  verdict before = explain(r, res.ctx);
+  ASSERT_EQ(before.rule, "one_way_audio");
+  ASSERT_EQ(before.conf, confidence::high);
+  context lossy = res.ctx;
+  capture::frame_ref inside = r.messages[1].frame, outside = r.messages.back().frame;
+  outside.number += 1000;
+  lossy.losses.push_back({capture::diag_kind::tcp_gap, outside});
+  EXPECT_EQ(explain(r, lossy).conf, confidence::high);
+  lossy.losses.push_back({capture::diag_kind::snaplen_cut, inside});
+  verdict after = explain(r, lossy);
+  EXPECT_EQ(after.rule, "one_way_audio");
+  EXPECT_EQ(after.conf, confidence::medium);
+  EXPECT_NE(after.text.find("1 snaplen_cut"), std::string::npos) << after.text;
+  EXPECT_EQ(after.text.find("tcp_gap"), std::string::npos) << after.text;
+  EXPECT_NE(std::find(after.also.begin(), after.also.end(), "capture_lost_packets"), after.also.end());
+  ASSERT_FALSE(after.chain.empty());
+  EXPECT_EQ(after.chain.back().frame.number, inside.number);
+  EXPECT_TRUE(is_capture_loss(capture::diag_kind::dropped_by_kernel));
+  EXPECT_FALSE(is_capture_loss(capture::diag_kind::bad_ip_checksum));
 }
 
 TEST(Explain, Q850Causes) {

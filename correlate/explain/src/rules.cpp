@@ -3,6 +3,7 @@
 // confidence, what to check next. docs/verdicts.md documents each with an example.
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "support.hpp"
@@ -69,6 +70,45 @@ std::string reason_clause(const call_view& cv) {
 std::string after_invite(const call_view& cv, const message_entry* m) {
   if (!m || !cv.invite) return {};
   return cat(" ", duration_text(m->time - cv.invite->time), " after the INVITE");
+}
+
+// The capture's own losses while this call was in progress: frames between the record's first
+// and last message (same file), and kernel drops, which no frame locates.
+std::vector<const capture_loss*> losses_during(const record& r, const context& c) {
+  std::vector<const capture_loss*> out;
+  if (c.losses.empty() || r.messages.empty()) return out;
+  std::uint32_t file = r.messages.front().frame.file;
+  std::uint64_t lo = UINT64_MAX, hi = 0;
+  for (const message_entry& m : r.messages) {
+    if (m.frame.file != file) continue;
+    lo = std::min(lo, m.frame.number);
+    hi = std::max(hi, m.frame.number);
+    for (const capture::frame_ref& p : m.pieces) lo = std::min(lo, p.number);
+  }
+  for (const capture_loss& l : c.losses) {
+    if (l.kind == capture::diag_kind::dropped_by_kernel && !l.frame.number) out.push_back(&l);
+    else if (l.frame.number && l.frame.file == file && l.frame.number >= lo && l.frame.number <= hi) out.push_back(&l);
+  }
+  return out;
+}
+
+std::string losses_text(const std::vector<const capture_loss*>& v) {
+  std::map<std::string_view, std::size_t> by;
+  for (const capture_loss* l : v) ++by[capture::to_string(l->kind)];
+  std::string s;
+  for (const auto& [k, n] : by) {
+    if (!s.empty()) s += ", ";
+    s += cat(std::to_string(n), " ", k);
+  }
+  return s;
+}
+
+evidence losses_step(const std::vector<const capture_loss*>& v) {
+  evidence e;
+  e.frame = v.front()->frame;
+  e.what = cat("the capture lost or cut packets during this call: ", losses_text(v));
+  e.detail = "what is not seen may be the capture's loss, not the network's";
+  return e;
 }
 
 // ---- the capture's blind spots ------------------------------------------------------------------
@@ -673,6 +713,33 @@ bool timer_c(const record& r, const context& c, verdict& v) {
   return true;
 }
 
+bool ack_not_captured(const record& r, const context& c, verdict& v) {
+  if (!is_call(r) || !r.times.answer || r.times.ack) return false;
+  const message_entry* ok = first_msg(r, [&](const message_entry& m) {
+    return !m.request && m.method == "INVITE" && m.status >= 200 && m.status < 300 && m.time == *r.times.answer;
+  });
+  if (!ok || ok->proto != capture::transport::udp) return false;
+  // Over UDP the callee retransmits its 2xx until the ACK comes (RFC 3261 13.3.1.4): a single
+  // copy means the ACK did come, by a path or in a packet the capture does not have.
+  if (count_msgs(r, [&](const message_entry& m) { return !m.request && m.status == ok->status && m.cseq == ok->cseq && m.src == ok->src && m.dst == ok->dst; }) > 1)
+    return false;
+  const message_entry* bye = first_msg(r, [](const message_entry& m) { return m.request && m.method == "BYE"; });
+  if (!bye || (bye->time - ok->time >= 28 * s_ns && bye->time - ok->time <= 40 * s_ns)) return false;
+  v.chain.push_back(seen(*ok, "sent once: the callee never retransmitted it, so it got an ACK"));
+  v.chain.push_back(not_seen(cat("the ACK of the ", std::to_string(ok->status), " (RFC 3261 13.2.2.4)")));
+  v.chain.push_back(seen(*bye, cat(duration_text(bye->time - ok->time), " after the answer: the call went on normally")));
+  const auto lost = losses_during(r, c);
+  if (!lost.empty()) v.chain.push_back(losses_step(lost));
+  v.text = cat("The ACK of the ", std::to_string(ok->status), " OK is not in the capture, but the callee never retransmitted its 200 "
+               "(RFC 3261 13.3.1.4), so the ACK reached it: ",
+               lost.empty() ? std::string("it took a path this capture does not see.")
+                            : cat("the capture itself lost packets during this call (", losses_text(lost), ")."));
+  v.conf = lost.empty() ? confidence::medium : confidence::high;
+  v.next = lost.empty() ? "Nothing failed in the network; capture where the ACK passes (its Request-URI is the 200's Contact)."
+                        : "Nothing failed in the network; the capture dropped packets (a larger buffer or snaplen, or a capture on the host).";
+  return true;
+}
+
 bool missing_ack(const record& r, const context& c, verdict& v) {
   if (!is_call(r) || !r.times.answer || r.times.ack) return false;
   call_view cv(r);
@@ -689,7 +756,7 @@ bool missing_ack(const record& r, const context& c, verdict& v) {
   // Too early to tell: the capture ends within a second of the answer.
   if (copies.size() < 2 && !bye && end - ok->time < s_ns) return false;
   for (const message_entry* m : copies) v.chain.push_back(seen(*m));
-  v.chain.push_back(not_seen(cat("ACK for the ", std::to_string(ok->status), " (RFC 3261 13.2.2.4)"), ok->time + timer_b_ns));
+  v.chain.push_back(not_seen(cat("ACK for the ", std::to_string(ok->status), " (RFC 3261 13.2.2.4; the callee waits 64*T1 = 32 s for it)")));
   const bool timed_bye = bye && bye->time - ok->time >= 28 * s_ns && bye->time - ok->time <= 40 * s_ns;
   if (bye) v.chain.push_back(seen(*bye, cat(duration_text(bye->time - ok->time), " after the answer")));
   v.text = cat("The caller never acknowledged the ", std::to_string(ok->status), " OK: ");
@@ -1083,6 +1150,17 @@ bool completed(const record& r, const context&, verdict& v) {
   return true;
 }
 
+bool capture_lost_packets(const record& r, const context& c, verdict& v) {
+  const auto lost = losses_during(r, c);
+  if (lost.empty()) return false;
+  v.chain.push_back(losses_step(lost));
+  v.text = cat("The capture itself lost or cut packets while this record was in progress (", losses_text(lost),
+               "): what it does not show may be missing from the capture, not from the network.");
+  v.conf = confidence::high;
+  v.next = "Capture with a larger buffer and snaplen (or on the host itself), and check the capture's kernel drop counters.";
+  return true;
+}
+
 bool request_ok(const record& r, const context&, verdict& v) {
   if (is_call(r) || r.final_status < 200 || r.final_status >= 300) return false;
   const message_entry* req = first_msg(r, [&](const message_entry& m) { return m.request && m.method == r.first_method; });
@@ -1157,6 +1235,9 @@ constexpr rule table[] = {
     {"request_not_captured", "RFC 3261 17", category::capture,
      "The record has no INVITE: the capture started during the call, or misses the caller-to-callee direction.",
      request_not_captured},
+    {"ack_not_captured", "RFC 3261 13.3.1.4 (2xx retransmitted until the ACK)", category::capture,
+     "No ACK of the 2xx in the capture, but the callee never retransmitted its 2xx over UDP and the call went on: the ACK "
+     "arrived by a path or in a packet the capture does not have.", ack_not_captured},
     {"missing_ack", "RFC 3261 13.2.2.4, 13.3.1.4 (2xx retransmission, 64*T1)", category::signalling,
      "The 2xx was never ACKed: the callee retransmits it and, after 32 s, tears the call down with BYE.", missing_ack},
     {"cancel_race", "RFC 3261 9.2, 15; RFC 6026", category::signalling,
@@ -1192,6 +1273,10 @@ constexpr rule table[] = {
     {"media_not_captured", "RFC 3550", category::capture,
      "The capture holds no RTP at all, so the media of an answered call cannot be judged (listed with other verdicts).",
      media_not_captured},
+    {"capture_lost_packets", "-", category::capture,
+     "The capture lost or cut packets (kernel drops, TCP gaps, IP fragments never completed, snaplen, sipscope's limits) "
+     "between the record's first and last message; verdicts built on an absence lose a level of confidence.",
+     capture_lost_packets},
     {"request_ok", "RFC 3261 21.2", category::ok, "A non-INVITE request (REGISTER, OPTIONS...) that succeeded.", request_ok},
     {"unexplained", "-", category::signalling, "No rule applies: read the ladder.", unexplained},
 };
@@ -1223,6 +1308,21 @@ verdict explain(const correlate::record& r, const context& c) {
       out.rfc = ru.rfc;
       out.cat = ru.cat;
       have = true;
+      // A verdict read from an absence, while the capture lost packets during the call: say so,
+      // and trust it one level less.
+      static constexpr std::string_view from_absence[] = {
+          "no_response", "timer_c", "missing_ack", "responses_not_captured", "request_not_captured", "capture_ended",
+          "no_rtp", "one_way_audio", "rtp_stops", "dialog_lost"};
+      if (std::find(std::begin(from_absence), std::end(from_absence), ru.id) != std::end(from_absence)) {
+        const auto lost = losses_during(r, c);
+        if (!lost.empty()) {
+          out.chain.push_back(losses_step(lost));
+          out.text += cat(" But the capture itself lost or cut packets during this call (", losses_text(lost),
+                          "), so part of what is not seen may be the capture's loss.");
+          if (out.conf == confidence::high) out.conf = confidence::medium;
+          else out.conf = confidence::low;
+        }
+      }
     } else if (ru.id != "unexplained") {
       out.also.push_back(ru.id);
     }

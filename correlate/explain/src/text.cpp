@@ -88,6 +88,26 @@ int reason_cause(std::string_view value) noexcept {
   return -1;
 }
 
+bool is_capture_loss(capture::diag_kind k) noexcept {
+  using capture::diag_kind;
+  switch (k) {
+    case diag_kind::truncated_file: case diag_kind::truncated_packet: case diag_kind::snaplen_cut:
+    case diag_kind::fragment_timeout: case diag_kind::fragment_limit: case diag_kind::tcp_gap:
+    case diag_kind::tcp_flow_limit: case diag_kind::tcp_buffer_limit: case diag_kind::stream_resync:
+    case diag_kind::sip_size_limit: case diag_kind::sip_header_limit: case diag_kind::record_limit:
+    case diag_kind::message_limit: case diag_kind::transaction_limit: case diag_kind::stream_limit:
+    case diag_kind::dropped_by_kernel:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void add_loss(context& ctx, const capture::diag_event& e) {
+  if (!is_capture_loss(e.kind) || ctx.losses.size() >= 100000) return;
+  ctx.losses.push_back({e.kind, e.frame});
+}
+
 void write_json(json_writer& w, const verdict& v, bool with_evidence) {
   w.begin_object();
   w.member("rule", v.rule).member("rfc", v.rfc).member("category", to_string(v.cat));

@@ -56,12 +56,28 @@ struct verdict {
   std::vector<std::string_view> also;   // other rules that match this record too
 };
 
+// A packet the capture (or sipscope, at a resource limit) lost or cut: a diagnostic of the
+// pipeline (capture/packet.hpp diag_kind) with its frame.
+struct capture_loss {
+  capture::diag_kind kind;
+  capture::frame_ref frame;         // number 0: not tied to a frame (kernel drops)
+};
+
 // What the capture as a whole tells, beyond the record.
 struct context {
   timestamp_ns capture_end = 0;     // time of the last packet of the capture (0: unknown)
   std::uint64_t rtp_packets = 0;    // RTP packets in the whole capture
   bool media_tracked = true;        // the correlator tracked RTP (false: --no-rtp or the like)
+  // Packets lost or cut by the capture, in capture order (see is_capture_loss): a verdict
+  // built on what is not seen says so when they fall within the call.
+  std::vector<capture_loss> losses;
 };
+
+// Whether a diagnostic means the capture (or sipscope) missed part of the traffic: kernel
+// drops, TCP gaps, IP fragments never completed, frames cut at the snaplen, resource limits.
+bool is_capture_loss(capture::diag_kind k) noexcept;
+// Adds the diagnostic to ctx.losses when it is a loss (at most 100000 are kept).
+void add_loss(context& ctx, const capture::diag_event& e);
 
 struct rule {
   std::string_view id;
