@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The JSON of `sipscope calls` and `sipscope rtp` against docs/schema/record.schema.json, with a
+# The JSON of `sipscope calls`, `sipscope rtp` and `sipscope explain` against docs/schema/record.schema.json, with a
 # minimal JSON Schema validator (python3 stdlib: the subset the schema uses: type, required,
 # properties, items, enum, $ref to $defs, oneOf, allOf), on every capture of corpus/calls and
 # the examples in docs/schema/examples (which must also still be what the tool prints).
@@ -103,6 +103,16 @@ for f in "$corpus"/calls/*.pcap "$shared"/pcap/*.pcap "$shared"/pcap/*.pcapng; d
   val rtp_stream "$tmp/rtp.jsonl" || { bad=$((bad + 1)); echo "  in $f (rtp)"; }
 done
 [ "$bad" -eq 0 ] && pass "calls and rtp JSON of $n captures follow the schema" || fail "$bad outputs do not follow the schema"
+
+# explain --format jsonl (issue 10) on the captures made for its rules: each line an explain_item.
+n=0 bad=0
+for f in "$corpus"/explain/*.pcap; do
+  [ -f "$f" ] || continue
+  "$bin" explain -q --all --format jsonl "$f" >"$tmp/explain.jsonl" 2>/dev/null
+  n=$((n + 1))
+  val explain_item "$tmp/explain.jsonl" || { bad=$((bad + 1)); echo "  in $f (explain)"; }
+done
+[ "$bad" -eq 0 ] && pass "explain JSON of $n captures follows the schema" || fail "$bad explain outputs do not follow the schema"
 
 [ "$failures" -eq 0 ] && { echo "PASS"; exit 0; }
 echo "$failures failure(s)"; exit 1
