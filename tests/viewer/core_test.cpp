@@ -17,6 +17,7 @@
 #include "reread.hpp"
 #include "session.hpp"
 #include "sip_text.hpp"
+#include "tools.hpp"
 
 namespace {
 
@@ -210,6 +211,41 @@ TEST(ViewerSipText, GarbageDoesNotCrash) {
     for (const text_span& sp : t.spans) at = sp.offset + sp.length;
     EXPECT_EQ(at, s.size());
   }
+}
+
+// Export and Extract go through the `sipscope` binary beside the viewer's (build/bin).
+TEST(ViewerTools, LadderSvgAndExtractThroughTheCli) {
+  if (::access((std::filesystem::read_symlink("/proc/self/exe").parent_path() / "sipscope").c_str(), X_OK) != 0)
+    GTEST_SKIP() << "no sipscope binary beside the test";
+  session s;
+  auto recs = load(s, corpus("b2bua"));
+  ASSERT_EQ(recs.size(), 2u);
+  const std::vector<std::string> ids = {recs[0]->call_id, recs[1]->call_id};
+  const auto dir = temp_dir();
+  const std::string svg = (dir / "ladder.svg").string();
+  const tool_result r = export_ladder_svg(ids, {corpus("b2bua")}, svg);
+  ASSERT_EQ(r.status, 0) << r.message;
+  std::ifstream in(svg);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.rfind("<svg", 0), 0u);
+  std::size_t arrows = 0;
+  for (std::size_t p = 0; (p = text.find("class=\"arrow\"", p)) != std::string::npos; ++p) ++arrows;
+  EXPECT_EQ(arrows, 14u);
+
+  const std::string pcap = (dir / "calls.pcap").string();
+  const tool_result x = extract_calls({recs[1]->call_id}, {corpus("b2bua")}, pcap);
+  ASSERT_EQ(x.status, 0) << x.message;
+  session s2;
+  auto back = load(s2, pcap);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0]->call_id, recs[1]->call_id);
+  EXPECT_EQ(back[0]->messages.size(), 7u);
+  EXPECT_EQ(back[0]->streams.size(), 2u);
+
+  const tool_result bad = extract_calls({"no-such-call"}, {corpus("b2bua")}, (dir / "none.pcap").string());
+  EXPECT_NE(bad.status, 0);
+  EXPECT_FALSE(bad.message.empty());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ViewerPng, RoundTrip) {

@@ -152,6 +152,37 @@ else
   bad "retransmissions: exit $rc: $(cat "$tmp/out" "$tmp/stderr" 2>/dev/null)"
 fi
 
+# Keyboard navigation as a user coming from sngrep: Down to the second call of the list, Enter
+# draws its ladder (alone: --no-legs) with the cursor on its first arrow, Enter opens that
+# message; Escape closes it again.
+shot "$tmp/keys.png" --size 1280x800 --no-legs --keys Down,Enter,Enter --layout-json "$tmp/keys.json" "$corpus/calls/b2bua.pcap"
+rc=$?
+if [ $rc -eq 0 ] && python3 - "$tmp/keys.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = d['records'] == [2] and len(d['rows']) == 7 and d['message_row'] == 0 and d['cursor_row'] == 0
+print(d['records'], len(d['rows']), d['message_row'], d['cursor_row'])
+sys.exit(0 if ok else 1)
+PY
+then
+  ok "keys Down,Enter,Enter: call 2's ladder (7 arrows), its first message open"
+else
+  bad "keys Down,Enter,Enter: exit $rc"
+fi
+shot "$tmp/keys2.png" --size 1280x800 --no-legs --keys Down,Enter,Enter,Down,Down,Escape --layout-json "$tmp/keys2.json" "$corpus/calls/b2bua.pcap"
+rc=$?
+if [ $rc -eq 0 ] && python3 - "$tmp/keys2.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d['records'], d['message_row'], d['cursor_row'])
+sys.exit(0 if d['records'] == [2] and d['message_row'] == -1 and d['cursor_row'] == 2 else 1)
+PY
+then
+  ok "keys ...,Down,Down,Escape: the cursor on the third arrow, the message pane closed"
+else
+  bad "keys ...,Down,Down,Escape: exit $rc"
+fi
+
 # A message with a parser diagnostic, opened in the message pane.
 python3 "$here/make-diag-capture.py" "$tmp/diag.pcap"
 shot "$tmp/diag.png" --size 1280x800 --message 1 "$tmp/diag.pcap"

@@ -20,6 +20,7 @@
 #include "reread.hpp"
 #include "session.hpp"
 #include "sip_text.hpp"
+#include "tools.hpp"
 #include "sipscope/ladder/layout.hpp"
 
 namespace sipscope::viewer {
@@ -167,6 +168,7 @@ struct app::impl {
   std::size_t sel_row = lad::npos;
   bool scroll_to_row = false;
   bool ladder_dirty = true;
+  bool enter_ladder = false;   // Enter in the call list: put the ladder's cursor on its first arrow
   ImVec2 last_origin, last_view_min, last_view_max;   // of the ladder, last frame
 
   // Message pane.
@@ -184,6 +186,12 @@ struct app::impl {
 
   // File > Open.
   char open_path[1024] = {};
+  std::vector<std::string> pending_open;
+  // File > Export / Extract (F2).
+  int export_popup = 0, export_kind = 0;
+  char export_path[1024] = {};
+  std::future<tool_result> export_future;
+  std::string export_message;
   bool open_popup = false;
 
   bool light = false;
@@ -242,6 +250,9 @@ std::string app::failure() const { return p_->status.state == load_state::failed
 
 void app::open(std::vector<std::string> files) {
   if (files.empty()) return;
+  // The records go away with the old load: nothing may point at them any more.
+  p_->layout = {};
+  p_->place = {};
   p_->s.start(std::move(files));
   p_->recs.clear();
   p_->selected.clear();
@@ -253,7 +264,7 @@ void app::open(std::vector<std::string> files) {
   p_->sel_row = lad::npos;
   p_->sel_stream = lad::npos;
   p_->opt.calls.clear();
-  p_->initial_selection_done = true;
+  p_->initial_selection_done = false;   // the first call once loaded, as at start
 }
 
 bool app::settled() const {
@@ -363,7 +374,8 @@ void app::impl::rebuild_ladder() {
   std::sort(drawn.begin(), drawn.end(), [](const cr::record* a, const cr::record* b) { return a->index < b->index; });
   layout = lad::build(drawn, {});
   ladder_dirty = false;
-  sel_row = lad::npos;
+  sel_row = enter_ladder && !layout.rows.empty() ? 0 : lad::npos;   // Enter in the list: the cursor goes to the first arrow
+  enter_ladder = false;
   msg_row = lad::npos;
   sel_stream = lad::npos;
   series = {};
@@ -391,7 +403,6 @@ void app::impl::open_stream(std::size_t b) {
 }
 
 void app::impl::keys() {
-  if (opt.headless) return;
   ImGuiIO& io = ImGui::GetIO();
   if (ImGui::IsKeyPressed(GLFW_KEY_F3) || (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_F))) focus_search = true;
   if (io.WantTextInput) return;
@@ -429,8 +440,17 @@ void app::impl::keys() {
       if (!(selected.size() == 1 && selected.count(focus_record))) {
         selected = {focus_record};
         ladder_dirty = true;
+        enter_ladder = true;
+      } else {
+        sel_row = 0;
       }
-      sel_row = 0;
+    }
+    // Space adds the call under the cursor to the selection (or takes it out): merged ladders
+    // from the keyboard, as Ctrl-click does with the mouse.
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Space))) {
+      if (selected.count(focus_record)) selected.erase(focus_record);
+      else selected.insert(focus_record);
+      ladder_dirty = true;
     }
   }
   if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD))) zoom = std::min(zoom * 1.2f, 4.0f);
@@ -439,6 +459,11 @@ void app::impl::keys() {
 
 void app::frame(float width, float height) {
   impl& p = *p_;
+  if (!p.pending_open.empty()) {
+    std::vector<std::string> files = std::move(p.pending_open);
+    p.pending_open.clear();
+    open(std::move(files));
+  }
   p.snapshot();
   if (p.records_changed || p.last_search != p.search) {
     p.rebuild_list();
@@ -509,6 +534,10 @@ void app::impl::draw_menu() {
     if (ImGui::MenuItem("Open...", "Ctrl+O")) open_popup = true;
     if (ImGui::MenuItem("Cancel loading", nullptr, false, status.state == load_state::loading)) s.cancel();
     ImGui::Separator();
+    // Both through the command line (tools.hpp): one implementation of each.
+    if (ImGui::MenuItem("Export ladder as SVG...", nullptr, false, !drawn.empty())) export_popup = 1;
+    if (ImGui::MenuItem("Extract calls (pcap)...", "F2", false, !drawn.empty())) export_popup = 2;
+    ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit = true;
     ImGui::EndMenu();
   }
@@ -526,6 +555,39 @@ void app::impl::draw_menu() {
   }
   ImGui::EndMenuBar();
   if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_O)) open_popup = true;
+  if (ImGui::IsKeyPressed(GLFW_KEY_F2) && !drawn.empty()) export_popup = 2;
+  if (export_popup) {
+    ImGui::OpenPopup(export_popup == 1 ? "Export ladder" : "Extract calls");
+    std::string name = drawn.size() == 1 ? "call-" + std::to_string(drawn[0]->index) : "calls-" + std::to_string(drawn[0]->index);
+    name += export_popup == 1 ? ".svg" : ".pcap";
+    std::snprintf(export_path, sizeof export_path, "%s", name.c_str());
+    export_kind = export_popup;
+    export_popup = 0;
+  }
+  for (const char* title : {"Export ladder", "Extract calls"}) {
+    if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_AlwaysAutoResize)) continue;
+    ImGui::Text(export_kind == 1 ? "SVG of the ladder of %zu record(s), to:" : "Frames (SIP and RTP) of %zu record(s), to:", drawn.size());
+    ImGui::SetNextItemWidth(520);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+    const bool enter = ImGui::InputText("##out", export_path, sizeof export_path, ImGuiInputTextFlags_EnterReturnsTrue);
+    if ((ImGui::Button("Write") || enter) && export_path[0]) {
+      std::vector<std::string> ids;
+      for (const cr::record* r : drawn) ids.push_back(r->call_id);
+      const std::vector<std::string> files = s.files();
+      const std::string out = export_path;
+      const int kind = export_kind;
+      export_future = std::async(std::launch::async, [ids, files, out, kind] {
+        return kind == 1 ? export_ladder_svg(ids, files, out) : extract_calls(ids, files, out);
+      });
+      export_message = "writing " + out + "...";
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+  if (export_future.valid() && export_future.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+    export_message = export_future.get().message;
   if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) quit = true;
   if (open_popup) {
     ImGui::OpenPopup("Open capture");
@@ -545,15 +607,8 @@ void app::impl::draw_menu() {
         if (semi == std::string_view::npos) break;
         v.remove_prefix(semi + 1);
       }
-      if (!files.empty()) {
-        s.start(files);
-        recs.clear();
-        selected.clear();
-        ladder_dirty = true;
-        records_changed = true;
-        initial_selection_done = false;
-        opt.calls.clear();
-      }
+      // Opened at the start of the next frame: this one still draws the records it started with.
+      pending_open = files;
       ImGui::CloseCurrentPopup();
     }
     ImGui::SameLine();
@@ -594,6 +649,10 @@ void app::impl::draw_status() {
                 files.c_str(), recs.size(), shown.size(), status.sip_messages, status.rtp_packets,
                 status.state == load_state::cancelled ? "  (loading cancelled: partial)" : "");
   ImGui::TextUnformatted(buf);
+  if (!export_message.empty()) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("  %s", export_message.c_str());
+  }
   for (const std::string& d : status.diagnostics) {
     ImGui::SameLine();
     ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "[%s]", d.c_str());
@@ -939,7 +998,11 @@ bool app::write_layout_json() const {
     std::fprintf(f, "%s{\"label\": \"%s\", \"from\": %zu, \"to\": %zu, \"y\": %.1f, \"retransmission\": %s}", i ? ", " : "",
                  r.label.c_str(), r.from, r.to, p.last_origin.y + p.place.row_y[i], r.retransmission ? "true" : "false");
   }
-  std::fprintf(f, "], \"bands\": %zu, \"font_size\": %.1f, \"view\": [%.1f, %.1f, %.1f, %.1f]}\n", p.layout.bands.size(),
+  std::fprintf(f, "], \"records\": [");
+  for (std::size_t i = 0; i < p.drawn.size(); ++i) std::fprintf(f, "%s%" PRIu64, i ? ", " : "", p.drawn[i]->index);
+  std::fprintf(f, "], \"message_row\": %lld, \"cursor_row\": %lld", p.msg_row == lad::npos ? -1LL : static_cast<long long>(p.msg_row),
+               p.sel_row == lad::npos ? -1LL : static_cast<long long>(p.sel_row));
+  std::fprintf(f, ", \"bands\": %zu, \"font_size\": %.1f, \"view\": [%.1f, %.1f, %.1f, %.1f]}\n", p.layout.bands.size(),
                ImGui::GetFontSize(), p.last_view_min.x, p.last_view_min.y, p.last_view_max.x, p.last_view_max.y);
   return std::fclose(f) == 0;
 }

@@ -50,6 +50,8 @@ constexpr const char* usage =
     "                      (seconds from the start of the process) on stderr\n"
     "  --frame-bench N     after loading, draw N frames with the selected ladder and N with\n"
     "                      none, print the mean frame times (headless, like --screenshot)\n"
+    "  --keys K,K,...      with --screenshot: keys pressed once loading is over, one per\n"
+    "                      frame (Up, Down, Enter, Escape, Space, F3), for tests\n"
     "  --font-size PX      text size (default 15, scaled by the monitor's content scale)\n"
     "  -h, --help          this text\n"
     "\n"
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
   app_options o;
   std::string screenshot;
   bool timings = false;
+  std::vector<int> keys;   // --keys: GLFW key codes (the 1.86 GLFW backend indexes KeysDown by them)
   int frame_bench = 0;
   int width = 1600, height = 1000;
   float font_px = 15;
@@ -149,6 +152,27 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--screenshot") {
       value(screenshot);
+    } else if (a == "--keys") {
+      value(v);
+      std::size_t start = 0;
+      while (start <= v.size()) {
+        const std::size_t comma = v.find(',', start);
+        const std::string k = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        int code = -1;
+        if (k == "Up") code = GLFW_KEY_UP;
+        else if (k == "Down") code = GLFW_KEY_DOWN;
+        else if (k == "Enter") code = GLFW_KEY_ENTER;
+        else if (k == "Escape") code = GLFW_KEY_ESCAPE;
+        else if (k == "Space") code = GLFW_KEY_SPACE;
+        else if (k == "F3") code = GLFW_KEY_F3;
+        if (code < 0) {
+          std::fprintf(stderr, "sipscope-view: unknown key '%s' in --keys (Up, Down, Enter, Escape, Space, F3)\n", k.c_str());
+          return 2;
+        }
+        keys.push_back(code);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
     } else if (a == "--timings") {
       timings = true;
     } else if (a == "--frame-bench") {
@@ -232,6 +256,8 @@ int main(int argc, char** argv) {
     app ui(o);
     const auto t_start = std::chrono::steady_clock::now();
     int settled_frames = 0;
+    std::size_t next_key = 0;
+    int key_down = -1;
     double first_listed = -1, loaded_at = -1, bench_with = 0;
     int bench_frames = 0;
     std::chrono::steady_clock::time_point bench_t0;
@@ -246,6 +272,15 @@ int main(int argc, char** argv) {
       ImGui_ImplGlfw_NewFrame();
       // Headless: wherever Xvfb's pointer is, it hovers nothing (no stray tooltip in a picture).
       if (headless) io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+      // --keys: once everything is in place, press one key per two frames (down, then up).
+      if (key_down >= 0) {
+        io.KeysDown[key_down] = false;
+        key_down = -1;
+      } else if (next_key < keys.size() && ui.settled()) {
+        key_down = keys[next_key++];
+        io.KeysDown[key_down] = true;
+        settled_frames = 0;
+      }
       ImGui::NewFrame();
       int fw, fh;
       glfwGetFramebufferSize(win, &fw, &fh);
@@ -290,7 +325,7 @@ int main(int argc, char** argv) {
       if (headless && !screenshot.empty()) {
         // A few frames after everything is in place (ImGui sizes tables and scroll regions
         // from the previous frame), read the back buffer.
-        if (ui.settled()) ++settled_frames;
+        if (ui.settled() && next_key == keys.size() && key_down < 0) ++settled_frames;
         if (settled_frames >= 4) {
           std::vector<std::uint8_t> pixels(static_cast<std::size_t>(fw) * static_cast<std::size_t>(fh) * 4);
           glPixelStorei(GL_PACK_ALIGNMENT, 1);
