@@ -272,7 +272,9 @@ bool app::settled() const {
   if (p.status.state == load_state::loading || p.status.state == load_state::idle) return false;
   if (p.records_changed || p.ladder_dirty) return false;
   if (p.msg_loading || p.rtp_loading) return false;
-  if (p.opt.message > 0 && p.msg_row == lad::npos && !p.layout.rows.empty()) return false;
+  // --message N waits for its message, when the ladder has an Nth one.
+  if (p.opt.message > 0 && p.msg_row == lad::npos && static_cast<std::size_t>(p.opt.message) <= p.layout.rows.size())
+    return false;
   return true;
 }
 

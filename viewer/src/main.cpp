@@ -256,6 +256,7 @@ int main(int argc, char** argv) {
     app ui(o);
     const auto t_start = std::chrono::steady_clock::now();
     int settled_frames = 0;
+    std::chrono::steady_clock::time_point loaded_wait{};
     std::size_t next_key = 0;
     int key_down = -1;
     double first_listed = -1, loaded_at = -1, bench_with = 0;
@@ -357,7 +358,15 @@ int main(int argc, char** argv) {
           rc = 2;
           break;
         }
-        if (!ui.settled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        // Loaded but some pane still waits (a message or RTP stream being read back): keep
+        // drawing, slowly; a wait of more than a minute is a bug, not worth a stuck process.
+        if (!ui.loading() && loaded_wait.time_since_epoch().count() == 0) loaded_wait = std::chrono::steady_clock::now();
+        if (!ui.loading() && !ui.settled() && std::chrono::steady_clock::now() - loaded_wait > std::chrono::minutes(1)) {
+          std::fprintf(stderr, "sipscope-view: the window did not settle within a minute of loading, no screenshot\n");
+          rc = 2;
+          break;
+        }
+        if (!ui.settled()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       glfwSwapBuffers(win);
     }
