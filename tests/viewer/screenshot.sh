@@ -183,6 +183,25 @@ else
   bad "keys ...,Down,Down,Escape: exit $rc"
 fi
 
+# Several captures in one window, and the call list's filters: busy + cancel are the calls not
+# answered, basic-call + the two B2BUA legs the answered ones.
+four="$corpus/calls/busy.pcap $corpus/calls/basic-call.pcap $corpus/calls/cancel.pcap $corpus/calls/b2bua.pcap"
+for f in "failed 2" "answered 3"; do
+  set -- $f
+  # shellcheck disable=SC2086
+  shot "$tmp/filter-$1.png" --size 1024x700 --filter "$1" --layout-json "$tmp/filter-$1.json" $four
+  rc=$?
+  listed=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['listed'])" "$tmp/filter-$1.json" 2>/dev/null)
+  if [ $rc -eq 0 ] && [ "$listed" = "$2" ]; then
+    ok "--filter $1 over four captures: $2 calls listed"
+  else
+    bad "--filter $1: exit $rc, $listed calls listed (expected $2)"
+  fi
+done
+shot "$tmp/all.png" --size 1024x700 --layout-json "$tmp/all.json" $four
+listed=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['listed'])" "$tmp/all.json" 2>/dev/null)
+[ "$listed" = 5 ] && ok "no filter: 5 calls listed" || bad "no filter: $listed calls listed (expected 5)"
+
 # A message with a parser diagnostic, opened in the message pane.
 python3 "$here/make-diag-capture.py" "$tmp/diag.pcap"
 shot "$tmp/diag.png" --size 1280x800 --message 1 "$tmp/diag.pcap"

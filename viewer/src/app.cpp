@@ -147,6 +147,10 @@ struct app::impl {
   // Call list.
   std::vector<const cr::record*> shown;   // filtered + sorted
   char search[256] = {};
+  int state_filter = 0;          // 0 all, 1 answered, 2 not answered (failed, busy, cancelled...)
+  bool findings_only = false;
+  float mos_below = 0;           // 0: off
+  bool focus_filter = false;
   std::string last_search;
   bool all_kinds = false;
   int sort_col = c_index;
@@ -229,6 +233,9 @@ app::app(app_options o) : p_(std::make_unique<impl>()) {
   p_->light = p_->opt.light;
   std::snprintf(p_->search, sizeof p_->search, "%s", p_->opt.search.c_str());
   if (p_->opt.list_width > 0) g_splits.list = p_->opt.list_width;
+  p_->state_filter = p_->opt.state_filter;
+  p_->findings_only = p_->opt.findings_only;
+  p_->mos_below = p_->opt.mos_below;
   if (p_->light) ImGui::StyleColorsLight();
   else ImGui::StyleColorsDark();
   if (!p_->opt.files.empty()) p_->s.start(p_->opt.files);
@@ -308,6 +315,20 @@ void app::impl::rebuild_list() {
                         ' ' + r->final_reason;
       for (const std::string& ua : r->user_agents) hay.append(" ").append(ua);
       if (lower(hay).find(needle) == std::string::npos) continue;
+    }
+    // Filters (F7): outcome, findings, worst MOS.
+    if (state_filter == 1 && !(r->kind == cr::record_kind::call && (r->state == cr::call_state::completed ||
+                                                                   r->state == cr::call_state::in_call)))
+      continue;
+    if (state_filter == 2 && !(r->kind == cr::record_kind::call
+                                   ? r->state != cr::call_state::completed && r->state != cr::call_state::in_call &&
+                                         r->state != cr::call_state::calling && r->state != cr::call_state::ringing
+                                   : r->outcome == cr::record_state::failed))
+      continue;
+    if (findings_only && r->findings.empty()) continue;
+    if (mos_below > 0) {
+      const double m = worst_mos(*r);
+      if (m <= 0 || m >= mos_below) continue;
     }
     shown.push_back(r);
   }
@@ -407,6 +428,7 @@ void app::impl::open_stream(std::size_t b) {
 void app::impl::keys() {
   ImGuiIO& io = ImGui::GetIO();
   if (ImGui::IsKeyPressed(GLFW_KEY_F3) || (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_F))) focus_search = true;
+  if (ImGui::IsKeyPressed(GLFW_KEY_F7)) focus_filter = true;
   if (io.WantTextInput) return;
   const bool up = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow));
   const bool down = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow));
@@ -669,6 +691,22 @@ void app::impl::draw_list(ImVec2 size) {
     focus_search = false;
   }
   ImGui::InputTextWithHint("##search", "search: caller, callee, Call-ID, user agent, status (F3)", search, sizeof search);
+  // Filters (F7 focuses the first).
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("not answered").x + ImGui::GetFrameHeight() * 2);
+  if (focus_filter) {
+    ImGui::SetKeyboardFocusHere();
+    focus_filter = false;
+  }
+  const char* states[] = {"all", "answered", "not answered"};
+  if (ImGui::Combo("##state", &state_filter, states, 3)) records_changed = true;
+  ImGui::SameLine();
+  if (ImGui::Checkbox("findings", &findings_only)) records_changed = true;
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("0.00").x + ImGui::GetFrameHeight() * 3);
+  if (ImGui::InputFloat("MOS below", &mos_below, 0.1f, 0.5f, "%.2f")) {
+    mos_below = std::clamp(mos_below, 0.0f, 5.0f);
+    records_changed = true;
+  }
   const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
                                 ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_Resizable |
                                 ImGuiTableFlags_Hideable | ImGuiTableFlags_Reorderable | ImGuiTableFlags_SizingFixedFit;
@@ -1002,7 +1040,8 @@ bool app::write_layout_json() const {
   }
   std::fprintf(f, "], \"records\": [");
   for (std::size_t i = 0; i < p.drawn.size(); ++i) std::fprintf(f, "%s%" PRIu64, i ? ", " : "", p.drawn[i]->index);
-  std::fprintf(f, "], \"message_row\": %lld, \"cursor_row\": %lld", p.msg_row == lad::npos ? -1LL : static_cast<long long>(p.msg_row),
+  std::fprintf(f, "], \"listed\": %zu", p.shown.size());
+  std::fprintf(f, ", \"message_row\": %lld, \"cursor_row\": %lld", p.msg_row == lad::npos ? -1LL : static_cast<long long>(p.msg_row),
                p.sel_row == lad::npos ? -1LL : static_cast<long long>(p.sel_row));
   std::fprintf(f, ", \"bands\": %zu, \"font_size\": %.1f, \"view\": [%.1f, %.1f, %.1f, %.1f]}\n", p.layout.bands.size(),
                ImGui::GetFontSize(), p.last_view_min.x, p.last_view_min.y, p.last_view_max.x, p.last_view_max.y);

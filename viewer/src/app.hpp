@@ -18,6 +18,9 @@ struct app_options {
   bool all_kinds = false;              // list registrations, OPTIONS... too
   int message = -1;                    // --message N: open the ladder's Nth row (1-based) at start
   std::string search;                  // --search TEXT: the call list's search box at start
+  int state_filter = 0;                // --filter answered|failed: 1, 2 (0 all)
+  bool findings_only = false;          // --findings
+  float mos_below = 0;                 // --mos-below X
   std::string layout_json;             // --layout-json FILE: where the ladder was drawn (tests)
   bool headless = false;               // --screenshot: no ini file, no interaction
   float list_width = 0;                // --list-width: the call list's share of the width (0: kept)

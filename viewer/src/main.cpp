@@ -38,6 +38,9 @@ constexpr const char* usage =
     "  --no-legs           draw only the selected records, not their B2BUA legs / transfers\n"
     "  --message N         open the ladder's Nth message in the message pane\n"
     "  --search TEXT       start with this text in the call list's search box\n"
+    "  --filter WHICH      answered or failed: only those calls in the list (F7)\n"
+    "  --findings          only calls with findings (one-way audio, NAT...)\n"
+    "  --mos-below X       only calls with a stream whose MOS is below X\n"
     "  --all               list every record kind (registrations, OPTIONS...), not only calls\n"
     "  --relative          relative times (+ms from the first message) on the ladder\n"
     "  --light             light theme (default dark)\n"
@@ -56,6 +59,7 @@ constexpr const char* usage =
     "  -h, --help          this text\n"
     "\n"
     "Keys: Up/Down move in the call list or the ladder, Enter opens, Esc goes back, F3 search,\n"
+    "F7 filters, F2 extract the calls drawn, Space adds a call to the ladder (Ctrl-click too),\n"
     "Ctrl +/- or Ctrl+wheel zoom the ladder, Ctrl+O open, Ctrl+Q quit. Files may be dropped\n"
     "on the window. The layout of the panes is kept in $XDG_CONFIG_HOME/sipscope/imgui.ini.\n"
     "\n"
@@ -130,6 +134,23 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--search") {
       value(o.search);
+    } else if (a == "--filter") {
+      value(v);
+      if (v == "answered") o.state_filter = 1;
+      else if (v == "failed") o.state_filter = 2;
+      else {
+        std::fprintf(stderr, "sipscope-view: bad --filter '%s' (answered or failed)\n", v.c_str());
+        return 2;
+      }
+    } else if (a == "--findings") {
+      o.findings_only = true;
+    } else if (a == "--mos-below") {
+      value(v);
+      o.mos_below = static_cast<float>(std::atof(v.c_str()));
+      if (o.mos_below <= 0 || o.mos_below > 5) {
+        std::fprintf(stderr, "sipscope-view: bad --mos-below '%s' (1 to 5)\n", v.c_str());
+        return 2;
+      }
     } else if (a == "--all") {
       o.all_kinds = true;
     } else if (a == "--relative") {
