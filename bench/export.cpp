@@ -26,7 +26,7 @@ namespace pr = process;
 namespace fs = std::filesystem;
 
 const char* const export_usage =
-    R"(usage: sipscope-bench export [--sipscope PATH] [--work DIR] [--jobs N] CAPTURE_DIR
+    R"(usage: sipscope-bench export [--sipscope PATH] [--work DIR] [--jobs N] [--reps N] CAPTURE_DIR
 
 Batch export throughput (issue 7). Runs, each in its own process (wall time fork to exit,
 CPU time, peak RSS), on the capture files of CAPTURE_DIR (regular files, name order):
@@ -34,13 +34,17 @@ CPU time, peak RSS), on the capture files of CAPTURE_DIR (regular files, name or
   (b) sipscope export -q --per-file --jobs 1 --db WORK/j1.sqlite CAPTURE_DIR
   (c) sipscope export -q --per-file --jobs N --db WORK/jN.sqlite CAPTURE_DIR   (N default 2)
 Each export starts from a fresh database. One untimed pass of (a) first puts the files in the
-page cache. Reports MB/s and calls/s, the N-vs-1 job scaling (target >= 1.7x for N = 2) and
-export/calls throughput (target >= 80%), and how busy the machine was (/proc/stat).
+page cache. The three runs are repeated --reps times, interleaved (a b c a b c ...), so that a
+change in the machine's load hits all three alike; the figures are the medians, and each
+repetition's ratios are printed too. Reports MB/s and calls/s, the N-vs-1 job scaling (target
+>= 1.7x for N = 2) and export/calls throughput (target >= 80%), and how busy the machine was
+(/proc/stat).
 
 options:
   --sipscope PATH   the sipscope binary (default: sipscope next to this sipscope-bench)
   --work DIR        where the databases go (default /tmp); they are deleted afterwards
   --jobs N          the parallel export's --jobs (default 2)
+  --reps N          repetitions of the three runs (default 5); medians are reported
 Make an input with
   ../shared/bench/gen-capture -o /tmp/exp/rot/rot.pcap --truth /tmp/exp/rot.json --size 400M --split 20M --seed 9
 )";
@@ -106,6 +110,7 @@ measured run_export(const std::string& bin, const std::string& dir, const std::s
 int run_export(int argc, char** argv) {
   std::string bin, dir, work = "/tmp";
   unsigned jobs = 2;
+  int reps = 5;
   std::error_code ec;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
@@ -118,6 +123,8 @@ int run_export(int argc, char** argv) {
       work = argv[++i];
     } else if (a == "--jobs" && i + 1 < argc) {
       jobs = static_cast<unsigned>(std::max(2, std::atoi(argv[++i])));
+    } else if (a == "--reps" && i + 1 < argc) {
+      reps = std::max(1, std::atoi(argv[++i]));
     } else if (!a.empty() && a[0] != '-' && dir.empty()) {
       dir = a;
     } else {
@@ -156,15 +163,26 @@ int run_export(int argc, char** argv) {
     warm.insert(warm.end(), files.begin(), files.end());
     pr::spawn(warm, false);   // page cache
   }
-  const measured a = run_calls_baseline(bin, files);
-  const measured b = run_export(bin, dir, work + "/sipscope-bench-export-j1.sqlite", 1, work + "/sipscope-bench-export.log");
-  const measured c = run_export(bin, dir, work + "/sipscope-bench-export-jN.sqlite", jobs, work + "/sipscope-bench-export.log");
-  const double busy_all = pr::busy_percent(c0, pr::sample_cpu());
-  if (!a.run.ok || !b.run.ok || !c.run.ok) {
-    std::cerr << "sipscope-bench export: a run failed: calls " << (a.run.ok ? "ok" : a.run.note) << ", export j1 "
-              << (b.run.ok ? "ok" : b.run.note) << ", export j" << jobs << " " << (c.run.ok ? "ok" : c.run.note) << "\n";
-    return 1;
+  std::vector<measured> as, bs, cs;
+  for (int r = 0; r < reps; ++r) {
+    as.push_back(run_calls_baseline(bin, files));
+    bs.push_back(run_export(bin, dir, work + "/sipscope-bench-export-j1.sqlite", 1, work + "/sipscope-bench-export.log"));
+    cs.push_back(
+        run_export(bin, dir, work + "/sipscope-bench-export-jN.sqlite", jobs, work + "/sipscope-bench-export.log"));
+    if (!as.back().run.ok || !bs.back().run.ok || !cs.back().run.ok) {
+      std::cerr << "sipscope-bench export: a run failed: calls " << (as.back().run.ok ? "ok" : as.back().run.note)
+                << ", export j1 " << (bs.back().run.ok ? "ok" : bs.back().run.note) << ", export j" << jobs << " "
+                << (cs.back().run.ok ? "ok" : cs.back().run.note) << "\n";
+      return 1;
+    }
   }
+  const double busy_all = pr::busy_percent(c0, pr::sample_cpu());
+  // The median run by wall time (the lower middle one for an even count).
+  auto median = [](std::vector<measured> v) {
+    std::sort(v.begin(), v.end(), [](const measured& x, const measured& y) { return x.run.seconds < y.run.seconds; });
+    return v[(v.size() - 1) / 2];
+  };
+  const measured a = median(as), b = median(bs), c = median(cs);
 
   const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   std::printf("sipscope-bench export: %s, %zu files, %.1f MB; %s\n", dir.c_str(), files.size(), mb, bin.c_str());
@@ -176,6 +194,7 @@ int run_export(int argc, char** argv) {
     std::printf("%-28s %8.2f %8.1f %9llu %8.0f %8.2f %9.1f %7.0f\n", name, m.run.seconds, mb / m.run.seconds, m.calls,
                 double(m.calls) / m.run.seconds, m.run.cpu, double(m.run.rss_kb) / 1024, m.busy);
   };
+  if (reps > 1) std::printf("(medians of %d interleaved repetitions)\n", reps);
   row("calls --all --format jsonl", a);
   row("export --per-file --jobs 1", b);
   const std::string cname = "export --per-file --jobs " + std::to_string(jobs);
@@ -186,6 +205,13 @@ int run_export(int argc, char** argv) {
   std::printf("scaling jobs %u vs 1: %.2fx (target >= 1.7x: %s)\n", jobs, scaling, scaling >= 1.7 ? "met" : "NOT met");
   std::printf("export/calls throughput (MB/s): jobs 1 %.0f%% (target >= 80%%: %s), jobs %u %.0f%%\n", 100 * vs1,
               vs1 >= 0.8 ? "met" : "NOT met", jobs, 100 * vsN);
+  if (reps > 1) {
+    std::printf("per repetition (seconds calls / jobs 1 / jobs %u; scaling; jobs 1 / calls):\n", jobs);
+    for (int r = 0; r < reps; ++r)
+      std::printf("  %d: %.2f / %.2f / %.2f; %.2fx; %.0f%%  (busy %.0f / %.0f / %.0f %%)\n", r + 1, as[r].run.seconds,
+                  bs[r].run.seconds, cs[r].run.seconds, bs[r].run.seconds / cs[r].run.seconds,
+                  100 * as[r].run.seconds / bs[r].run.seconds, as[r].busy, bs[r].busy, cs[r].busy);
+  }
   std::printf("export records: jobs 1 %llu calls + %llu others, jobs %u %llu calls + %llu others "
               "(calls spanning files are split by --per-file)\n",
               b.calls, b.others, jobs, c.calls, c.others);
