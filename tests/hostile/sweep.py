@@ -16,6 +16,9 @@ Every run: never a signal, never a hang (a run not over after HANG_SECONDS is ki
 reported as a hang: a failure, not a timing), exit status 0, 1 or 2 only. The first failing
 input of each kind is kept as FILE.sweep-fail-N (in the temporary directory, path printed)
 for a regression test. Exit 0 when all runs pass.
+
+--save DIR writes the inputs to DIR instead of running them, for a replay through a sanitizer
+build of the pipeline: build-fuzz/bin/fuzz_correlate -runs=0 DIR (ASan+UBSan).
 """
 import argparse
 import concurrent.futures
@@ -81,6 +84,7 @@ def main():
     ap.add_argument('--flips', type=int, default=20)
     ap.add_argument('--seed', type=int, default=9)
     ap.add_argument('--jobs', type=int, default=2)
+    ap.add_argument('--save')
     a = ap.parse_args()
     files = []
     for sub in ('calls', 'pcap'):
@@ -111,6 +115,15 @@ def main():
             for _ in range(rng.randint(1, 8)):
                 b[rng.randrange(len(b))] = rng.randrange(256)
             jobs.append((f'{f} flip #{i} (seed {a.seed})', bytes(b), False))
+
+    if a.save:
+        os.makedirs(a.save, exist_ok=True)
+        for k, (_, blob, _) in enumerate(jobs):
+            with open(os.path.join(a.save, f'in-{k}.pcap'), 'wb') as fh:
+                fh.write(blob)
+        print(f'{len(files)} captures, {len(jobs)} inputs written to {a.save}')
+        os.rmdir(tmp)
+        return
 
     def one(k):
         label, blob, must = jobs[k]
