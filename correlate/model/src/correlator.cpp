@@ -163,7 +163,7 @@ struct correlator::impl {
   void handle_response(live& l, const detail::sip_view& v, const capture::sip_event& e, message_entry& me);
   void handle_sdp(live& l, const detail::sip_view& v, message_entry& me, std::size_t index);
   void handle_links(live& l, const detail::sip_view& v);
-  void note_headers(record& r, std::size_t index, std::uint16_t status);
+  void note_headers(record& r, std::size_t index, std::uint16_t status, bool invite);
   void link(live& l, const std::string& other);
   int dialog_of(live& l, std::string_view a, std::string_view b);
   void sweep();
@@ -326,7 +326,7 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
     ++stats.retransmissions;
   }
   std::size_t index = r.messages.size();
-  if (!me.retransmission && index < opt.max_messages_per_record) note_headers(r, index, v.request ? 0 : v.status);
+  if (!me.retransmission && index < opt.max_messages_per_record) note_headers(r, index, v.request ? 0 : v.status, v.method == method::invite);
   if (!me.retransmission && !msg.body.empty()) handle_sdp(l, v, me, index);
   else if (me.retransmission && !msg.body.empty()) me.has_sdp = msg.content_type() != nullptr;
   if (!me.retransmission) handle_links(l, v);
@@ -601,7 +601,7 @@ void correlator::impl::handle_response(live& l, const detail::sip_view& v, const
 
 // ---- headers worth quoting as evidence (explain) -----------------------------------------------
 
-void correlator::impl::note_headers(record& r, std::size_t index, std::uint16_t status) {
+void correlator::impl::note_headers(record& r, std::size_t index, std::uint16_t status, bool invite) {
   for (const parser::header& h : msg.headers) {
     std::string_view name;
     switch (h.kind) {
@@ -614,9 +614,13 @@ void correlator::impl::note_headers(record& r, std::size_t index, std::uint16_t 
       case parser::header_kind::retry_after: name = "Retry-After"; break;
       case parser::header_kind::unsupported: name = "Unsupported"; break;
       case parser::header_kind::min_se: name = "Min-SE"; break;
-      case parser::header_kind::contact:   // where a redirect sends the caller
-        if (status < 300 || status >= 400) continue;
+      case parser::header_kind::contact:   // where a redirect sends the caller; a 2xx's remote target
+        if ((status < 300 || status >= 400) && !(invite && status >= 200 && status < 300)) continue;
         name = "Contact";
+        break;
+      case parser::header_kind::record_route:   // the route set of a dialog (RFC 3261 12.1.2)
+        if (!(invite && status >= 200 && status < 300)) continue;
+        name = "Record-Route";
         break;
       case parser::header_kind::max_forwards:
         if (h.value != "0") continue;

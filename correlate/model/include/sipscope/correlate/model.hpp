@@ -86,7 +86,7 @@ struct message_entry {
 // A header field worth quoting as evidence of what went wrong (explain, issue 10): Reason
 // (RFC 3326), Warning (RFC 3261 20.43), the challenges and credentials of digest
 // authentication (22), Retry-After, Unsupported, Min-SE (RFC 4028), Max-Forwards when 0, the
-// Contact of a 3xx.
+// Contact of a 3xx, the Contact and Record-Route of a 2xx to INVITE (where ACK and BYE must go).
 struct header_note {
   std::uint32_t message = 0;        // index into record::messages
   std::string name;                 // canonical name: "Reason", "WWW-Authenticate"...
