@@ -394,6 +394,34 @@ def missing_ack():
 
 
 @flow
+def ack_wrong_host():
+    f = XFlow('ack-wrong-host', 'In-dialog requests to the wrong host (RFC 3261 12.2.1.1): Bob\'s 200 '
+              'OK has Contact <sip:bob@198.51.100.20:5060> (no Record-Route), but Alice sends her ACK '
+              'and, later, her BYE to 198.51.100.99 (a stale outbound-proxy setting); Bob never gets '
+              'the ACK and retransmits his 200.')
+    wrong = Host('old-proxy.biloxi.example.com', '198.51.100.99')
+    inv, cid, atag = plain_invite(f)
+    f.send(0, ALICE, BOB, inv)
+    got = f.arrive(inv, ALICE)
+    btag = f.tag()
+    f.send(ms(2.2), BOB, ALICE, make_resp(got, 100))
+    f.send(ms(98), BOB, ALICE, make_resp(got, 180, to_tag=btag, contact='<sip:bob@198.51.100.20:5060>'))
+    ok = make_resp(got, 200, to_tag=btag, contact='<sip:bob@198.51.100.20:5060>',
+                   body=sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0, 101)))
+    t0 = sec(3)
+    f.send(t0, BOB, ALICE, ok)
+    dlg = mc.Dialog(f, cid, U_ALICE, atag, U_BOB, btag, [ALICE, wrong])
+    dlg.contact['b'] = 'sip:bob@198.51.100.20:5060'
+    f.send(t0 + ms(3), ALICE, wrong, dlg.req('a', 'ACK', cseq=1))
+    for d in (500, 1500, 3500):
+        f.send(t0 + ms(d), BOB, ALICE, ok, retrans=True)
+    f.send(t0 + sec(5), ALICE, wrong, dlg.req('a', 'BYE'))
+    f.expect(cid, 'route_mismatch', 'high', [lambda e: e['t'] == t0, req('ACK')],
+             contains=['sent its ACK to 198.51.100.99:5060', '198.51.100.20:5060', 'wrong host'])
+    return f
+
+
+@flow
 def glare():
     f = XFlow('glare', 'Glare (RFC 3261 14.1): 5 s into a call both Alice and Bob send a re-INVITE at '
               'the same time; each answers the other\'s with 491 Request Pending (ACKed); Alice (who '
@@ -561,6 +589,24 @@ def nat_one_way():
     d.bye(t + sec(8.1), 'a')
     f.expect(d.call_id, 'nat_one_way', 'high', [req('INVITE')], rtp=[f.rtp_key(ia), f.rtp_key(ib)],
              contains=['behind NAT', '192.168.1.10', 'symmetric RTP'])
+    return f
+
+
+@flow
+def srtp_one_side():
+    f = XFlow('srtp-one-side', 'SRTP on one side only (RFC 3264 6): Alice offers RTP/SAVP with '
+              'a=crypto; Bob\'s answer is plain RTP/AVP; both send for 4 s: Alice encrypted, Bob plain, '
+              'so each plays the other\'s audio as noise.')
+    offer = sdp('alice', 2890844526, 2890844526, ALICE, 49172).replace('RTP/AVP', 'RTP/SAVP') + \
+        'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n'
+    d, t = direct_call(f, offer=offer)
+    ra = f.rtp(ALICE, 49172, BOB, 3456, t + ms(10))
+    rb = f.rtp(BOB, 3456, ALICE, 49172, t + ms(17))
+    rtp_run(f, ra, t + ms(10), t + sec(4))
+    rtp_run(f, rb, t + ms(17), t + sec(4))
+    d.bye(t + sec(4.1), 'a')
+    f.expect(d.call_id, 'srtp_mismatch', 'high', [req('INVITE'), resp(200)],
+             contains=['SRTP on one side only', 'RTP/SAVP'])
     return f
 
 

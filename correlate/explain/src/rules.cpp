@@ -740,6 +740,84 @@ bool ack_not_captured(const record& r, const context& c, verdict& v) {
   return true;
 }
 
+// "<sip:bob@198.51.100.20:5060;lr>" -> 198.51.100.20, 5060 (IPv4 literals only: a name would
+// need the DNS the capture does not have). False when the host is not an IPv4 address.
+bool uri_target(std::string_view value, capture::endpoint& out) {
+  std::size_t lt = value.find('<');
+  std::string_view u = lt == std::string_view::npos ? value : value.substr(lt + 1);
+  u = u.substr(0, u.find('>'));
+  std::size_t colon = u.find(':');
+  if (colon == std::string_view::npos) return false;
+  const bool secure = u.substr(0, colon) == "sips";
+  u.remove_prefix(colon + 1);
+  if (std::size_t at = u.find('@'); at != std::string_view::npos) u.remove_prefix(at + 1);
+  u = u.substr(0, u.find_first_of(";?"));
+  std::string_view host = u.substr(0, u.find(':'));
+  unsigned parts[4] = {0, 0, 0, 0};
+  int n = 0, digits = 0;
+  for (char ch : host) {
+    if (ch == '.') {
+      if (!digits || ++n > 3) return false;
+      digits = 0;
+    } else if (ch >= '0' && ch <= '9') {
+      parts[n] = parts[n] * 10 + static_cast<unsigned>(ch - '0');
+      if (++digits > 3 || parts[n] > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  if (n != 3 || !digits) return false;
+  out = {};
+  out.ip.family = 4;
+  for (int i = 0; i < 4; ++i) out.ip.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(parts[i]);
+  out.port = secure ? 5061 : 5060;
+  if (std::size_t pc = u.find(':'); pc != std::string_view::npos) {
+    unsigned p = 0;
+    for (char ch : u.substr(pc + 1)) {
+      if (ch < '0' || ch > '9' || (p = p * 10 + static_cast<unsigned>(ch - '0')) > 65535) return false;
+    }
+    out.port = static_cast<std::uint16_t>(p);
+  }
+  return true;
+}
+
+bool route_mismatch(const record& r, const context&, verdict& v) {
+  if (!is_call(r) || !r.times.answer) return false;
+  call_view cv(r);
+  if (!cv.have_caller) return false;
+  const message_entry* ok = first_msg(r, [&](const message_entry& m) {
+    return !m.request && m.method == "INVITE" && m.status >= 200 && m.status < 300 && m.dst == cv.caller;
+  });
+  if (!ok) return false;
+  // The caller's route set is the 2xx's Record-Route reversed (RFC 3261 12.1.2): its first hop
+  // is the last Record-Route entry; without one, the remote target (Contact) itself.
+  const correlate::header_note* target = nullptr;
+  for (const correlate::header_note* n : cv.notes_of(cv.index_of(ok), "Record-Route")) target = n;
+  const bool via_route = target != nullptr;
+  if (!target) target = cv.note_of(ok, "Contact");
+  if (!target) return false;
+  std::string_view tv = target->value;
+  if (via_route && tv.find(',') != std::string_view::npos) tv = tv.substr(tv.rfind(',') + 1);   // several in one field
+  capture::endpoint want;
+  if (!uri_target(tv, want)) return false;
+  const message_entry* wrong = first_msg(r, [&](const message_entry& m) {
+    return m.request && (m.method == "ACK" || m.method == "BYE") && m.src == cv.caller && m.time >= ok->time &&
+           m.dialog >= 0 && !(m.dst.ip == want.ip && m.dst.port == want.port);
+  });
+  if (!wrong) return false;
+  v.chain.push_back(seen(*ok, cat(target->name, ": ", target->value)));
+  v.chain.push_back(seen(*wrong, cat("sent to ", wrong->dst.to_string(), ", not to ", want.to_string())));
+  if (const message_entry* rtx = first_msg(r, [&](const message_entry& m) { return m.retransmission && !m.request && m.status == ok->status && m.cseq == ok->cseq; }))
+    v.chain.push_back(seen(*rtx, "the callee goes on retransmitting: it did not get the ACK"));
+  v.text = cat("The caller sent its ", wrong->method, " to ", wrong->dst.to_string(), ", but the dialog's ",
+               via_route ? "route set (the 2xx's Record-Route)" : "remote target (the 2xx's Contact, no Record-Route)",
+               " says ", want.to_string(), " (RFC 3261 12.2.1.1): in-dialog requests go to the wrong host.");
+  v.conf = confidence::high;
+  v.next = "Check how the caller builds its route set (a stale DNS or outbound-proxy setting overriding the Contact/"
+           "Record-Route, or an SBC rewriting Contact wrongly).";
+  return true;
+}
+
 bool missing_ack(const record& r, const context& c, verdict& v) {
   if (!is_call(r) || !r.times.answer || r.times.ack) return false;
   call_view cv(r);
@@ -862,6 +940,32 @@ evidence sdp_step(const record& r, const sdp_media& m, std::string detail = {}) 
   e.what = cat("SDP of ", side_name(m.from), " in ", msg.summary);
   e.detail = detail.empty() ? sdp_line(m) : cat(sdp_line(m), "; ", detail);
   return e;
+}
+
+bool srtp_mismatch(const record& r, const context&, verdict& v) {
+  if (!is_call(r) || !r.times.answer) return false;
+  // The first offer and answer of audio (RFC 3264 6: the answer keeps the offer's profile).
+  const sdp_media* offer = nullptr;
+  const sdp_media* answer = nullptr;
+  for (const sdp_media& m : r.sdp) {
+    if (m.media != "audio" || !m.address.port) continue;
+    if (!offer && m.offer) offer = &m;
+    else if (offer && !answer && !m.offer && m.from != offer->from) answer = &m;
+  }
+  if (!offer || !answer || offer->crypto == answer->crypto) return false;
+  const sdp_media* secure = offer->crypto ? offer : answer;
+  const sdp_media* plain = offer->crypto ? answer : offer;
+  v.chain.push_back(sdp_step(r, *offer, "the offer"));
+  v.chain.push_back(sdp_step(r, *answer, "the answer"));
+  for (const stream_info& st : r.streams)
+    if (st.packets && v.chain.size() < 5) v.chain.push_back(stream_step(st));
+  v.text = cat("SRTP on one side only: ", side_name(secure->from), " uses ", secure->proto, secure->crypto ? " with a=crypto" : "",
+               " while ", side_name(plain->from), " uses ", plain->proto, " without keys; the answer must keep the offer's "
+               "profile (RFC 3264 6), so one side sends encrypted audio the other plays as noise, or drops.");
+  v.conf = confidence::high;
+  v.next = "Make both sides agree on SRTP (SDES a=crypto or DTLS-SRTP) or on plain RTP: an SBC that strips or adds "
+           "encryption on one leg only, or a phone's 'SRTP optional' setting.";
+  return true;
 }
 
 bool nat_one_way(const record& r, const context&, verdict& v) {
@@ -1238,6 +1342,9 @@ constexpr rule table[] = {
     {"ack_not_captured", "RFC 3261 13.3.1.4 (2xx retransmitted until the ACK)", category::capture,
      "No ACK of the 2xx in the capture, but the callee never retransmitted its 2xx over UDP and the call went on: the ACK "
      "arrived by a path or in a packet the capture does not have.", ack_not_captured},
+    {"route_mismatch", "RFC 3261 12.1.2, 12.2.1.1, 16.12 (route set)", category::signalling,
+     "The caller's ACK or BYE goes to a host other than the first hop of the dialog's route set (the 2xx's Record-Route, "
+     "else its Contact), when those name IP addresses.", route_mismatch},
     {"missing_ack", "RFC 3261 13.2.2.4, 13.3.1.4 (2xx retransmission, 64*T1)", category::signalling,
      "The 2xx was never ACKed: the callee retransmits it and, after 32 s, tears the call down with BYE.", missing_ack},
     {"cancel_race", "RFC 3261 9.2, 15; RFC 6026", category::signalling,
@@ -1246,6 +1353,8 @@ constexpr rule table[] = {
      "Both sides sent an offer at once (re-INVITE/UPDATE); 491 and whether the loser retried after the random delay.", glare},
     {"dialog_lost", "RFC 3261 12.2.2, 21.4.19 (481)", category::signalling,
      "An in-dialog request was answered 481: the far end had lost or ended the dialog.", dialog_lost},
+    {"srtp_mismatch", "RFC 3264 6; RFC 4568 (SDES), RFC 3711 (SRTP)", category::media,
+     "The offer and the answer disagree on SRTP (RTP/SAVP or a=crypto on one side only).", srtp_mismatch},
     {"nat_one_way", "RFC 3264 5 (c=), RFC 4961 (symmetric RTP), RFC 1918", category::media,
      "A side announced a private c= address while its RTP comes from a public one, and the other side sends to the private "
      "address: one-way audio from NAT without symmetric RTP.", nat_one_way},
@@ -1273,11 +1382,11 @@ constexpr rule table[] = {
     {"media_not_captured", "RFC 3550", category::capture,
      "The capture holds no RTP at all, so the media of an answered call cannot be judged (listed with other verdicts).",
      media_not_captured},
+    {"request_ok", "RFC 3261 21.2", category::ok, "A non-INVITE request (REGISTER, OPTIONS...) that succeeded.", request_ok},
     {"capture_lost_packets", "-", category::capture,
      "The capture lost or cut packets (kernel drops, TCP gaps, IP fragments never completed, snaplen, sipscope's limits) "
      "between the record's first and last message; verdicts built on an absence lose a level of confidence.",
      capture_lost_packets},
-    {"request_ok", "RFC 3261 21.2", category::ok, "A non-INVITE request (REGISTER, OPTIONS...) that succeeded.", request_ok},
     {"unexplained", "-", category::signalling, "No rule applies: read the ladder.", unexplained},
 };
 

@@ -93,7 +93,7 @@ bool is_capture_loss(capture::diag_kind k) noexcept {
   switch (k) {
     case diag_kind::truncated_file: case diag_kind::truncated_packet: case diag_kind::snaplen_cut:
     case diag_kind::fragment_timeout: case diag_kind::fragment_limit: case diag_kind::tcp_gap:
-    case diag_kind::tcp_flow_limit: case diag_kind::tcp_buffer_limit: case diag_kind::stream_resync:
+    case diag_kind::tcp_flow_limit: case diag_kind::tcp_buffer_limit:
     case diag_kind::sip_size_limit: case diag_kind::sip_header_limit: case diag_kind::record_limit:
     case diag_kind::message_limit: case diag_kind::transaction_limit: case diag_kind::stream_limit:
     case diag_kind::dropped_by_kernel:
