@@ -231,9 +231,12 @@ TEST(Explain, CaptureLossLowersAVerdictFromAbsence) {
   context lossy = res.ctx;
   capture::frame_ref inside = r.messages[1].frame, outside = r.messages.back().frame;
   outside.number += 1000;
-  lossy.losses.push_back({capture::diag_kind::tcp_gap, outside});
+  add_loss(lossy, capture::diag_event{capture::diag_kind::tcp_gap, true, outside, 0, "x"});
+  add_loss(lossy, capture::diag_event{capture::diag_kind::bad_ip_checksum, true, inside, 0, "x"});   // not a loss
   EXPECT_EQ(explain(r, lossy).conf, confidence::high);
-  lossy.losses.push_back({capture::diag_kind::snaplen_cut, inside});
+  add_loss(lossy, capture::diag_event{capture::diag_kind::snaplen_cut, true, inside, 0, "x"});   // inserted before
+  ASSERT_EQ(lossy.losses.size(), 2u);
+  EXPECT_EQ(lossy.losses.front().frame.number, inside.number);
   verdict after = explain(r, lossy);
   EXPECT_EQ(after.rule, "one_way_audio");
   EXPECT_EQ(after.conf, confidence::medium);
@@ -244,6 +247,13 @@ TEST(Explain, CaptureLossLowersAVerdictFromAbsence) {
   EXPECT_EQ(after.chain.back().frame.number, inside.number);
   EXPECT_TRUE(is_capture_loss(capture::diag_kind::dropped_by_kernel));
   EXPECT_FALSE(is_capture_loss(capture::diag_kind::bad_ip_checksum));
+  // Kernel drops locate no frame: they weaken every verdict built on an absence.
+  context dropped = res.ctx;
+  add_loss(dropped, capture::diag_event{capture::diag_kind::dropped_by_kernel, true, capture::frame_ref{}, 0, "x"});
+  EXPECT_EQ(dropped.kernel_drops, 1u);
+  verdict k = explain(r, dropped);
+  EXPECT_EQ(k.conf, confidence::medium);
+  EXPECT_NE(k.text.find("dropped by the capturing kernel"), std::string::npos) << k.text;
 }
 
 TEST(Explain, Q850Causes) {

@@ -76,7 +76,7 @@ std::string after_invite(const call_view& cv, const message_entry* m) {
 // and last message (same file), and kernel drops, which no frame locates.
 std::vector<const capture_loss*> losses_during(const record& r, const context& c) {
   std::vector<const capture_loss*> out;
-  if (c.losses.empty() || r.messages.empty()) return out;
+  if ((c.losses.empty() && !c.kernel_drops) || r.messages.empty()) return out;
   std::uint32_t file = r.messages.front().frame.file;
   std::uint64_t lo = UINT64_MAX, hi = 0;
   for (const message_entry& m : r.messages) {
@@ -85,20 +85,28 @@ std::vector<const capture_loss*> losses_during(const record& r, const context& c
     hi = std::max(hi, m.frame.number);
     for (const capture::frame_ref& p : m.pieces) lo = std::min(lo, p.number);
   }
-  for (const capture_loss& l : c.losses) {
-    if (l.kind == capture::diag_kind::dropped_by_kernel && !l.frame.number) out.push_back(&l);
-    else if (l.frame.number && l.frame.file == file && l.frame.number >= lo && l.frame.number <= hi) out.push_back(&l);
+  // losses are sorted by (file, frame): the ones of this call are one range.
+  auto it = std::lower_bound(c.losses.begin(), c.losses.end(), std::pair(file, lo), [](const capture_loss& l, const std::pair<std::uint32_t, std::uint64_t>& k) {
+    return std::pair(l.frame.file, l.frame.number) < k;
+  });
+  for (; it != c.losses.end() && it->frame.file == file && it->frame.number <= hi; ++it) out.push_back(&*it);
+  if (c.kernel_drops) {
+    static const capture_loss kernel{capture::diag_kind::dropped_by_kernel, {}};
+    out.push_back(&kernel);
   }
   return out;
 }
 
 std::string losses_text(const std::vector<const capture_loss*>& v) {
   std::map<std::string_view, std::size_t> by;
-  for (const capture_loss* l : v) ++by[capture::to_string(l->kind)];
+  for (const capture_loss* l : v)
+    ++by[l->kind == capture::diag_kind::dropped_by_kernel ? std::string_view("packets dropped by the capturing kernel")
+                                                          : capture::to_string(l->kind)];
   std::string s;
   for (const auto& [k, n] : by) {
     if (!s.empty()) s += ", ";
-    s += cat(std::to_string(n), " ", k);
+    if (k.find(' ') != std::string_view::npos) s += k;   // kernel drops: not counted per call
+    else s += cat(std::to_string(n), " ", k);
   }
   return s;
 }

@@ -1,4 +1,5 @@
 // Names, Q.850 causes and the verdict's JSON.
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
@@ -104,8 +105,22 @@ bool is_capture_loss(capture::diag_kind k) noexcept {
 }
 
 void add_loss(context& ctx, const capture::diag_event& e) {
-  if (!is_capture_loss(e.kind) || ctx.losses.size() >= 100000) return;
-  ctx.losses.push_back({e.kind, e.frame});
+  if (!is_capture_loss(e.kind)) return;
+  if (!e.frame.number) {
+    if (e.kind == capture::diag_kind::dropped_by_kernel) ++ctx.kernel_drops;
+    return;
+  }
+  if (ctx.losses.size() >= 100000) return;
+  // Capture order is frame order within a file; files merged by time interleave, so insert.
+  auto key = [](const capture_loss& l) { return std::pair(l.frame.file, l.frame.number); };
+  const capture_loss n{e.kind, e.frame};
+  if (ctx.losses.empty() || key(ctx.losses.back()) <= key(n)) {
+    ctx.losses.push_back(n);
+    return;
+  }
+  auto at = std::upper_bound(ctx.losses.begin(), ctx.losses.end(), n,
+                             [&](const capture_loss& a, const capture_loss& b) { return key(a) < key(b); });
+  ctx.losses.insert(at, n);
 }
 
 void write_json(json_writer& w, const verdict& v, bool with_evidence) {

@@ -68,9 +68,11 @@ struct context {
   timestamp_ns capture_end = 0;     // time of the last packet of the capture (0: unknown)
   std::uint64_t rtp_packets = 0;    // RTP packets in the whole capture
   bool media_tracked = true;        // the correlator tracked RTP (false: --no-rtp or the like)
-  // Packets lost or cut by the capture, in capture order (see is_capture_loss): a verdict
-  // built on what is not seen says so when they fall within the call.
+  // Packets lost or cut by the capture, sorted by file and frame (add_loss keeps the order;
+  // see is_capture_loss): a verdict built on what is not seen says so when they fall within
+  // the call. Kernel drops, which no frame locates, are only counted.
   std::vector<capture_loss> losses;
+  std::uint64_t kernel_drops = 0;
 };
 
 // Whether a diagnostic means the capture (or sipscope) missed part of the traffic: kernel
