@@ -196,6 +196,7 @@ struct app::impl {
   char export_path[1024] = {};
   std::future<tool_result> export_future;
   std::string export_message;
+  std::string png_request;
   bool open_popup = false;
 
   bool light = false;
@@ -252,6 +253,13 @@ void app::clear_selection() {
   p_->selected.clear();
   p_->ladder_dirty = true;
 }
+
+std::string app::take_png_request() {
+  std::string r = std::move(p_->png_request);
+  p_->png_request.clear();
+  return r;
+}
+void app::png_saved(const std::string& message) { p_->export_message = message; }
 
 std::string app::failure() const { return p_->status.state == load_state::failed ? p_->status.error : std::string(); }
 
@@ -561,6 +569,7 @@ void app::impl::draw_menu() {
     // Both through the command line (tools.hpp): one implementation of each.
     if (ImGui::MenuItem("Export ladder as SVG...", nullptr, false, !drawn.empty())) export_popup = 1;
     if (ImGui::MenuItem("Extract calls (pcap)...", "F2", false, !drawn.empty())) export_popup = 2;
+    if (ImGui::MenuItem("Save window as PNG...")) export_popup = 3;
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit = true;
     ImGui::EndMenu();
@@ -581,20 +590,27 @@ void app::impl::draw_menu() {
   if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_O)) open_popup = true;
   if (ImGui::IsKeyPressed(GLFW_KEY_F2) && !drawn.empty()) export_popup = 2;
   if (export_popup) {
-    ImGui::OpenPopup(export_popup == 1 ? "Export ladder" : "Extract calls");
-    std::string name = drawn.size() == 1 ? "call-" + std::to_string(drawn[0]->index) : "calls-" + std::to_string(drawn[0]->index);
-    name += export_popup == 1 ? ".svg" : ".pcap";
+    ImGui::OpenPopup(export_popup == 1 ? "Export ladder" : export_popup == 2 ? "Extract calls" : "Save window");
+    std::string name = drawn.empty() ? std::string("sipscope-view")
+                       : drawn.size() == 1 ? "call-" + std::to_string(drawn[0]->index)
+                                           : "calls-" + std::to_string(drawn[0]->index);
+    name += export_popup == 1 ? ".svg" : export_popup == 2 ? ".pcap" : ".png";
     std::snprintf(export_path, sizeof export_path, "%s", name.c_str());
     export_kind = export_popup;
     export_popup = 0;
   }
-  for (const char* title : {"Export ladder", "Extract calls"}) {
+  for (const char* title : {"Export ladder", "Extract calls", "Save window"}) {
     if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_AlwaysAutoResize)) continue;
-    ImGui::Text(export_kind == 1 ? "SVG of the ladder of %zu record(s), to:" : "Frames (SIP and RTP) of %zu record(s), to:", drawn.size());
+    if (export_kind == 3) ImGui::TextUnformatted("PNG of the window as it is now, to:");
+    else ImGui::Text(export_kind == 1 ? "SVG of the ladder of %zu record(s), to:" : "Frames (SIP and RTP) of %zu record(s), to:", drawn.size());
     ImGui::SetNextItemWidth(520);
     if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
     const bool enter = ImGui::InputText("##out", export_path, sizeof export_path, ImGuiInputTextFlags_EnterReturnsTrue);
-    if ((ImGui::Button("Write") || enter) && export_path[0]) {
+    const bool write = (ImGui::Button("Write") || enter) && export_path[0];
+    if (write && export_kind == 3) {
+      png_request = export_path;   // main saves the next frame (without this popup)
+      ImGui::CloseCurrentPopup();
+    } else if (write) {
       std::vector<std::string> ids;
       for (const cr::record* r : drawn) ids.push_back(r->call_id);
       const std::vector<std::string> files = s.files();

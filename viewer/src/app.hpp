@@ -45,6 +45,10 @@ class app {
   bool loading() const;
   std::size_t ladder_rows() const;
   void clear_selection();
+  // File > Save window as PNG: the path asked for since the last call ("" none); main writes
+  // the frame it has just drawn there and reports with png_saved().
+  std::string take_png_request();
+  void png_saved(const std::string& message);
   // Why loading failed ("" when it did not).
   std::string failure() const;
   // Whether the user asked to quit (File > Quit).

@@ -83,6 +83,21 @@ std::string config_ini() {
   return dir + "/imgui.ini";
 }
 
+// The back buffer just drawn, as opaque RGBA rows top down (OpenGL's go bottom up).
+std::vector<std::uint8_t> read_window(int fw, int fh) {
+  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(fw) * static_cast<std::size_t>(fh) * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadBuffer(GL_BACK);
+  glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+  std::vector<std::uint8_t> flipped(pixels.size());
+  const std::size_t stride = static_cast<std::size_t>(fw) * 4;
+  for (int y = 0; y < fh; ++y)
+    std::memcpy(flipped.data() + static_cast<std::size_t>(y) * stride, pixels.data() + static_cast<std::size_t>(fh - 1 - y) * stride,
+                stride);
+  for (std::size_t i = 3; i < flipped.size(); i += 4) flipped[i] = 255;
+  return flipped;
+}
+
 bool file_exists(const char* p) {
   struct stat st;
   return ::stat(p, &st) == 0;
@@ -277,6 +292,7 @@ int main(int argc, char** argv) {
     app ui(o);
     const auto t_start = std::chrono::steady_clock::now();
     int settled_frames = 0;
+    std::string png_pending;
     std::chrono::steady_clock::time_point loaded_wait{};
     std::size_t next_key = 0;
     int key_down = -1;
@@ -312,6 +328,14 @@ int main(int argc, char** argv) {
       glClearColor(0.1f, 0.1f, 0.12f, 1);
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      if (!png_pending.empty()) {
+        // File > Save window as PNG, asked for in the previous frame: this one is without the popup.
+        std::string err;
+        std::vector<std::uint8_t> img = read_window(fw, fh);
+        ui.png_saved(write_png(png_pending, fw, fh, img, err) ? "window saved to " + png_pending : err);
+        png_pending.clear();
+      }
+      png_pending = ui.take_png_request();
       if (timings) {
         const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_process).count();
         if (first_listed < 0 && ui.listed() > 0) {
@@ -349,17 +373,7 @@ int main(int argc, char** argv) {
         // from the previous frame), read the back buffer.
         if (ui.settled() && next_key == keys.size() && key_down < 0) ++settled_frames;
         if (settled_frames >= 4) {
-          std::vector<std::uint8_t> pixels(static_cast<std::size_t>(fw) * static_cast<std::size_t>(fh) * 4);
-          glPixelStorei(GL_PACK_ALIGNMENT, 1);
-          glReadBuffer(GL_BACK);
-          glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
-          // OpenGL's rows go bottom up, PNG's top down.
-          std::vector<std::uint8_t> flipped(pixels.size());
-          const std::size_t stride = static_cast<std::size_t>(fw) * 4;
-          for (int y = 0; y < fh; ++y)
-            std::memcpy(flipped.data() + static_cast<std::size_t>(y) * stride,
-                        pixels.data() + static_cast<std::size_t>(fh - 1 - y) * stride, stride);
-          for (std::size_t i = 3; i < flipped.size(); i += 4) flipped[i] = 255;
+          std::vector<std::uint8_t> flipped = read_window(fw, fh);
           if (const std::string why = ui.failure(); !why.empty()) {
             // Nothing to show: say why, write no picture.
             std::fprintf(stderr, "sipscope-view: cannot read the capture: %s\n", why.c_str());
