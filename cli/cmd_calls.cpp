@@ -210,7 +210,7 @@ void print_table(const std::vector<cr::record>& recs, const std::vector<explain:
     c_jit = add("jitter", true);
     c_mos = add("MOS", true);
   }
-  const std::size_t c_verdict = add("verdict", false, 2, 8);
+  const std::size_t c_verdict = add("verdict", false);   // rule ids: never cut, never dropped
   const std::size_t c_find = add("findings", false, 2, 8);
 
   std::size_t calls = 0;

@@ -301,6 +301,12 @@ bool auth_loop(const record& r, const context&, verdict& v) {
                nonces.size() < a.challenges.size() ? " (the server repeated a nonce)" : " (a new nonce each time)",
                "; the server never accepted them",
                phrase.empty() ? std::string() : cat(" (it said \"", phrase, "\")"),
+               [&] {
+                 const std::string u = param_of(a.credentials.back().note->value, "username");
+                 return !u.empty() && !r.caller.user.empty() && u != r.caller.user
+                            ? cat("; the credentials are those of \"", u, "\", while From is \"", r.caller.user, "\"")
+                            : std::string();
+               }(),
                slowest > 5 * s_ns ? cat("; the client took up to ", duration_text(slowest),
                                         " to answer a challenge, long enough for a short-lived nonce to expire") : std::string(),
                ".");
@@ -317,10 +323,15 @@ bool auth_rejected(const record& r, const context&, verdict& v) {
   auth_chain(r, a, v);
   const correlate::header_note* cred = a.credentials.back().note;
   const std::string user = param_of(cred->value, "username"), realm = param_of(cred->value, "realm");
+  // Credentials of another account than the one in From (a multi-account phone mixing them).
+  const std::string other_user = !user.empty() && !r.caller.user.empty() && user != r.caller.user
+                                     ? cat(" (the credentials are those of \"", user, "\", while From is \"", r.caller.user, "\")")
+                                     : std::string();
   if (a.refusal) {
+    const message_entry* sent = a.credentials.back().m;
     v.text = cat("The credentials were refused: the ", r.first_method, " with ", cred->name, " (username \"", user,
-                 "\") got 403 Forbidden", after_invite(call_view(r), a.refusal),
-                 " instead of being served, so the account may not make this request.");
+                 "\") got 403 ", r.final_reason, " ", duration_text(a.refusal->time - sent->time),
+                 " later instead of being served", other_user, ", so the account may not make this request.");
   } else {
     const correlate::header_note* last = a.challenges.empty() ? nullptr : a.challenges.back().note;
     const bool stale = last && param_of(last->value, "stale") == "true";
@@ -335,7 +346,7 @@ bool auth_rejected(const record& r, const context&, verdict& v) {
     } else {
       v.text = cat("The credentials were refused: after the client answered the challenge (username \"", user,
                    "\", realm \"", realm, "\"), the server challenged again with ", std::to_string(r.final_status),
-                   " and the client gave up, which means a wrong username or password (RFC 3261 22.2).");
+                   " and the client gave up, which means a wrong username or password (RFC 3261 22.2)", other_user, ".");
     }
   }
   v.conf = confidence::high;
