@@ -164,6 +164,7 @@ struct app::impl {
   // Ladder.
   bool legs = true;
   bool relative = false;
+  bool colour_by_dialog = false;   // else by what the message is (request, 1xx, 2xx...)
   float zoom = 1.0f;
   std::vector<const cr::record*> drawn;
   lad::layout layout;
@@ -403,7 +404,9 @@ void app::impl::rebuild_ladder() {
     }
   }
   std::sort(drawn.begin(), drawn.end(), [](const cr::record* a, const cr::record* b) { return a->index < b->index; });
-  layout = lad::build(drawn, {});
+  lad::options lo;
+  lo.aliases = opt.aliases;
+  layout = lad::build(drawn, lo);
   ladder_dirty = false;
   sel_row = enter_ladder && !layout.rows.empty() ? 0 : lad::npos;   // Enter in the list: the cursor goes to the first arrow
   enter_ladder = false;
@@ -576,6 +579,7 @@ void app::impl::draw_menu() {
   }
   if (ImGui::BeginMenu("View")) {
     if (ImGui::MenuItem("Relative time", nullptr, &relative)) {}
+    if (ImGui::MenuItem("Colour by dialog", nullptr, &colour_by_dialog)) {}
     if (ImGui::MenuItem("Merge B2BUA legs", nullptr, &legs)) ladder_dirty = true;
     if (ImGui::MenuItem("All record kinds", nullptr, &all_kinds)) records_changed = true;
     if (ImGui::MenuItem("Light theme", nullptr, &light)) {
@@ -833,6 +837,8 @@ void app::impl::draw_ladder(ImVec2 size) {
     ImGui::SameLine();
     ImGui::Text("%s %s  %s -> %s  Call-ID %s", r->final_status ? std::to_string(r->final_status).c_str() : "",
                 r->final_reason.c_str(), r->caller.uri.c_str(), r->callee.uri.c_str(), r->call_id.c_str());
+    for (const cr::finding& f : r->findings)
+      ImGui::TextColored(ImVec4(1, 0.62f, 0.3f, 1), "  ! %s: %s", f.kind.c_str(), f.text.c_str());
   }
   const float fs = ImGui::GetFontSize();
   lad::geometry g;
@@ -927,6 +933,18 @@ void app::impl::draw_ladder(ImVec2 size) {
   }
 
   // Columns: name (alias or user agent), IP:port, lifeline.
+  // DTMF digits (RFC 4733 events of the streams): a diamond with the digit on the sender's
+  // column, at the event's time.
+  for (const lad::band& b : layout.bands)
+    for (const cr::dtmf_event& d : b.stream->dtmf) {
+      const float y = Y(place.y_at(layout, d.time));
+      const float x = X(b.from);
+      const float r = fs * 0.55f;
+      dl->AddQuadFilled(ImVec2(x, y - r), ImVec2(x + r, y), ImVec2(x, y + r), ImVec2(x - r, y), light ? rgba(200, 120, 0) : rgba(250, 190, 60));
+      const char digit[2] = {d.digit, 0};
+      dl->AddText(ImVec2(x + r + 2, y - fs * 0.5f), light ? rgba(160, 90, 0) : rgba(250, 200, 90), digit);
+    }
+
   // Visible columns only (a merge of many calls can have thousands): columns are evenly spaced.
   const float scroll_x = ImGui::GetScrollX(), view_w = ImGui::GetWindowWidth();
   auto column_index = [&](float x) {
@@ -939,8 +957,15 @@ void app::impl::draw_ladder(ImVec2 size) {
     const std::string host = col.media_only ? col.host.ip.to_string() + " (media)" : col.host.to_string();
     float y = Y(0) + fs * 0.2f;
     if (!col.name().empty()) {
-      const ImVec2 ns = ImGui::CalcTextSize(col.name().c_str());
-      dl->AddText(ImVec2(X(c) - ns.x / 2, y), text, col.name().c_str());
+      // A user agent can be long: cut to the column's width (the tooltip of an arrow has it whole).
+      std::string name = col.name();
+      const float room = g.spacing - fs;
+      if (ImGui::CalcTextSize(name.c_str()).x > room) {
+        while (name.size() > 1 && ImGui::CalcTextSize((name + "...").c_str()).x > room) name.pop_back();
+        name += "...";
+      }
+      const ImVec2 ns = ImGui::CalcTextSize(name.c_str());
+      dl->AddText(ImVec2(X(c) - ns.x / 2, y), text, name.c_str());
     }
     y += fs * 1.15f;
     const ImVec2 hs = ImGui::CalcTextSize(host.c_str());
@@ -963,7 +988,16 @@ void app::impl::draw_ladder(ImVec2 size) {
     else if (i == hover_row)
       dl->AddRectFilled(ImVec2(origin.x, y - g.row_height * 0.72f), ImVec2(origin.x + place.width + g.spacing, y + fs * 0.5f),
                         light ? rgba(220, 220, 240, 120) : rgba(60, 60, 80, 100));
-    const ImU32 col = arrow_colour(r, light);
+    ImU32 col = arrow_colour(r, light);
+    if (colour_by_dialog && !r.retransmission) {
+      // One hue per (record, dialog): forks and B2BUA legs apart at a glance.
+      static const ImU32 dark_hues[] = {IM_COL32(100, 170, 255, 255), IM_COL32(240, 160, 80, 255), IM_COL32(120, 220, 140, 255),
+                                        IM_COL32(230, 120, 230, 255), IM_COL32(240, 220, 90, 255), IM_COL32(110, 220, 230, 255)};
+      static const ImU32 light_hues[] = {IM_COL32(30, 90, 170, 255), IM_COL32(190, 100, 20, 255), IM_COL32(30, 130, 50, 255),
+                                         IM_COL32(150, 50, 150, 255), IM_COL32(140, 120, 0, 255), IM_COL32(0, 130, 140, 255)};
+      const std::size_t h = (r.record * 3 + static_cast<std::size_t>(r.message->dialog + 1)) % 6;
+      col = light ? light_hues[h] : dark_hues[h];
+    }
     // Time axis.
     const std::string t = lad::time_label(r.message->time, layout.t0, relative ? lad::time_axis::relative : lad::time_axis::absolute);
     float tx = origin.x + 4;

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sipscope::viewer {
@@ -18,6 +19,7 @@ struct app_options {
   bool all_kinds = false;              // list registrations, OPTIONS... too
   int message = -1;                    // --message N: open the ladder's Nth row (1-based) at start
   std::string search;                  // --search TEXT: the call list's search box at start
+  std::vector<std::pair<std::string, std::string>> aliases;   // --hosts IP[:PORT]=NAME,...
   int state_filter = 0;                // --filter answered|failed: 1, 2 (0 all)
   bool findings_only = false;          // --findings
   float mos_below = 0;                 // --mos-below X

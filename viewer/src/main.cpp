@@ -35,6 +35,7 @@ constexpr const char* usage =
     "  --call ID|INDEX     select this record at start (Call-ID or the # of the list; 'all':\n"
     "                      every call listed);\n"
     "                      comma-separated or repeated: several are merged into one ladder\n"
+    "  --hosts ALIASES     names for hosts: IP=NAME or IP:PORT=NAME, comma-separated\n"
     "  --no-legs           draw only the selected records, not their B2BUA legs / transfers\n"
     "  --message N         open the ladder's Nth message in the message pane\n"
     "  --search TEXT       start with this text in the call list's search box\n"
@@ -135,6 +136,21 @@ int main(int argc, char** argv) {
         const std::size_t comma = v.find(',', start);
         std::string one = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!one.empty()) o.calls.push_back(one);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (a == "--hosts") {
+      value(v);
+      std::size_t start = 0;
+      while (start < v.size()) {
+        const std::size_t comma = v.find(',', start);
+        const std::string one = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        const std::size_t eq = one.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == one.size()) {
+          std::fprintf(stderr, "sipscope-view: bad --hosts entry '%s' (IP=NAME or IP:PORT=NAME)\n", one.c_str());
+          return 2;
+        }
+        o.aliases.emplace_back(one.substr(0, eq), one.substr(eq + 1));
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
