@@ -732,16 +732,19 @@ void app::impl::draw_list(ImVec2 size) {
                                 ImGuiTableFlags_Hideable | ImGuiTableFlags_Reorderable | ImGuiTableFlags_SizingFixedFit;
   if (ImGui::BeginTable("calltable", c_count, flags, ImVec2(0, 0))) {
     ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_DefaultSort, 0, c_index);
-    ImGui::TableSetupColumn("start", 0, 0, c_start);
-    ImGui::TableSetupColumn("caller", 0, 0, c_caller);
-    ImGui::TableSetupColumn("callee", 0, 0, c_callee);
-    ImGui::TableSetupColumn("state", 0, 0, c_state);
-    ImGui::TableSetupColumn("status", 0, 0, c_status);
-    ImGui::TableSetupColumn("msgs", 0, 0, c_msgs);
-    ImGui::TableSetupColumn("talk", 0, 0, c_duration);
-    ImGui::TableSetupColumn("MOS", 0, 0, c_mos);
-    ImGui::TableSetupColumn("findings", 0, 0, c_findings);
+    // Widths from typical contents, not from the first rows loaded (they may all be short).
+    auto w = [](const char* sample) { return ImGui::CalcTextSize(sample).x + ImGui::GetStyle().CellPadding.x * 2; };
+    const ImGuiTableColumnFlags fixed = ImGuiTableColumnFlags_WidthFixed;
+    ImGui::TableSetupColumn("#", fixed | ImGuiTableColumnFlags_DefaultSort, w("00000"), c_index);
+    ImGui::TableSetupColumn("start", fixed, w("00:00:00.000"), c_start);
+    ImGui::TableSetupColumn("caller", fixed, w("+15550000000x"), c_caller);
+    ImGui::TableSetupColumn("callee", fixed, w("+15550000000x"), c_callee);
+    ImGui::TableSetupColumn("state", fixed, w("redirected"), c_state);
+    ImGui::TableSetupColumn("status", fixed, w("487 Request Terminated"), c_status);
+    ImGui::TableSetupColumn("msgs", fixed, w("msgs0"), c_msgs);
+    ImGui::TableSetupColumn("talk", fixed, w("00.00 s"), c_duration);
+    ImGui::TableSetupColumn("MOS", fixed, w("0.00"), c_mos);
+    ImGui::TableSetupColumn("findings", fixed, w("one_way_audio, no_rtp"), c_findings);
     ImGui::TableHeadersRow();
     if (ImGuiTableSortSpecs* ss = ImGui::TableGetSortSpecs()) {
       if (ss->SpecsDirty && ss->SpecsCount > 0) {
