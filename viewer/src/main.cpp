@@ -317,7 +317,10 @@ int main(int argc, char** argv) {
     std::chrono::steady_clock::time_point bench_t0;
     while (!glfwWindowShouldClose(win) && !ui.quit()) {
       if (headless) glfwPollEvents();
-      else glfwWaitEventsTimeout(0.05);   // the worker's progress shows without input
+      // Without input, a frame every 0.1 s while loading or reading back (progress, rows
+      // appearing), every 0.5 s otherwise: software GL frames are not free, and the worker
+      // shares the CPUs.
+      else glfwWaitEventsTimeout(ui.settled() ? 0.5 : 0.1);
       if (!g_dropped.empty()) {
         ui.open(g_dropped);
         g_dropped.clear();
