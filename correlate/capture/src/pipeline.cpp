@@ -34,6 +34,7 @@ struct counting_handler final : handler {
   void on_sip(const sip_event& e) override { ++st.sip_messages; inner.on_sip(e); }
   void on_udp(const udp_event& e) override { ++st.udp_datagrams; inner.on_udp(e); }
   void on_diag(const diag_event& e) override { ++st.diags[e.kind]; inner.on_diag(e); }
+  void on_icmp(const icmp_event& e) override { inner.on_icmp(e); }
   void on_progress(std::uint64_t d, std::uint64_t t) override { inner.on_progress(d, t); }
 };
 
@@ -465,6 +466,8 @@ struct pipeline::decoder {
     switch (proto) {
       case 17: return udp(ips, d, len, tail_cut);
       case 6: return tcp(ips, d, len, tail_cut);
+      case 1: if (icmp(ips, d, len, false)) return; break;
+      case 58: if (icmp(ips, d, len, true)) return; break;
       case 4: if (enter_tunnel(d)) ipv4(d, len); return;
       case 41: if (enter_tunnel(d)) ipv6(d, len); return;
       case 47: return gre(d, len);
@@ -477,6 +480,36 @@ struct pipeline::decoder {
         return;
     }
     ++st.other_ip_protocol;
+  }
+
+  // Destination unreachable (ICMP type 3, ICMPv6 type 1) quoting a UDP datagram: an event;
+  // any other ICMP is another IP protocol (false).
+  bool icmp(const ip_pair& ips, const std::uint8_t* d, std::size_t len, bool v6) {
+    if (len < 8 || d[0] != (v6 ? 1 : 3)) return false;
+    const std::uint8_t* q = d + 8;
+    const std::size_t ql = len - 8;
+    icmp_event e;
+    std::size_t udp_at;
+    if (!v6) {
+      if (ql < 20 || (q[0] >> 4) != 4) return false;
+      udp_at = std::size_t(q[0] & 15) * 4;
+      if (udp_at < 20 || ql < udp_at + 8 || q[9] != 17) return false;
+      ip_pair{4, q + 12, q + 16}.fill(e.src.ip, e.dst.ip);
+    } else {
+      udp_at = 40;
+      if (ql < 40 + 8 || (q[0] >> 4) != 6 || q[6] != 17) return false;
+      ip_pair{6, q + 8, q + 24}.fill(e.src.ip, e.dst.ip);
+    }
+    ip_address to;
+    ips.fill(e.reporter, to);
+    e.src.port = be16(q + udp_at);
+    e.dst.port = be16(q + udp_at + 2);
+    e.frame = frame;
+    e.time = time;
+    e.type = d[0];
+    e.code = d[1];
+    out.on_icmp(e);
+    return true;
   }
 
   void gre(const std::uint8_t* d, std::size_t len) {

@@ -100,6 +100,16 @@ struct udp_event {
   carriage via;
 };
 
+// An ICMP / ICMPv6 "destination unreachable" quoting a UDP datagram (RFC 792, RFC 4443 3.1):
+// the quoted datagram says which request never arrived (explain: why a request got no answer).
+struct icmp_event {
+  frame_ref frame;
+  timestamp_ns time = 0;
+  ip_address reporter;              // who sent the ICMP: the host itself, or a router
+  endpoint src, dst;                // of the quoted UDP datagram
+  std::uint8_t type = 0, code = 0;  // ICMPv4 3/3, ICMPv6 1/4: port unreachable
+};
+
 enum class diag_kind : std::uint16_t {
   // file level
   cannot_open = 1, not_a_capture, truncated_file, bad_record_length, unsupported_link_type,
@@ -140,6 +150,7 @@ class handler {
   virtual void on_sip(const sip_event&) {}
   virtual void on_udp(const udp_event&) {}
   virtual void on_diag(const diag_event&) {}
+  virtual void on_icmp(const icmp_event&) {}
   // Progress for long work: bytes of the inputs consumed so far and their total (0 = unknown).
   virtual void on_progress(std::uint64_t /*done*/, std::uint64_t /*total*/) {}
 };
