@@ -151,6 +151,9 @@ struct correlator::impl {
   std::optional<std::regex> text_match;
   std::unordered_map<std::string, std::string> leg_base;   // shared part -> a Call-ID with it
   std::unordered_map<std::uint64_t, live*> by_index;   // records in progress
+  // "src>dst" of the last UDP request of each path -> its Call-ID: an ICMP error quoting a
+  // datagram on that path belongs to that record.
+  std::unordered_map<std::string, std::string> request_paths;
   // Records in progress by last activity, most recent first: max_records hands over the back
   // one in O(1) (a scan of every record per new Call-ID made a Call-ID flood quadratic).
   std::list<live*> lru;
@@ -320,6 +323,13 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
 
   if (v.request) handle_request(l, v, e, me);
   else handle_response(l, v, e, me);
+  if (v.request && e.proto == capture::transport::udp) {
+    if (request_paths.size() > 100000) request_paths.clear();
+    std::string key = e.src.to_string();
+    key += '>';
+    key += e.dst.to_string();
+    request_paths[key] = r.call_id;
+  }
 
   if (me.retransmission) {
     ++r.retransmissions;
@@ -880,6 +890,24 @@ void correlator::on_udp(const capture::udp_event& e) {
   if (!p_->stats.first_time || e.time < p_->stats.first_time) p_->stats.first_time = e.time;
   p_->stats.last_time = std::max(p_->stats.last_time, e.time);
   if (p_->media) p_->media->on_udp(e, p_->stats);
+}
+
+void correlator::on_icmp(const capture::icmp_event& e) {
+  std::string key = e.src.to_string();
+  key += '>';
+  key += e.dst.to_string();
+  auto path = p_->request_paths.find(key);
+  if (path == p_->request_paths.end()) return;
+  auto it = p_->active.find(path->second);
+  if (it == p_->active.end() || it->second->r.unreachables.size() >= 16) return;
+  unreachable u;
+  u.frame = e.frame;
+  u.time = e.time;
+  u.reporter = e.reporter;
+  u.to = e.dst;
+  u.type = e.type;
+  u.code = e.code;
+  it->second->r.unreachables.push_back(u);
 }
 
 void correlator::finish() {

@@ -93,6 +93,16 @@ struct header_note {
   std::string value;                // as written (cut at 256 bytes)
 };
 
+// An ICMP destination unreachable about a request of the record (capture::icmp_event): the
+// request never reached a listener (RFC 792 type 3, RFC 4443 type 1).
+struct unreachable {
+  frame_ref frame;
+  timestamp_ns time = 0;
+  capture::ip_address reporter;     // the host itself (port unreachable) or a router
+  endpoint to;                      // where the request was sent
+  std::uint8_t type = 0, code = 0;
+};
+
 struct party {
   std::string uri;                  // as written in From/To (without <>)
   std::string user;                 // user part (unescaped), tel number
@@ -220,6 +230,7 @@ struct record {
   std::vector<stream_info> streams;
   std::vector<finding> findings;
   std::vector<header_note> notes;   // in message order, at most 64
+  std::vector<unreachable> unreachables;   // ICMP errors about its requests, at most 16
   // Other calls this one is tied to: B2BUA legs, transfers (Call-IDs).
   std::vector<std::string> legs;
 
