@@ -602,6 +602,7 @@ class run_handler : public capture::handler {
     c_.on_diag(e);
     if (diag) diag(e);
   }
+  void on_icmp(const capture::icmp_event& e) override { c_.on_icmp(e); }
   std::function<void(const capture::diag_event&)> diag;
   void on_progress(std::uint64_t done, std::uint64_t total) override { p_.update(done, total); }
   const std::map<capture::diag_kind, std::string>& whats() const { return whats_; }
