@@ -160,6 +160,36 @@ def no_response():
     return f
 
 
+def icmp_unreachable(f, t, reporter, frame):
+    """ICMP destination unreachable, port unreachable (RFC 792 type 3 code 3), quoting the IP
+    header and the first 8 bytes (UDP header) of the frame's datagram."""
+    ip = frame[14:]
+    ihl = (ip[0] & 0x0f) * 4
+    quoted = ip[:ihl + 8]
+    src = Host('ip-of-origin', '.'.join(str(b) for b in ip[12:16]))
+
+    def l4(_, s, d):
+        msg = struct.pack('!BBHI', 3, 3, 0, 0) + quoted
+        return msg[:2] + struct.pack('!H', mc.csum16(msg)) + msg[4:]
+    f._frame(t, reporter, src, 1, l4)
+
+
+@flow
+def icmp_port_unreachable():
+    f = XFlow('icmp-port-unreachable', 'No SIP service where the INVITE goes (RFC 3261 18.4, RFC 792): '
+              'Alice\'s INVITE to Bob\'s port 5060 is answered by Bob\'s host with ICMP port '
+              'unreachable; she retransmits once at 0.5 s (same answer) and gives up.')
+    inv, cid, _ = plain_invite(f)
+    for i, t in enumerate((0, 500)):
+        f.send(ms(t), ALICE, BOB, inv, retrans=i > 0)
+        icmp_unreachable(f, ms(t) + ms(0.3), BOB, f.frames[-1][2])
+    keepalive(f, sec(2))
+    icmp_keys = [fr[:2] for fr in f.frames if fr[2][23:24] == b'\x01']
+    f.expect(cid, 'no_response', 'high', [req('INVITE')], rtp=icmp_keys,
+             contains=['never got the INVITE', 'port unreachable', 'nothing listens on that port'])
+    return f
+
+
 @flow
 def timer_c():
     f = XFlow('timer-c', '100 Trying but no final response (RFC 3261 16.6 step 11, Timer C > 3 min): '

@@ -198,11 +198,38 @@ bool no_response(const record& r, const context& c, verdict& v) {
   if (!req) return false;
   if (count_msgs(r, [&](const message_entry& m) { return !m.request && m.method == method; })) return false;
   const timestamp_ns end = c.capture_end ? c.capture_end : r.last_time;
-  if (end - req->time < timer_b_ns && !(call && r.state == call_state::failed)) return false;
+  // An ICMP error about the request says at once what Timer B would say 32 s later.
+  if (end - req->time < timer_b_ns && !(call && r.state == call_state::failed) && r.unreachables.empty()) return false;
   std::vector<const message_entry*> copies;
   for (const message_entry& m : r.messages)
     if (m.request && m.method == method && m.cseq == req->cseq && m.src == req->src && m.dst == req->dst) copies.push_back(&m);
   for (const message_entry* m : copies) v.chain.push_back(seen(*m));
+  // ICMP destination unreachable (RFC 792 type 3, RFC 4443 type 1), by code.
+  auto icmp_text = [](const correlate::unreachable& u) -> std::string {
+    const bool v6 = u.type == 1;
+    const int c = u.code;
+    if (v6) return c == 4 ? "port unreachable" : c == 1 ? "administratively prohibited" : c == 3 ? "address unreachable" : c == 0 ? "no route to destination" : "destination unreachable";
+    return c == 3 ? "port unreachable" : c == 1 ? "host unreachable" : c == 0 ? "network unreachable" : c == 13 ? "administratively prohibited" : "destination unreachable";
+  };
+  for (const correlate::unreachable& u : r.unreachables) {
+    evidence e;
+    e.frame = u.frame;
+    e.time = u.time;
+    e.what = cat(u.type == 1 ? "ICMPv6 " : "ICMP ", icmp_text(u), " from ", u.reporter.to_string(), " about the datagram to ", u.to.to_string());
+    e.detail = cat("type ", std::to_string(u.type), " code ", std::to_string(u.code),
+                   u.reporter == u.to.ip ? ": the host answered, nothing listens on that port" : ": a router on the way refused it");
+    v.chain.push_back(std::move(e));
+  }
+  if (!r.unreachables.empty()) {
+    const correlate::unreachable& u = r.unreachables.front();
+    v.text = cat(host_of(req->dst), " never got the ", method, ": ", u.reporter == u.to.ip ? "the host" : cat("the router ", u.reporter.to_string()),
+                 " answered it with ICMP ", icmp_text(u), " (", std::to_string(r.unreachables.size()), r.unreachables.size() == 1 ? " time" : " times",
+                 u.reporter == u.to.ip && icmp_text(u) == "port unreachable" ? "): nothing listens on that port." : ").");
+    v.conf = confidence::high;
+    v.next = cat("Whether the SIP service on ", host_of(req->dst), " is running and on that port (and the DNS/SRV target or "
+                 "the configured port of the caller), or what the router blocks.");
+    return true;
+  }
   v.chain.push_back(not_seen(cat("any response from ", host_of(req->dst), " within 64*T1 = 32 s (Timer ",
                                  method == "INVITE" ? "B" : "F", ")"),
                              req->time + timer_b_ns));
@@ -1314,9 +1341,10 @@ constexpr rule table[] = {
     {"responses_not_captured", "RFC 3261 13.2.2.4, 17.1.1.3", category::capture,
      "The capture has requests of the call that are only sent after a response (ACK, BYE, PRACK) but no response at all: "
      "one direction of the traffic is missing from the capture, not from the network.", responses_not_captured},
-    {"no_response", "RFC 3261 17.1.1.2 (Timer A, Timer B = 64*T1), 17.1.2.2 (Timer F)", category::signalling,
+    {"no_response", "RFC 3261 17.1.1.2 (Timer A, Timer B = 64*T1), 17.1.2.2 (Timer F), 18.4 (ICMP); RFC 792, RFC 4443", category::signalling,
      "The request got no response at all within 32 s: over UDP, its Timer A retransmissions are the evidence that the "
-     "sender kept trying and nobody answered.", no_response},
+     "sender kept trying and nobody answered; an ICMP destination unreachable quoting it (port unreachable: nothing "
+     "listens there) is cited, and says so at once.", no_response},
     {"auth_loop", "RFC 3261 22.2, 22.3; RFC 7616 3.3", category::signalling,
      "Three or more challenges with credentials sent back each time: the client loops on credentials the server never accepts.",
      auth_loop},
