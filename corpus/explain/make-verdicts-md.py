@@ -43,8 +43,10 @@ limits) whose frame falls between the call's first and last message. A verdict r
 absence (no response, no ACK, no RTP...) then says so and loses a level of confidence, and
 `capture_lost_packets` is listed in `also`.
 
-Not covered yet: an ICMP port unreachable or a TCP RST answering the request (the capture
-pipeline does not report them to the model yet, so `no_response` cannot cite them), RTP sent to
+An ICMP or ICMPv6 destination unreachable that quotes a request (the capture pipeline reports
+them, the correlator ties each to the record of the request it quotes) is cited by `no_response`.
+
+Not covered yet: a TCP RST or a SYN without SYN-ACK for a request over TCP, RTP sent to
 an address no SDP named (the correlator's `unnegotiated_destination` finding is not a verdict:
 symmetric-RTP latching looks the same), 3xx followed to a target that fails (the last attempt's
 own rule fires), and marking the evidence frames in `sipscope ladder`.
