@@ -415,7 +415,12 @@ int cmd_calls(args a) {
   ctx.rtp_packets = rr.correlator.rtp_packets;
   std::vector<explain::verdict> verdicts;
   verdicts.reserve(recs.size());
-  for (const cr::record& r : recs) verdicts.push_back(explain::explain(r, ctx));
+  for (const cr::record& r : recs) {
+    explain::verdict v = explain::explain(r, ctx);
+    v.chain = {};   // the list shows the verdict, not its evidence: keep memory per record small
+    v.next = {};
+    verdicts.push_back(std::move(v));
+  }
 
   if (o.c.format == "table") {
     {
