@@ -132,7 +132,7 @@ class rtp_catcher : public capture::handler {
   rtp_catcher(capture::pipeline& p, const cr::stream_info& s) : p_(p), s_(s) {}
   void on_udp(const capture::udp_event& e) override {
     if (!(e.src == s_.src) || !(e.dst == s_.dst)) {
-      if (s_.end && e.time > s_.end + 5'000'000'000LL) p_.stop();   // past the stream: done
+      if (s_.end && capture::elapsed(e.time, s_.end) > 5'000'000'000LL) p_.stop();   // past the stream: done
       return;
     }
     media::rtp_header h;
@@ -141,9 +141,9 @@ class rtp_catcher : public capture::handler {
     if (first_ == 0) first_ = e.time;
     const media::stream_stats& st = a_.stats();
     rtp_point pt;
-    pt.t_s = static_cast<double>(e.time - first_) / 1e9;
+    pt.t_s = static_cast<double>(capture::elapsed(e.time, first_)) / 1e9;
     pt.jitter_ms = st.jitter_ms;
-    pt.delta_ms = last_ ? static_cast<double>(e.time - last_) / 1e6 : 0;
+    pt.delta_ms = last_ ? static_cast<double>(capture::elapsed(e.time, last_)) / 1e6 : 0;
     pt.lost = st.lost_unique();
     last_ = e.time;
     points.push_back(pt);

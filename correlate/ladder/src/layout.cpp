@@ -149,7 +149,11 @@ layout build(const std::vector<const cr::record*>& records, const options& o) {
             std::lower_bound(l.rows.begin(), l.rows.end(), t, [](const row& r, cr::timestamp_ns v) { return r.message->time < v; }) -
             l.rows.begin());
       };
-      const std::size_t after_start = first_at_or_after(s.start + 1);   // rows at or before start: [0, after_start)
+      // Rows at or before the start: [0, after_start) (upper_bound: no start + 1 to overflow).
+      const std::size_t after_start = static_cast<std::size_t>(
+          std::upper_bound(l.rows.begin(), l.rows.end(), s.start,
+                           [](cr::timestamp_ns v, const row& r) { return v < r.message->time; }) -
+          l.rows.begin());
       bd.row_begin = after_start == 0 ? 0 : after_start - 1;
       const std::size_t end_row = first_at_or_after(s.end);
       bd.row_end = end_row >= l.rows.size() ? npos : end_row;
@@ -197,7 +201,8 @@ float placement::y_at(const layout& l, cr::timestamp_ns t) const noexcept {
   const std::size_t i = static_cast<std::size_t>(it - l.rows.begin());
   const cr::timestamp_ns t1 = l.rows[i - 1].message->time, t2 = l.rows[i].message->time;
   if (t2 <= t1) return row_y[i];
-  const double f = static_cast<double>(t - t1) / static_cast<double>(t2 - t1);
+  // Capture times can be anything (hostile files): differences saturate, never overflow.
+  const double f = static_cast<double>(capture::elapsed(t, t1)) / static_cast<double>(capture::elapsed(t2, t1));
   return row_y[i - 1] + static_cast<float>(f) * (row_y[i] - row_y[i - 1]);
 }
 
