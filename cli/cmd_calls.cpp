@@ -439,21 +439,8 @@ int cmd_calls(args a) {
       w.key("verdict");
       explain::write_json(w, verdicts[static_cast<std::size_t>(&r - recs.data())], false);
     };
-    if (o.c.format == "json") {
-      json_writer w(true);
-      w.begin_array();
-      for (const cr::record& r : recs) cr::write_json(w, r, jo);
-      w.end_array();
-      std::fwrite(w.str().data(), 1, w.str().size(), stdout);
-      std::fputc('\n', stdout);
-    } else {
-      for (const cr::record& r : recs) {
-        json_writer w(false);
-        cr::write_json(w, r, jo);
-        std::fwrite(w.str().data(), 1, w.str().size(), stdout);
-        std::fputc('\n', stdout);
-      }
-    }
+    print_json_items(recs.size(), o.c.format == "jsonl",
+                     [&](json_writer& w, std::size_t i) { cr::write_json(w, recs[i], jo); });
   }
   std::fflush(stdout);
 

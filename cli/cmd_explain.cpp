@@ -331,20 +331,8 @@ int cmd_explain(args a) {
     else print_text(items, use_color(o.c.color, stdout), files);
   } else if (o.c.format == "html") {
     print_html(items, files);
-  } else if (o.c.format == "json") {
-    json_writer w(true);
-    w.begin_array();
-    for (const item& it : items) write_item(w, it);
-    w.end_array();
-    std::fwrite(w.str().data(), 1, w.str().size(), stdout);
-    std::fputc('\n', stdout);
   } else {
-    for (const item& it : items) {
-      json_writer w(false);
-      write_item(w, it);
-      std::fwrite(w.str().data(), 1, w.str().size(), stdout);
-      std::fputc('\n', stdout);
-    }
+    print_json_items(items.size(), o.c.format == "jsonl", [&](json_writer& w, std::size_t i) { write_item(w, items[i]); });
   }
   std::fflush(stdout);
 

@@ -374,21 +374,7 @@ int cmd_rtp(args a) {
 
   if (o.c.format == "table") print_table(rows);
   else if (o.c.format == "csv") print_csv(rows);
-  else if (o.c.format == "json") {
-    json_writer w(true);
-    w.begin_array();
-    for (const row& r : rows) write_stream(w, r);
-    w.end_array();
-    std::fwrite(w.str().data(), 1, w.str().size(), stdout);
-    std::fputc('\n', stdout);
-  } else {
-    for (const row& r : rows) {
-      json_writer w(false);
-      write_stream(w, r);
-      std::fwrite(w.str().data(), 1, w.str().size(), stdout);
-      std::fputc('\n', stdout);
-    }
-  }
+  else print_json_items(rows.size(), o.c.format == "jsonl", [&](json_writer& w, std::size_t i) { write_stream(w, rows[i]); });
   std::fflush(stdout);
 
   std::string what = std::to_string(rows.size());

@@ -1182,4 +1182,23 @@ stream_worst worst_streams(const cr::record& r) {
   return w;
 }
 
+void print_json_items(std::size_t n, bool lines, const std::function<void(json_writer&, std::size_t)>& write) {
+  if (!lines) {
+    json_writer w(true);
+    w.begin_array();
+    for (std::size_t i = 0; i < n; ++i) write(w, i);
+    w.end_array();
+    std::fwrite(w.str().data(), 1, w.str().size(), stdout);
+    std::fputc('\n', stdout);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      json_writer w(false);
+      write(w, i);
+      std::fwrite(w.str().data(), 1, w.str().size(), stdout);
+      std::fputc('\n', stdout);
+    }
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace sipscope::cli

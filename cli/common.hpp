@@ -21,6 +21,10 @@
 #include "sipscope/correlate/correlator.hpp"
 #include "sipscope/correlate/model.hpp"
 
+namespace sipscope {
+class json_writer;
+}
+
 namespace sipscope::cli {
 
 namespace cr = sipscope::correlate;
@@ -194,5 +198,9 @@ stream_worst worst_streams(const cr::record& r);
 bool parse_kinds(std::string_view list, std::vector<cr::record_kind>& out, std::string& bad);
 // The record's state text, whatever its kind.
 std::string_view state_text(const cr::record& r);
+
+// --format json: the n items as one indented array; jsonl (lines): one compact object per line.
+// write(w, i) writes item i's object. Ends with a flush of stdout.
+void print_json_items(std::size_t n, bool lines, const std::function<void(json_writer&, std::size_t)>& write);
 
 }  // namespace sipscope::cli
