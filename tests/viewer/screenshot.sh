@@ -120,6 +120,36 @@ if mode == 'ladder':
         x = lay['columns'][0]['x'] - 12
         if bright(px(rows, x, ys[i])) > 90:
             problems.append('unexpected ink left of column 0 at y=%.0f' % ys[i])
+elif mode == 'colour':
+    # colour PNG X Y R G B TOL: the pixel (or one beside it) within TOL of the colour.
+    x, y = float(sys.argv[3]), float(sys.argv[4])
+    want = tuple(int(v) for v in sys.argv[5:8])
+    tol = int(sys.argv[8])
+    near = [px(rows, x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    if not any(all(abs(c[k] - want[k]) <= tol for k in range(3)) for c in near):
+        problems.append('at (%.0f, %.0f): %s, not %s' % (x, y, near[4], want))
+elif mode == 'count':
+    # count PNG X0 Y0 X1 Y1 R G B TOL: how many pixels of the box are within TOL of the colour.
+    x0, y0, x1, y1 = (int(float(v)) for v in sys.argv[3:7])
+    want = tuple(int(v) for v in sys.argv[7:10])
+    tol = int(sys.argv[10])
+    n = 0
+    for y in range(max(0, y0), min(h, y1)):
+        for x in range(max(0, x0), min(w, x1)):
+            c = px(rows, x, y)
+            n += all(abs(c[k] - want[k]) <= tol for k in range(3))
+    print(n)
+    sys.exit(0)
+elif mode == 'notblank':
+    colours = set()
+    for y in range(0, h, 3):
+        for x in range(0, w, 3):
+            colours.add(px(rows, x, y))
+    want_w, want_h = int(sys.argv[3]), int(sys.argv[4])
+    if (w, h) != (want_w, want_h):
+        problems.append('size %dx%d, expected %dx%d' % (w, h, want_w, want_h))
+    if len(colours) < 50:
+        problems.append('blank-looking: %d colours' % len(colours))
 elif mode == 'diag':
     # The message pane (bottom, left of the RTP pane) marks the diagnostic's bytes in red.
     red = 0
@@ -211,6 +241,97 @@ if [ $rc -eq 0 ] && python3 "$tmp/check.py" diag "$tmp/diag.png" >"$tmp/out" 2>&
 else
   bad "diagnostic: exit $rc: $(cat "$tmp/out" "$tmp/stderr" 2>/dev/null)"
 fi
+
+jq_() {   # jq_ FILE EXPR: a Python expression over the layout JSON `d`
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null
+}
+
+# The explain verdict's evidence (corpus/explain/nat-one-way.expect.json: frames 1, 5, 6; 5
+# and 6 are RTP, so the INVITE of frame 1 is the one evidence row): a magenta bar before it.
+shot "$tmp/ev.png" --size 1280x800 --layout-json "$tmp/ev.json" "$corpus/explain/nat-one-way.pcap"
+rc=$?
+ev=$(jq_ "$tmp/ev.json" "[e['row'] for e in d['evidence']], d['verdicts']")
+if [ $rc -eq 0 ] && [ "$ev" = "[0] ['nat_one_way']" ] &&
+   python3 "$tmp/check.py" colour "$tmp/ev.png" $(jq_ "$tmp/ev.json" "'%s %s' % (d['evidence'][0]['x'], d['evidence'][0]['y'])") 255 70 200 40 >"$tmp/out" 2>&1 &&
+   python3 "$tmp/check.py" ladder "$tmp/ev.png" "$tmp/ev.json" 1280 800 3 6 >>"$tmp/out" 2>&1; then
+  ok "evidence: verdict nat_one_way, row 0 (frame 1) marked in magenta where the layout says"
+else
+  bad "evidence: exit $rc, $ev: $(cat "$tmp/out" "$tmp/stderr" 2>/dev/null)"
+fi
+shot "$tmp/noev.png" --size 1280x800 --no-evidence --layout-json "$tmp/noev.json" "$corpus/explain/nat-one-way.pcap"
+if [ "$(jq_ "$tmp/noev.json" "len(d['evidence'])")" = 0 ] &&
+   ! python3 "$tmp/check.py" colour "$tmp/noev.png" $(jq_ "$tmp/ev.json" "'%s %s' % (d['evidence'][0]['x'], d['evidence'][0]['y'])") 255 70 200 40 >/dev/null 2>&1; then
+  ok "--no-evidence: no mark"
+else
+  bad "--no-evidence: marks left"
+fi
+
+# A finding at its time: one-way audio at the answer, an orange flag where the layout says.
+shot "$tmp/fi.png" --size 1280x800 --layout-json "$tmp/fi.json" "$corpus/explain/one-way-audio.pcap"
+rc=$?
+fi_=$(jq_ "$tmp/fi.json" "[f['kind'] for f in d['findings']]")
+if [ $rc -eq 0 ] && [ "$fi_" = "['one_way_audio']" ] &&
+   python3 "$tmp/check.py" colour "$tmp/fi.png" $(jq_ "$tmp/fi.json" "'%s %s' % (d['findings'][0]['x'], d['findings'][0]['y'])") 255 140 40 40 >"$tmp/out" 2>&1; then
+  ok "finding: one_way_audio flagged on the ladder"
+else
+  bad "finding: exit $rc, $fi_: $(cat "$tmp/out" "$tmp/stderr" 2>/dev/null)"
+fi
+
+# Columns in another order (as dragged by their heads): the layout and the pixels follow.
+shot "$tmp/ord.png" --size 1280x800 --column-order 198.51.100.20:5060,192.0.2.101:5060 --layout-json "$tmp/ord.json" \
+  "$corpus/explain/nat-one-way.pcap"
+order=$(jq_ "$tmp/ord.json" "[c['host'] for c in sorted(d['columns'], key=lambda c: c['x'])][:2]")
+if [ "$order" = "['198.51.100.20:5060', '192.0.2.101:5060']" ] &&
+   python3 "$tmp/check.py" ladder "$tmp/ord.png" "$tmp/ord.json" 1280 800 3 6 >"$tmp/out" 2>&1; then
+  ok "--column-order: 198.51.100.20 left of 192.0.2.101, lifelines and arrows there"
+else
+  bad "--column-order: $order $(cat "$tmp/out")"
+fi
+
+# The ladder alone as PNG (File > Export ladder as PNG): the ladder pane's size, not blank.
+shot "$tmp/lw.png" --size 1280x800 --ladder-png "$tmp/ladder.png" --layout-json "$tmp/lw.json" "$corpus/calls/b2bua.pcap"
+size=$(jq_ "$tmp/lw.json" "'%d %d' % (int(d['ladder_rect'][2]) - int(d['ladder_rect'][0]), int(d['ladder_rect'][3]) - int(d['ladder_rect'][1]))")
+if [ -s "$tmp/ladder.png" ] && python3 "$tmp/check.py" notblank "$tmp/ladder.png" $size >"$tmp/out" 2>&1; then
+  ok "ladder PNG: $size, the ladder pane alone"
+else
+  bad "ladder PNG: $size $(cat "$tmp/out")"
+fi
+
+# The parsed tree: selecting the Via branch node highlights its bytes in the raw text (blue).
+shot "$tmp/t0.png" --size 1280x800 --message 1 --layout-json "$tmp/t0.json" "$corpus/calls/basic-call.pcap"
+shot "$tmp/t1.png" --size 1280x800 --message 1 --tree-node branch --layout-json "$tmp/t1.json" "$corpus/calls/basic-call.pcap"
+box=$(jq_ "$tmp/t1.json" "'%d %d %d %d' % (d['ladder_rect'][0], d['ladder_rect'][3], d['view'][2], 800)")
+n0=$(python3 "$tmp/check.py" count "$tmp/t0.png" $box 41 71 137 14)
+n1=$(python3 "$tmp/check.py" count "$tmp/t1.png" $box 41 71 137 14)
+if [ "$(jq_ "$tmp/t1.json" "d['tree_nodes'] > 30 and d['tree_selected'] >= 0")" = True ] && [ "${n1:-0}" -gt $((${n0:-0} + 150)) ]; then
+  ok "parsed tree: $(jq_ "$tmp/t1.json" "d['tree_nodes']") nodes; branch selected, its bytes highlighted ($n1 vs $n0 highlight pixels)"
+else
+  bad "parsed tree: $(jq_ "$tmp/t1.json" "d['tree_nodes'], d['tree_selected']"), highlight pixels $n1 vs $n0"
+fi
+
+# An export database opened headless: its calls listed, the first call's ladder drawn from its
+# `messages` rows, the message re-read from the capture it names.
+sipscope=$(dirname "$view")/sipscope
+if [ -x "$sipscope" ]; then
+  "$sipscope" export -q --db "$tmp/calls.sqlite" "$corpus/explain/one-way-audio.pcap" "$corpus/calls/b2bua.pcap" >"$tmp/out" 2>&1
+  shot "$tmp/db.png" --size 1280x800 --message 1 --layout-json "$tmp/db.json" "$tmp/calls.sqlite"
+  rc=$?
+  got=$(jq_ "$tmp/db.json" "d['listed'], len(d['rows']), d['tree_nodes'] > 30")
+  if [ $rc -eq 0 ] && [ "$got" = "3 6 True" ] &&
+     python3 "$tmp/check.py" ladder "$tmp/db.png" "$tmp/db.json" 1280 800 2 6 >"$tmp/out" 2>&1; then
+    ok "export database: 3 calls listed, a 6-arrow ladder drawn, its first message re-read and parsed"
+  else
+    bad "export database: exit $rc, $got: $(cat "$tmp/out" "$tmp/stderr" 2>/dev/null)"
+  fi
+else
+  echo "skip: no sipscope beside sipscope-view: the database check"
+fi
+
+# The call list's time range: the B2BUA's second leg starts 3 ms after the others.
+shot "$tmp/tr1.png" --size 1024x700 --since +0.002 --layout-json "$tmp/tr1.json" $four
+shot "$tmp/tr2.png" --size 1024x700 --until 12:00:00.001 --layout-json "$tmp/tr2.json" $four
+tr="$(jq_ "$tmp/tr1.json" "d['listed']") $(jq_ "$tmp/tr2.json" "d['listed']")"
+[ "$tr" = "1 4" ] && ok "time range: --since +0.002 lists 1 call, --until 12:00:00.001 lists 4" || bad "time range: listed $tr (expected 1 4)"
 
 # Bad input: a clear message and exit 2, no picture.
 shot "$tmp/none.png" /nonexistent/capture.pcap

@@ -14,13 +14,20 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <future>
+#include <map>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
+#include "marks.hpp"
+#include "msg_tree.hpp"
 #include "reread.hpp"
 #include "session.hpp"
 #include "sip_text.hpp"
 #include "tools.hpp"
+#include "sipscope/explain/explain.hpp"
 #include "sipscope/ladder/layout.hpp"
 
 namespace sipscope::viewer {
@@ -113,8 +120,32 @@ double worst_mos(const cr::record& r) {
   return m;
 }
 
-// Column ids of the call list (sortable).
-enum col : int { c_index, c_start, c_caller, c_callee, c_state, c_status, c_msgs, c_duration, c_mos, c_findings, c_count };
+// Column ids of the call list (sortable). The last ones start hidden (View > Columns, or
+// right-click a column head).
+enum col : int {
+  c_index, c_start, c_caller, c_callee, c_state, c_status, c_msgs, c_duration, c_mos, c_findings, c_verdict,
+  c_call_id, c_pdd, c_ua, c_count
+};
+const char* const col_names[c_count] = {"#",   "start", "caller",   "callee",  "state",   "status", "msgs",
+                                        "talk", "MOS",  "findings", "verdict", "Call-ID", "PDD",    "user agent"};
+// The `calls` column of an export database each list column shows ("" : always there).
+const char* const col_db_source[c_count] = {"", "first_time", "caller_user", "callee_user", "state", "final_status",
+                                            "sip_messages", "talk_ms", "", "", "verdict", "call_id",
+                                            "post_dial_delay_ms", "user_agents"};
+
+// Arrow colours by dialog or transaction: a small palette, one hue per key.
+ImU32 hue(std::uint64_t key, bool light) {
+  // No magenta: that is the verdict's evidence.
+  static const ImU32 dark_hues[] = {IM_COL32(100, 170, 255, 255), IM_COL32(240, 160, 80, 255), IM_COL32(120, 220, 140, 255),
+                                    IM_COL32(240, 220, 90, 255), IM_COL32(110, 220, 230, 255), IM_COL32(255, 130, 130, 255),
+                                    IM_COL32(190, 190, 190, 255), IM_COL32(170, 150, 255, 255)};
+  static const ImU32 light_hues[] = {IM_COL32(30, 90, 170, 255), IM_COL32(190, 100, 20, 255), IM_COL32(30, 130, 50, 255),
+                                     IM_COL32(140, 120, 0, 255), IM_COL32(0, 130, 140, 255), IM_COL32(190, 40, 40, 255),
+                                     IM_COL32(90, 90, 90, 255), IM_COL32(80, 80, 200, 255)};
+  return light ? light_hues[key % 8] : dark_hues[key % 8];
+}
+
+enum colour_mode : int { colour_kind, colour_dialog, colour_transaction };
 
 void* settings_open(ImGuiContext*, ImGuiSettingsHandler*, const char* name) {
   return std::strcmp(name, "Layout") == 0 ? static_cast<void*>(&g_splits) : nullptr;
@@ -143,6 +174,13 @@ struct app::impl {
   std::vector<const cr::record*> recs;
   shared_data status;                  // copy of the counters (records left empty)
   bool records_changed = true;
+  // A database load: what each record has beyond the model (files of its capture, raw text,
+  // verdict), and the columns its `calls` table has.
+  std::unordered_map<const cr::record*, const record_extra*> extra_of;
+  bool database = false;
+  std::vector<std::string> call_columns;
+  // The list's verdict column, computed for the rows drawn once loading is over.
+  std::unordered_map<const cr::record*, std::string> verdict_cache;
 
   // Call list.
   std::vector<const cr::record*> shown;   // filtered + sorted
@@ -150,6 +188,12 @@ struct app::impl {
   int state_filter = 0;          // 0 all, 1 answered, 2 not answered (failed, busy, cancelled...)
   bool findings_only = false;
   float mos_below = 0;           // 0: off
+  // Time range (first message of the record): HH:MM[:SS.mmm] UTC or +SECONDS from the first record.
+  char since_text[40] = {}, until_text[40] = {};
+  std::string last_since, last_until, time_error;
+  // Column chooser: what the table reported last frame, and a toggle asked from the menu.
+  bool col_enabled[c_count] = {};
+  int col_toggle = -1;
   bool focus_filter = false;
   std::string last_search;
   bool all_kinds = false;
@@ -164,7 +208,18 @@ struct app::impl {
   // Ladder.
   bool legs = true;
   bool relative = false;
-  bool colour_by_dialog = false;   // else by what the message is (request, 1xx, 2xx...)
+  int colour = colour_kind;        // by what the message is (request, 1xx, 2xx...), dialog or transaction
+  bool mark_evidence = true;       // the explain verdict's evidence frames and sentence
+  std::vector<explain::verdict> verdicts;   // per layout.records (calls only; others: rule "")
+  std::vector<char> evidence;      // per row: a frame of its record's verdict evidence
+  std::vector<std::uint32_t> txn_hue;   // per row: its transaction's rank of first appearance
+  std::vector<finding_mark> fmarks;
+  // Column order (display position -> column), dragged by the column heads; kept per call set
+  // (the sorted Call-IDs drawn) by host for the session.
+  std::vector<std::size_t> order, pos_of;
+  std::map<std::string, std::vector<std::string>> orders;
+  std::string set_key;
+  std::size_t drag_col = lad::npos;
   float zoom = 1.0f;
   std::vector<const cr::record*> drawn;
   lad::layout layout;
@@ -182,6 +237,9 @@ struct app::impl {
   bool msg_loading = false;
   raw_message msg;
   sip_text msg_text;
+  message_tree tree;
+  std::size_t tree_sel = static_cast<std::size_t>(-1);   // the node whose bytes are highlighted
+  bool scroll_raw = false;
 
   // RTP pane.
   std::size_t sel_stream = lad::npos;
@@ -198,7 +256,17 @@ struct app::impl {
   std::future<tool_result> export_future;
   std::string export_message;
   std::string png_request;
+  std::string ladder_png_request;      // File > Export ladder as PNG: main crops the ladder pane
+  ImVec2 ladder_min, ladder_max;       // the ladder pane, last frame (window pixels)
   bool open_popup = false;
+  // The file dialog (File > Open, and the Save/Export paths): a directory listing filtered by
+  // extension, and a typed path.
+  std::string dlg_dir;
+  std::vector<dir_entry> dlg_entries;
+  std::string dlg_error;
+  int dlg_filter = 0;
+  bool dlg_dirty = true;
+  bool file_dialog(const char* id, char* path, std::size_t size, bool save, const std::vector<std::string>& exts);
 
   bool light = false;
 
@@ -206,6 +274,16 @@ struct app::impl {
   void rebuild_list();
   void select_initial();
   void rebuild_ladder();
+  void apply_order();
+  const record_extra* extra(const cr::record* r) const {
+    const auto it = extra_of.find(r);
+    return it == extra_of.end() ? nullptr : it->second;
+  }
+  std::vector<std::string> files_of(const cr::record* r) const {
+    const record_extra* x = extra(r);
+    return x && x->files ? *x->files : s.files();
+  }
+  const std::string& list_verdict(const cr::record* r);
   void open_message(std::size_t row);
   void open_stream(std::size_t band);
   void draw_menu();
@@ -213,6 +291,22 @@ struct app::impl {
   void draw_list(ImVec2 size);
   void draw_ladder(ImVec2 size);
   void draw_message(ImVec2 size);
+  void draw_tree_nodes(const std::vector<std::size_t>& ids, int depth);
+  std::vector<char> tree_open;   // nodes to open on the next frame (the path to a selected node)
+  void select_tree_node(std::size_t id) {
+    tree_sel = id;
+    scroll_raw = true;
+    tree_open.assign(tree.nodes.size(), 0);
+    // Nodes come parent first: walk back for the ancestors.
+    std::size_t want = id;
+    for (std::size_t i = id; i-- > 0;) {
+      const auto& ch = tree.nodes[i].children;
+      if (std::find(ch.begin(), ch.end(), want) != ch.end()) {
+        tree_open[i] = 1;
+        want = i;
+      }
+    }
+  }
   void draw_rtp(ImVec2 size);
   void keys();
 };
@@ -238,6 +332,11 @@ app::app(app_options o) : p_(std::make_unique<impl>()) {
   p_->state_filter = p_->opt.state_filter;
   p_->findings_only = p_->opt.findings_only;
   p_->mos_below = p_->opt.mos_below;
+  std::snprintf(p_->since_text, sizeof p_->since_text, "%s", p_->opt.since.c_str());
+  std::snprintf(p_->until_text, sizeof p_->until_text, "%s", p_->opt.until.c_str());
+  p_->colour = std::clamp(p_->opt.colour, 0, 2);
+  p_->mark_evidence = p_->opt.evidence;
+  for (bool& e : p_->col_enabled) e = true;
   if (p_->light) ImGui::StyleColorsLight();
   else ImGui::StyleColorsDark();
   if (!p_->opt.files.empty()) p_->s.start(p_->opt.files);
@@ -253,6 +352,19 @@ std::size_t app::ladder_rows() const { return p_->layout.rows.size(); }
 void app::clear_selection() {
   p_->selected.clear();
   p_->ladder_dirty = true;
+}
+
+std::string app::take_ladder_png_request(float rect[4]) {
+  std::string r = std::move(p_->ladder_png_request);
+  p_->ladder_png_request.clear();
+  ladder_rect(rect);
+  return r;
+}
+void app::ladder_rect(float rect[4]) const {
+  rect[0] = p_->ladder_min.x;
+  rect[1] = p_->ladder_min.y;
+  rect[2] = p_->ladder_max.x;
+  rect[3] = p_->ladder_max.y;
 }
 
 std::string app::take_png_request() {
@@ -271,6 +383,8 @@ void app::open(std::vector<std::string> files) {
   p_->place = {};
   p_->s.start(std::move(files));
   p_->recs.clear();
+  p_->extra_of.clear();
+  p_->verdict_cache.clear();
   p_->selected.clear();
   p_->shown.clear();
   p_->drawn.clear();
@@ -299,8 +413,11 @@ void app::impl::snapshot() {
   const shared_data& d = s.data();
   for (std::size_t i = recs.size(); i < d.records.size(); ++i) {
     recs.push_back(d.records[i].get());
+    if (i < d.extras.size()) extra_of[d.records[i].get()] = d.extras[i].get();
     records_changed = true;
   }
+  database = d.database;
+  if (call_columns.size() != d.call_columns.size()) call_columns = d.call_columns;
   status.bytes_done = d.bytes_done;
   status.bytes_total = d.bytes_total;
   status.sip_messages = d.sip_messages;
@@ -315,8 +432,20 @@ void app::impl::snapshot() {
 void app::impl::rebuild_list() {
   const std::string needle = lower(search);
   shown.clear();
+  // The time range, relative to the earliest record loaded ("+SECONDS") or on its day.
+  cr::timestamp_ns t_first = 0;
+  for (const cr::record* r : recs)
+    if (r->first_time && (t_first == 0 || r->first_time < t_first)) t_first = r->first_time;
+  std::string e1, e2;
+  const std::optional<cr::timestamp_ns> since = parse_time_bound(since_text, t_first, e1);
+  const std::optional<cr::timestamp_ns> until = parse_time_bound(until_text, t_first, e2);
+  time_error = !e1.empty() ? "from: " + e1 : !e2.empty() ? "to: " + e2 : std::string();
+  last_since = since_text;
+  last_until = until_text;
   for (const cr::record* r : recs) {
     if (!all_kinds && r->kind != cr::record_kind::call) continue;
+    if (since && r->first_time < *since) continue;
+    if (until && r->first_time > *until) continue;
     if (!needle.empty()) {
       // Caller, callee, Call-ID, user agents, status: what a user types to find a call.
       std::string hay = r->caller.uri + ' ' + r->caller.display + ' ' + r->callee.uri + ' ' + r->callee.display + ' ' +
@@ -352,6 +481,12 @@ void app::impl::rebuild_list() {
       case c_duration: return a->talk_ms() < b->talk_ms();
       case c_mos: return worst_mos(*a) < worst_mos(*b);
       case c_findings: return a->findings.size() < b->findings.size();
+      case c_call_id: return a->call_id < b->call_id;
+      case c_pdd: return a->post_dial_delay_ms() < b->post_dial_delay_ms();
+      case c_verdict: {
+        const std::string& va = list_verdict(a);
+        return va < list_verdict(b);
+      }
       default: return a->index < b->index;
     }
   };
@@ -408,6 +543,34 @@ void app::impl::rebuild_ladder() {
   lo.aliases = opt.aliases;
   layout = lad::build(drawn, lo);
   ladder_dirty = false;
+  // The explain verdict of each call drawn (the same rules as `sipscope explain`), its
+  // evidence frames marked on the rows; the findings placed at their time.
+  explain::context ctx;
+  for (const cr::record* r : recs) ctx.capture_end = std::max(ctx.capture_end, r->last_time);
+  ctx.rtp_packets = status.rtp_packets;
+  verdicts.assign(layout.records.size(), explain::verdict{});
+  evidence.assign(layout.rows.size(), 0);
+  for (std::size_t i = 0; i < layout.records.size(); ++i) {
+    if (layout.records[i]->kind != cr::record_kind::call) continue;
+    verdicts[i] = explain::explain(*layout.records[i], ctx);
+    for (std::size_t row : evidence_rows(layout, i, verdicts[i])) evidence[row] = 1;
+  }
+  fmarks = finding_marks(layout);
+  // Transactions numbered as they first appear: neighbours get different hues.
+  {
+    std::unordered_map<std::uint64_t, std::uint32_t> rank;
+    txn_hue.clear();
+    for (const lad::row& r : layout.rows)
+      txn_hue.push_back(rank.emplace(transaction_key(r.record, *r.message), static_cast<std::uint32_t>(rank.size())).first->second);
+  }
+  // The column order this call set had (or --column-order at start).
+  std::vector<std::string> drawn_ids;
+  for (const cr::record* r : drawn) drawn_ids.push_back(r->call_id);
+  std::sort(drawn_ids.begin(), drawn_ids.end());
+  set_key.clear();
+  for (const std::string& id : drawn_ids) set_key += id + '\n';
+  if (!opt.column_order.empty() && !orders.count(set_key)) orders[set_key] = opt.column_order;
+  apply_order();
   sel_row = enter_ladder && !layout.rows.empty() ? 0 : lad::npos;   // Enter in the list: the cursor goes to the first arrow
   enter_ladder = false;
   msg_row = lad::npos;
@@ -417,11 +580,59 @@ void app::impl::rebuild_ladder() {
   msg_text = {};
 }
 
+void app::impl::apply_order() {
+  // Hosts named in the kept order come first, in that order; the others after, as built.
+  const std::size_t n = layout.columns.size();
+  order.clear();
+  std::vector<char> used(n, 0);
+  if (const auto it = orders.find(set_key); it != orders.end())
+    for (const std::string& h : it->second)
+      for (std::size_t c = 0; c < n; ++c)
+        if (!used[c] && layout.columns[c].host.to_string() == h) {
+          order.push_back(c);
+          used[c] = 1;
+          break;
+        }
+  for (std::size_t c = 0; c < n; ++c)
+    if (!used[c]) order.push_back(c);
+  pos_of.assign(n, 0);
+  for (std::size_t p = 0; p < n; ++p) pos_of[order[p]] = p;
+}
+
+const std::string& app::impl::list_verdict(const cr::record* r) {
+  static const std::string none;
+  if (const record_extra* x = extra(r); x && !x->verdict.empty()) return x->verdict;
+  if (r->kind != cr::record_kind::call || status.state == load_state::loading || status.state == load_state::idle)
+    return none;
+  auto it = verdict_cache.find(r);
+  if (it == verdict_cache.end()) {
+    explain::context ctx;
+    for (const cr::record* o : recs) ctx.capture_end = std::max(ctx.capture_end, o->last_time);
+    ctx.rtp_packets = status.rtp_packets;
+    const explain::verdict v = explain::explain(*r, ctx);
+    it = verdict_cache.emplace(r, std::string(v.rule) + ": " + v.text).first;
+  }
+  return it->second;
+}
+
 void app::impl::open_message(std::size_t row) {
   if (row >= layout.rows.size()) return;
   msg_row = row;
   sel_row = row;
   msg_loading = true;
+  tree_sel = static_cast<std::size_t>(-1);
+  const cr::record* rec = layout.records[layout.rows[row].record];
+  if (const record_extra* x = extra(rec)) {
+    // From an export database: its raw text, else its capture when still there.
+    const std::size_t mi = static_cast<std::size_t>(layout.rows[row].message - rec->messages.data());
+    // Copies: a new load may free the records while this runs.
+    record_extra xc;
+    xc.files = x->files;
+    if (mi < x->raw.size()) xc.raw = {x->raw[mi]};
+    const cr::message_entry m = *layout.rows[row].message;
+    msg_future = std::async(std::launch::async, [xc = std::move(xc), m] { return read_stored_message(xc, m, 0); });
+    return;
+  }
   const cr::message_entry m = *layout.rows[row].message;
   std::vector<std::string> files = s.files();
   msg_future = std::async(std::launch::async, [files, m] { return read_message(files, m); });
@@ -432,7 +643,7 @@ void app::impl::open_stream(std::size_t b) {
   sel_stream = b;
   rtp_loading = true;
   const cr::stream_info st = *layout.bands[b].stream;
-  std::vector<std::string> files = s.files();
+  std::vector<std::string> files = files_of(layout.records[layout.bands[b].record]);
   rtp_future = std::async(std::launch::async, [files, st] { return read_rtp_series(files, st); });
 }
 
@@ -500,7 +711,7 @@ void app::frame(float width, float height) {
     open(std::move(files));
   }
   p.snapshot();
-  if (p.records_changed || p.last_search != p.search) {
+  if (p.records_changed || p.last_search != p.search || p.last_since != p.since_text || p.last_until != p.until_text) {
     p.rebuild_list();
     p.records_changed = false;
   }
@@ -515,6 +726,12 @@ void app::frame(float width, float height) {
       p.msg_future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
     p.msg = p.msg_future.get();
     p.msg_text = p.msg.found ? analyse_sip_text(p.msg.bytes) : sip_text{};
+    p.tree = p.msg.found ? build_message_tree(p.msg.bytes) : message_tree{};
+    for (std::size_t i = 0; !p.opt.tree_node.empty() && i < p.tree.nodes.size(); ++i)
+      if (p.tree.nodes[i].label == p.opt.tree_node) {
+        p.select_tree_node(i);
+        break;
+      }
     p.msg_loading = false;
   }
   if (p.rtp_loading && p.rtp_future.valid() &&
@@ -563,15 +780,84 @@ void app::frame(float width, float height) {
   ImGui::End();
 }
 
+bool app::impl::file_dialog(const char* id, char* path, std::size_t size, bool save, const std::vector<std::string>& exts) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (dlg_dir.empty()) {
+    dlg_dir = fs::current_path(ec).string();
+    dlg_dirty = true;
+  }
+  if (dlg_dirty) {
+    dlg_entries = list_directory(dlg_dir, dlg_filter == 0 ? exts : std::vector<std::string>{}, dlg_error);
+    dlg_dirty = false;
+  }
+  bool confirmed = false;
+  ImGui::PushID(id);
+  if (ImGui::SmallButton("Up")) {
+    dlg_dir = fs::path(dlg_dir).parent_path().string();
+    if (dlg_dir.empty()) dlg_dir = "/";
+    dlg_dirty = true;
+  }
+  ImGui::SameLine();
+  ImGui::TextUnformatted(dlg_dir.c_str());
+  std::string filter_name;
+  for (const std::string& x : exts) filter_name += (filter_name.empty() ? "*" : " *") + x;
+  const char* filters[] = {filter_name.c_str(), "all files"};
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize(filter_name.c_str()).x + ImGui::GetFrameHeight() * 2);
+  if (ImGui::Combo("##filter", &dlg_filter, filters, 2)) dlg_dirty = true;
+  const float fs_ = ImGui::GetFontSize();
+  ImGui::BeginChild("##entries", ImVec2(fs_ * 40, fs_ * 16), true);
+  if (!dlg_error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", dlg_error.c_str());
+  for (const dir_entry& e : dlg_entries) {
+    char label[600];
+    if (e.dir) std::snprintf(label, sizeof label, "%s/", e.name.c_str());
+    else std::snprintf(label, sizeof label, "%-40s %10.1f kB", e.name.c_str(), static_cast<double>(e.size) / 1024.0);
+    const std::string full = (fs::path(dlg_dir) / e.name).string();
+    if (ImGui::Selectable(label, !e.dir && full == path, ImGuiSelectableFlags_AllowDoubleClick)) {
+      if (e.dir) {
+        dlg_dir = full;
+        dlg_dirty = true;
+      } else {
+        std::snprintf(path, size, "%s", full.c_str());
+        if (ImGui::IsMouseDoubleClicked(0)) confirmed = true;
+      }
+    }
+  }
+  ImGui::EndChild();
+  ImGui::SetNextItemWidth(fs_ * 40);
+  if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+  const bool enter = ImGui::InputTextWithHint("##path", save ? "file name or path" : "path (several: separated by ';')", path, size,
+                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  if (ImGui::Button(save ? "Write" : "Open") || enter) confirmed = true;
+  if (confirmed) {
+    // A typed directory: go there instead. A bare name: in the directory shown.
+    const std::string typed = path;
+    if (!typed.empty() && fs::is_directory(typed, ec)) {
+      dlg_dir = typed;
+      dlg_dirty = true;
+      path[0] = 0;
+      confirmed = false;
+    } else if (!typed.empty() && typed.find('/') == std::string::npos && typed.find(';') == std::string::npos) {
+      std::snprintf(path, size, "%s", (fs::path(dlg_dir) / typed).string().c_str());
+    }
+    confirmed = confirmed && path[0];
+  }
+  ImGui::PopID();
+  return confirmed;
+}
+
 void app::impl::draw_menu() {
   if (!ImGui::BeginMenuBar()) return;
   if (ImGui::BeginMenu("File")) {
     if (ImGui::MenuItem("Open...", "Ctrl+O")) open_popup = true;
     if (ImGui::MenuItem("Cancel loading", nullptr, false, status.state == load_state::loading)) s.cancel();
     ImGui::Separator();
-    // Both through the command line (tools.hpp): one implementation of each.
-    if (ImGui::MenuItem("Export ladder as SVG...", nullptr, false, !drawn.empty())) export_popup = 1;
-    if (ImGui::MenuItem("Extract calls (pcap)...", "F2", false, !drawn.empty())) export_popup = 2;
+    // SVG and pcap through the command line (tools.hpp): one implementation of each. The PNG
+    // of the ladder is the ladder pane cut out of the frame drawn (what is on screen of it).
+    if (ImGui::MenuItem("Export ladder as SVG...", nullptr, false, !drawn.empty() && !database)) export_popup = 1;
+    if (ImGui::MenuItem("Export ladder as PNG...", nullptr, false, !drawn.empty())) export_popup = 4;
+    if (ImGui::MenuItem("Extract calls (pcap)...", "F2", false, !drawn.empty() && !database)) export_popup = 2;
     if (ImGui::MenuItem("Save window as PNG...")) export_popup = 3;
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit = true;
@@ -579,7 +865,25 @@ void app::impl::draw_menu() {
   }
   if (ImGui::BeginMenu("View")) {
     if (ImGui::MenuItem("Relative time", nullptr, &relative)) {}
-    if (ImGui::MenuItem("Colour by dialog", nullptr, &colour_by_dialog)) {}
+    if (ImGui::BeginMenu("Colour arrows by")) {
+      if (ImGui::MenuItem("Message kind (request, 1xx, 2xx...)", nullptr, colour == colour_kind)) colour = colour_kind;
+      if (ImGui::MenuItem("Dialog", nullptr, colour == colour_dialog)) colour = colour_dialog;
+      if (ImGui::MenuItem("Transaction", nullptr, colour == colour_transaction)) colour = colour_transaction;
+      ImGui::EndMenu();
+    }
+    if (ImGui::MenuItem("Mark the verdict's evidence", nullptr, &mark_evidence)) {}
+    if (ImGui::MenuItem("Reset column order", nullptr, false, orders.count(set_key) > 0)) {
+      orders.erase(set_key);
+      apply_order();
+    }
+    if (ImGui::BeginMenu("Call list columns")) {
+      for (int c = 1; c < c_count; ++c) {
+        const bool have = !database || !*col_db_source[c] ||
+                          std::find(call_columns.begin(), call_columns.end(), col_db_source[c]) != call_columns.end();
+        if (ImGui::MenuItem(col_names[c], nullptr, col_enabled[c] && have, have)) col_toggle = c;
+      }
+      ImGui::EndMenu();
+    }
     if (ImGui::MenuItem("Merge B2BUA legs", nullptr, &legs)) ladder_dirty = true;
     if (ImGui::MenuItem("All record kinds", nullptr, &all_kinds)) records_changed = true;
     if (ImGui::MenuItem("Light theme", nullptr, &light)) {
@@ -592,9 +896,10 @@ void app::impl::draw_menu() {
   }
   ImGui::EndMenuBar();
   if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_O)) open_popup = true;
-  if (ImGui::IsKeyPressed(GLFW_KEY_F2) && !drawn.empty()) export_popup = 2;
+  if (ImGui::IsKeyPressed(GLFW_KEY_F2) && !drawn.empty() && !database) export_popup = 2;
+  static const char* const titles[] = {"", "Export ladder as SVG", "Extract calls", "Save window", "Export ladder as PNG"};
   if (export_popup) {
-    ImGui::OpenPopup(export_popup == 1 ? "Export ladder" : export_popup == 2 ? "Extract calls" : "Save window");
+    ImGui::OpenPopup(titles[export_popup]);
     std::string name = drawn.empty() ? std::string("sipscope-view")
                        : drawn.size() == 1 ? "call-" + std::to_string(drawn[0]->index)
                                            : "calls-" + std::to_string(drawn[0]->index);
@@ -602,17 +907,20 @@ void app::impl::draw_menu() {
     std::snprintf(export_path, sizeof export_path, "%s", name.c_str());
     export_kind = export_popup;
     export_popup = 0;
+    dlg_dirty = true;
   }
-  for (const char* title : {"Export ladder", "Extract calls", "Save window"}) {
-    if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_AlwaysAutoResize)) continue;
+  for (int k = 1; k <= 4; ++k) {
+    if (!ImGui::BeginPopupModal(titles[k], nullptr, ImGuiWindowFlags_AlwaysAutoResize)) continue;
     if (export_kind == 3) ImGui::TextUnformatted("PNG of the window as it is now, to:");
+    else if (export_kind == 4) ImGui::TextUnformatted("PNG of the ladder pane as it is now (titles, columns, arrows), to:");
     else ImGui::Text(export_kind == 1 ? "SVG of the ladder of %zu record(s), to:" : "Frames (SIP and RTP) of %zu record(s), to:", drawn.size());
-    ImGui::SetNextItemWidth(520);
-    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
-    const bool enter = ImGui::InputText("##out", export_path, sizeof export_path, ImGuiInputTextFlags_EnterReturnsTrue);
-    const bool write = (ImGui::Button("Write") || enter) && export_path[0];
+    const std::vector<std::string> exts = {export_kind == 1 ? ".svg" : export_kind == 2 ? ".pcap" : ".png"};
+    const bool write = file_dialog("save", export_path, sizeof export_path, true, exts);
     if (write && export_kind == 3) {
       png_request = export_path;   // main saves the next frame (without this popup)
+      ImGui::CloseCurrentPopup();
+    } else if (write && export_kind == 4) {
+      ladder_png_request = export_path;
       ImGui::CloseCurrentPopup();
     } else if (write) {
       std::vector<std::string> ids;
@@ -634,15 +942,13 @@ void app::impl::draw_menu() {
     export_message = export_future.get().message;
   if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) quit = true;
   if (open_popup) {
-    ImGui::OpenPopup("Open capture");
+    ImGui::OpenPopup("Open capture or database");
     open_popup = false;
+    dlg_dirty = true;
   }
-  if (ImGui::BeginPopupModal("Open capture", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
-    ImGui::TextUnformatted("Capture file (pcap, pcapng, gzip); several separated by ';'");
-    ImGui::SetNextItemWidth(520);
-    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
-    const bool enter = ImGui::InputText("##path", open_path, sizeof open_path, ImGuiInputTextFlags_EnterReturnsTrue);
-    if (ImGui::Button("Open") || enter) {
+  if (ImGui::BeginPopupModal("Open capture or database", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted("A capture (pcap, pcapng, gzip; several merge by time) or a `sipscope export` SQLite database");
+    if (file_dialog("open", open_path, sizeof open_path, false, {".pcap", ".pcapng", ".cap", ".gz", ".sqlite", ".db"})) {
       std::vector<std::string> files;
       std::string_view v = open_path;
       while (!v.empty()) {
@@ -727,6 +1033,20 @@ void app::impl::draw_list(ImVec2 size) {
     mos_below = std::clamp(mos_below, 0.0f, 5.0f);
     records_changed = true;
   }
+  // Time range of the records' first message (UTC): typed, applied as it is typed.
+  const float tw = ImGui::CalcTextSize("00:00:00.000").x + ImGui::GetStyle().FramePadding.x * 2;
+  ImGui::SetNextItemWidth(tw);
+  ImGui::InputTextWithHint("##since", "from", since_text, sizeof since_text);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("HH:MM[:SS.mmm] UTC, or +SECONDS from the first record");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(tw);
+  ImGui::InputTextWithHint("##until", "to", until_text, sizeof until_text);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("HH:MM[:SS.mmm] UTC, or +SECONDS from the first record");
+  ImGui::SameLine();
+  if (!time_error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", time_error.c_str());
+  else if (since_text[0] || until_text[0]) {
+    if (ImGui::SmallButton("all times")) since_text[0] = until_text[0] = 0;
+  } else ImGui::TextDisabled("time range");
   const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
                                 ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_Resizable |
                                 ImGuiTableFlags_Hideable | ImGuiTableFlags_Reorderable | ImGuiTableFlags_SizingFixedFit;
@@ -745,6 +1065,25 @@ void app::impl::draw_list(ImVec2 size) {
     ImGui::TableSetupColumn("talk", fixed, w("00.00 s"), c_duration);
     ImGui::TableSetupColumn("MOS", fixed, w("0.00"), c_mos);
     ImGui::TableSetupColumn("findings", fixed, w("one_way_audio, no_rtp"), c_findings);
+    // A database without a column (schema 1 has no verdict): the column is not offered.
+    auto missing = [&](int c) {
+      return database && *col_db_source[c] &&
+             std::find(call_columns.begin(), call_columns.end(), col_db_source[c]) == call_columns.end();
+    };
+    auto extra_flags = [&](int c, ImGuiTableColumnFlags f) {
+      return f | (missing(c) ? ImGuiTableColumnFlags_Disabled : 0);
+    };
+    ImGui::TableSetupColumn("verdict", extra_flags(c_verdict, fixed), w("no_answer: the callee did not answer"), c_verdict);
+    ImGui::TableSetupColumn("Call-ID", extra_flags(c_call_id, fixed | ImGuiTableColumnFlags_DefaultHide), w("a84b4c76e66710@pc33"),
+                            c_call_id);
+    ImGui::TableSetupColumn("PDD", extra_flags(c_pdd, fixed | ImGuiTableColumnFlags_DefaultHide), w("00.00 s"), c_pdd);
+    ImGui::TableSetupColumn("user agent", extra_flags(c_ua, fixed | ImGuiTableColumnFlags_DefaultHide), w("Asterisk PBX 18.0"), c_ua);
+    // The View menu's column chooser, and what the table's own menu (right-click a head) did.
+    if (col_toggle > 0) {
+      ImGui::TableSetColumnEnabled(col_toggle, !col_enabled[col_toggle]);
+      col_toggle = -1;
+    }
+    for (int c = 0; c < c_count; ++c) col_enabled[c] = (ImGui::TableGetColumnFlags(c) & ImGuiTableColumnFlags_IsEnabled) != 0;
     ImGui::TableHeadersRow();
     if (ImGuiTableSortSpecs* ss = ImGui::TableGetSortSpecs()) {
       if (ss->SpecsDirty && ss->SpecsCount > 0) {
@@ -816,6 +1155,14 @@ void app::impl::draw_list(ImVec2 size) {
           }
           ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "%s", f.c_str());
         }
+        if (ImGui::TableNextColumn()) {
+          const std::string& v = list_verdict(&r);
+          ImGui::TextUnformatted(v.c_str());
+          if (!v.empty() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", v.c_str());
+        }
+        if (ImGui::TableNextColumn()) ImGui::TextUnformatted(r.call_id.c_str());
+        if (ImGui::TableNextColumn()) ImGui::TextUnformatted(duration_text(r.post_dial_delay_ms()).c_str());
+        if (ImGui::TableNextColumn() && !r.user_agents.empty()) ImGui::TextUnformatted(r.user_agents.front().c_str());
       }
     }
     ImGui::EndTable();
@@ -825,6 +1172,8 @@ void app::impl::draw_list(ImVec2 size) {
 
 void app::impl::draw_ladder(ImVec2 size) {
   ImGui::BeginChild("ladder-pane", size, true, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  ladder_min = ImGui::GetWindowPos();
+  ladder_max = ImVec2(ladder_min.x + size.x, ladder_min.y + size.y);
   if (drawn.empty()) {
     ImGui::TextDisabled(status.state == load_state::loading ? "Loading... select a call in the list when it appears"
                                                              : "Select a call in the list (Ctrl-click: several, merged)");
@@ -842,6 +1191,19 @@ void app::impl::draw_ladder(ImVec2 size) {
                 r->final_reason.c_str(), r->caller.uri.c_str(), r->callee.uri.c_str(), r->call_id.c_str());
     for (const cr::finding& f : r->findings)
       ImGui::TextColored(ImVec4(1, 0.62f, 0.3f, 1), "  ! %s: %s", f.kind.c_str(), f.text.c_str());
+    // The explain verdict (as `sipscope explain`): its evidence frames are marked on the rows.
+    const std::size_t li = static_cast<std::size_t>(std::find(layout.records.begin(), layout.records.end(), r) - layout.records.begin());
+    if (mark_evidence && li < verdicts.size() && !verdicts[li].rule.empty()) {
+      const explain::verdict& v = verdicts[li];
+      const ImVec4 vc = v.cat == explain::category::ok ? (light ? ImVec4(0.1f, 0.45f, 0.1f, 1) : ImVec4(0.55f, 0.9f, 0.55f, 1))
+                                                      : (light ? ImVec4(0.6f, 0.1f, 0.5f, 1) : ImVec4(1, 0.5f, 0.85f, 1));
+      ImGui::PushStyleColor(ImGuiCol_Text, vc);
+      ImGui::PushTextWrapPos(0);
+      ImGui::Text("  = %.*s (%.*s): %s", static_cast<int>(v.rule.size()), v.rule.data(),
+                  static_cast<int>(to_string(v.conf).size()), to_string(v.conf).data(), v.text.c_str());
+      ImGui::PopTextWrapPos();
+      ImGui::PopStyleColor();
+    }
   }
   const float fs = ImGui::GetFontSize();
   lad::geometry g;
@@ -865,6 +1227,8 @@ void app::impl::draw_ladder(ImVec2 size) {
   g.spacing = std::max(g.spacing, std::round(ImGui::CalcTextSize("M").x * static_cast<float>(widest + 4)));
   geo = g;
   place = lad::place(layout, g);
+  if (pos_of.size() != layout.columns.size()) apply_order();
+  for (std::size_t c = 0; c < place.column_x.size(); ++c) place.column_x[c] = g.left + static_cast<float>(pos_of[c]) * g.spacing;
 
   ImGui::BeginChild("ladder", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar);
   ImGuiIO& io = ImGui::GetIO();
@@ -940,6 +1304,7 @@ void app::impl::draw_ladder(ImVec2 size) {
   // column, at the event's time.
   for (const lad::band& b : layout.bands)
     for (const cr::dtmf_event& d : b.stream->dtmf) {
+      if (d.time == 0) continue;   // read from a database: digits without times
       const float y = Y(place.y_at(layout, d.time));
       const float x = X(b.from);
       const float r = fs * 0.55f;
@@ -953,10 +1318,36 @@ void app::impl::draw_ladder(ImVec2 size) {
   auto column_index = [&](float x) {
     return static_cast<std::size_t>(std::clamp((x - g.left) / g.spacing, 0.0f, static_cast<float>(layout.columns.size())));
   };
+  // Positions (display order), not column indexes.
   const std::size_t c_first = column_index(scroll_x - g.spacing);
   const std::size_t c_last = std::min(layout.columns.size(), column_index(scroll_x + view_w + g.spacing) + 1);
-  for (std::size_t c = c_first; c < c_last; ++c) {
+  for (std::size_t pos = c_first; pos < c_last; ++pos) {
+    const std::size_t c = order[pos];
     const lad::column& col = layout.columns[c];
+    // The head can be dragged sideways to move the column; the order is kept for this call set.
+    ImGui::SetCursorScreenPos(ImVec2(X(c) - g.spacing / 2 + 2, Y(0)));
+    ImGui::PushID(static_cast<int>(c));
+    ImGui::InvisibleButton("head", ImVec2(g.spacing - 4, fs * 2.3f));
+    ImGui::PopID();
+    if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeEW);
+    if (ImGui::IsItemHovered() && !ImGui::IsItemActive()) ImGui::SetTooltip("%s\ndrag to move the column", col.host.to_string().c_str());
+    if (ImGui::IsItemActive() && ImGui::IsMouseDragging(0)) drag_col = c;
+    if (drag_col == c) {
+      dl->AddRectFilled(ImVec2(X(c) - g.spacing / 2 + 2, Y(0)), ImVec2(X(c) + g.spacing / 2 - 2, Y(fs * 2.3f)),
+                        light ? rgba(200, 210, 255, 160) : rgba(70, 80, 140, 160), 3);
+      // Past the middle of a neighbour: swap with it.
+      const std::size_t p = pos_of[c];
+      const float mx = io.MousePos.x;
+      if (p + 1 < order.size() && mx > X(order[p + 1])) std::swap(order[p], order[p + 1]);
+      else if (p > 0 && mx < X(order[p - 1])) std::swap(order[p], order[p - 1]);
+      for (std::size_t q = 0; q < order.size(); ++q) pos_of[order[q]] = q;
+      if (!ImGui::IsMouseDown(0)) {
+        std::vector<std::string> hosts;
+        for (std::size_t q : order) hosts.push_back(layout.columns[q].host.to_string());
+        orders[set_key] = hosts;
+        drag_col = lad::npos;
+      }
+    }
     const std::string host = col.media_only ? col.host.ip.to_string() + " (media)" : col.host.to_string();
     float y = Y(0) + fs * 0.2f;
     if (!col.name().empty()) {
@@ -992,14 +1383,19 @@ void app::impl::draw_ladder(ImVec2 size) {
       dl->AddRectFilled(ImVec2(origin.x, y - g.row_height * 0.72f), ImVec2(origin.x + place.width + g.spacing, y + fs * 0.5f),
                         light ? rgba(220, 220, 240, 120) : rgba(60, 60, 80, 100));
     ImU32 col = arrow_colour(r, light);
-    if (colour_by_dialog && !r.retransmission) {
-      // One hue per (record, dialog): forks and B2BUA legs apart at a glance.
-      static const ImU32 dark_hues[] = {IM_COL32(100, 170, 255, 255), IM_COL32(240, 160, 80, 255), IM_COL32(120, 220, 140, 255),
-                                        IM_COL32(230, 120, 230, 255), IM_COL32(240, 220, 90, 255), IM_COL32(110, 220, 230, 255)};
-      static const ImU32 light_hues[] = {IM_COL32(30, 90, 170, 255), IM_COL32(190, 100, 20, 255), IM_COL32(30, 130, 50, 255),
-                                         IM_COL32(150, 50, 150, 255), IM_COL32(140, 120, 0, 255), IM_COL32(0, 130, 140, 255)};
-      const std::size_t h = (r.record * 3 + static_cast<std::size_t>(r.message->dialog + 1)) % 6;
-      col = light ? light_hues[h] : dark_hues[h];
+    // One hue per (record, dialog): forks and B2BUA legs apart at a glance; or per transaction:
+    // a request with its responses.
+    if (colour == colour_dialog && !r.retransmission)
+      col = hue(r.record * 3 + static_cast<std::size_t>(r.message->dialog + 1), light);
+    else if (colour == colour_transaction && !r.retransmission)
+      col = hue(i < txn_hue.size() ? txn_hue[i] : 0, light);
+    if (mark_evidence && i < evidence.size() && evidence[i]) {
+      // Evidence of the verdict: a bar before the arrows, the arrow's row outlined.
+      const ImU32 ev = light ? rgba(200, 0, 140) : rgba(255, 70, 200);
+      const float bx = origin.x + g.left - fs * 1.6f;
+      dl->AddRectFilled(ImVec2(bx, y - fs * 0.7f), ImVec2(bx + fs * 0.45f, y + fs * 0.45f), ev);
+      const float xa = std::min(X(r.from), X(r.to)), xb = std::max(X(r.from), X(r.to));
+      dl->AddRect(ImVec2(xa - fs * 0.3f, y - fs * 1.45f), ImVec2(std::max(xb, xa + fs * 2.5f) + fs * 0.3f, y + fs * 0.5f), ev, 3, 0, 1.5f);
     }
     // Time axis.
     const std::string t = lad::time_label(r.message->time, layout.t0, relative ? lad::time_axis::relative : lad::time_axis::absolute);
@@ -1013,7 +1409,7 @@ void app::impl::draw_ladder(ImVec2 size) {
     }
     dl->AddText(ImVec2(tx, y - fs * 0.6f), dim, t.c_str());
     const float x1 = X(r.from), x2 = X(r.to);
-    if (std::max(r.from, r.to) + 1 < c_first || std::min(r.from, r.to) > c_last) continue;   // off screen sideways
+    if (std::max(pos_of[r.from], pos_of[r.to]) + 1 < c_first || std::min(pos_of[r.from], pos_of[r.to]) > c_last) continue;   // off screen sideways
     const float thick = std::max(1.0f, fs / 9);
     if (r.from == r.to) {
       // A message a host sent to itself: a small loop.
@@ -1051,7 +1447,37 @@ void app::impl::draw_ladder(ImVec2 size) {
       dl->AddText(ImVec2(mid - bs.x / 2, y + fs * 0.3f), sdp_col, r.sdp_badge.c_str());
     }
   }
-  if (hover_row != lad::npos && hover_row < layout.rows.size()) {
+  // Findings at their time (marks.hpp says where): a flag on the column, its kind beside it.
+  bool hovering_mark = false;
+  for (const finding_mark& fm : fmarks) {
+    const cr::record& fr = *layout.records[fm.record];
+    std::size_t c = fm.column;
+    if (c == lad::npos) {
+      c = 0;
+      for (const lad::row& r : layout.rows)
+        if (r.record == fm.record) {
+          c = r.from;
+          break;
+        }
+    }
+    if (c >= layout.columns.size()) continue;
+    const float fx = X(c), fy = Y(place.y_at(layout, fm.time));
+    const ImU32 fc = light ? rgba(210, 80, 0) : rgba(255, 140, 40);
+    dl->AddLine(ImVec2(fx, fy - fs * 0.9f), ImVec2(fx, fy + fs * 0.3f), fc, 2);
+    dl->AddTriangleFilled(ImVec2(fx, fy - fs * 0.9f), ImVec2(fx + fs * 0.9f, fy - fs * 0.6f), ImVec2(fx, fy - fs * 0.3f), fc);
+    // Its name right of the last column, a dotted line to it: arrows' labels stay readable.
+    const std::string& kind = fr.findings[fm.finding].kind;
+    const float lx = origin.x + place.width + fs * 0.5f;
+    for (float x = fx + fs; x < lx - fs * 0.3f; x += fs * 0.8f)
+      dl->AddLine(ImVec2(x, fy - fs * 0.6f), ImVec2(std::min(x + fs * 0.3f, lx), fy - fs * 0.6f), fc, 1);
+    dl->AddText(ImVec2(lx, fy - fs * 1.1f), fc, kind.c_str());
+    if (hovered_window && (ImGui::IsMouseHoveringRect(ImVec2(fx - 2, fy - fs), ImVec2(fx + fs, fy + fs * 0.3f)) ||
+                           ImGui::IsMouseHoveringRect(ImVec2(lx, fy - fs * 1.1f), ImVec2(lx + ImGui::CalcTextSize(kind.c_str()).x, fy)))) {
+      ImGui::SetTooltip("%s: %s", kind.c_str(), fr.findings[fm.finding].text.c_str());
+      hovering_mark = true;
+    }
+  }
+  if (hover_row != lad::npos && hover_row < layout.rows.size() && !hovering_mark && drag_col == lad::npos) {
     const lad::row& r = layout.rows[hover_row];
     const cr::message_entry& m = *r.message;
     ImGui::BeginTooltip();
@@ -1064,10 +1490,14 @@ void app::impl::draw_ladder(ImVec2 size) {
     if (!m.user_agent.empty()) ImGui::Text("User-Agent %s", m.user_agent.c_str());
     ImGui::Text("frame %" PRIu64 "  Call-ID %s", m.frame.number, layout.records[r.record]->call_id.c_str());
     if (m.errors || m.warnings) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "parser: %u errors, %u warnings", m.errors, m.warnings);
+    if (hover_row < evidence.size() && evidence[hover_row] && r.record < verdicts.size())
+      ImGui::TextColored(ImVec4(1, 0.5f, 0.85f, 1), "evidence of the verdict '%.*s'", static_cast<int>(verdicts[r.record].rule.size()),
+                         verdicts[r.record].rule.data());
     ImGui::EndTooltip();
     if (ImGui::IsMouseClicked(0)) open_message(hover_row);
   }
   last_origin = origin;
+  ladder_max = ImGui::GetCurrentWindow()->InnerClipRect.Max;
   last_view_min = ImGui::GetCurrentWindow()->InnerClipRect.Min;   // without the scrollbars
   last_view_max = ImGui::GetCurrentWindow()->InnerClipRect.Max;
   ImGui::EndChild();
@@ -1091,7 +1521,44 @@ bool app::write_layout_json() const {
     std::fprintf(f, "%s{\"label\": \"%s\", \"from\": %zu, \"to\": %zu, \"y\": %.1f, \"retransmission\": %s}", i ? ", " : "",
                  r.label.c_str(), r.from, r.to, p.last_origin.y + p.place.row_y[i], r.retransmission ? "true" : "false");
   }
-  std::fprintf(f, "], \"records\": [");
+  std::fprintf(f, "], \"evidence\": [");
+  bool first = true;
+  const float fs = ImGui::GetFontSize();
+  for (std::size_t i = 0; i < p.evidence.size() && i < p.place.row_y.size(); ++i) {
+    if (!p.evidence[i] || !p.mark_evidence) continue;
+    // The centre of the evidence bar (draw_ladder).
+    std::fprintf(f, "%s{\"row\": %zu, \"x\": %.1f, \"y\": %.1f}", first ? "" : ", ", i,
+                 p.last_origin.x + p.geo.left - fs * 1.6f + fs * 0.22f, p.last_origin.y + p.place.row_y[i] - fs * 0.12f);
+    first = false;
+  }
+  std::fprintf(f, "], \"verdicts\": [");
+  first = true;
+  for (const explain::verdict& v : p.verdicts) {
+    if (v.rule.empty()) continue;
+    std::fprintf(f, "%s\"%.*s\"", first ? "" : ", ", static_cast<int>(v.rule.size()), v.rule.data());
+    first = false;
+  }
+  std::fprintf(f, "], \"findings\": [");
+  first = true;
+  for (const finding_mark& fm : p.fmarks) {
+    std::size_t c = fm.column;
+    if (c == lad::npos)
+      for (const lad::row& r : p.layout.rows)
+        if (r.record == fm.record) {
+          c = r.from;
+          break;
+        }
+    if (c >= p.place.column_x.size()) continue;
+    // A pixel inside the flag's triangle.
+    std::fprintf(f, "%s{\"kind\": \"%s\", \"x\": %.1f, \"y\": %.1f}", first ? "" : ", ",
+                 p.layout.records[fm.record]->findings[fm.finding].kind.c_str(), p.last_origin.x + p.place.column_x[c] + fs * 0.3f,
+                 p.last_origin.y + p.place.y_at(p.layout, fm.time) - fs * 0.6f);
+    first = false;
+  }
+  std::fprintf(f, "], \"ladder_rect\": [%.1f, %.1f, %.1f, %.1f]", p.ladder_min.x, p.ladder_min.y, p.ladder_max.x, p.ladder_max.y);
+  std::fprintf(f, ", \"tree_nodes\": %zu, \"tree_selected\": %lld", p.tree.nodes.size(),
+               p.tree_sel < p.tree.nodes.size() ? static_cast<long long>(p.tree_sel) : -1LL);
+  std::fprintf(f, ", \"records\": [");
   for (std::size_t i = 0; i < p.drawn.size(); ++i) std::fprintf(f, "%s%" PRIu64, i ? ", " : "", p.drawn[i]->index);
   std::fprintf(f, "], \"listed\": %zu", p.shown.size());
   std::fprintf(f, ", \"message_row\": %lld, \"cursor_row\": %lld", p.msg_row == lad::npos ? -1LL : static_cast<long long>(p.msg_row),
@@ -1125,6 +1592,13 @@ void app::impl::draw_message(ImVec2 size) {
   for (const diag_mark& d : msg_text.diagnostics)
     ImGui::TextColored(d.error ? ImVec4(1, 0.4f, 0.4f, 1) : ImVec4(1, 0.7f, 0.3f, 1), "%u:%u %s", d.line, d.column, d.text.c_str());
   if (!msg_text.diagnostics.empty()) ImGui::Separator();
+  // The raw text on the left, the parsed tree on the right; a node selected in the tree has
+  // its bytes highlighted in the text.
+  const float raw_w = std::floor(ImGui::GetContentRegionAvail().x * 0.56f);
+  ImGui::BeginChild("raw", ImVec2(raw_w, 0), false, ImGuiWindowFlags_HorizontalScrollbar);
+  const bool sel_valid = tree_sel < tree.nodes.size();
+  const std::size_t sel_a = sel_valid ? tree.nodes[tree_sel].offset : 0;
+  const std::size_t sel_z = sel_valid ? sel_a + std::max<std::uint32_t>(tree.nodes[tree_sel].length, 1) : 0;
   // The text, span by span, line by line; diagnostic ranges get a background.
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const std::string& b = msg.bytes;
@@ -1136,6 +1610,20 @@ void app::impl::draw_message(ImVec2 size) {
     std::size_t end = eol == std::string::npos ? b.size() : eol;
     if (end > line_start && b[end - 1] == '\r') --end;
     const ImVec2 line_pos = ImGui::GetCursorScreenPos();
+    if (sel_valid && sel_z > line_start && sel_a <= end) {
+      const std::size_t ca = std::max(sel_a, line_start), cz = std::min(sel_z, end);
+      const float xa = ImGui::CalcTextSize(b.data() + line_start, b.data() + ca).x;
+      const float xz = cz > ca ? ImGui::CalcTextSize(b.data() + line_start, b.data() + cz).x : xa + ImGui::CalcTextSize(" ").x;
+      dl->AddRectFilled(ImVec2(line_pos.x + xa, line_pos.y), ImVec2(line_pos.x + xz, line_pos.y + ImGui::GetTextLineHeight()),
+                        light ? rgba(120, 170, 255, 120) : rgba(60, 110, 220, 150));
+      if (scroll_raw && sel_a >= line_start) {
+        ImGui::SetScrollHereY(0.3f);
+        // Sideways too: a parameter at the end of a long header line.
+        const float room = ImGui::GetWindowWidth();
+        if (xa < ImGui::GetScrollX() || xa > ImGui::GetScrollX() + room * 0.8f) ImGui::SetScrollX(std::max(0.0f, xa - room * 0.25f));
+        scroll_raw = false;
+      }
+    }
     // Marks on this line.
     for (const diag_mark& d : msg_text.diagnostics) {
       const std::size_t a = d.offset, z = d.offset + std::max<std::uint32_t>(d.length, 1);
@@ -1167,6 +1655,43 @@ void app::impl::draw_message(ImVec2 size) {
     line_start = next;
   }
   ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("tree", ImVec2(0, 0), true);
+  if (tree.nodes.empty()) ImGui::TextDisabled("the parser could not read a start line");
+  draw_tree_nodes(tree.roots, 0);
+  ImGui::EndChild();
+  ImGui::EndChild();
+}
+
+void app::impl::draw_tree_nodes(const std::vector<std::size_t>& ids, int depth) {
+  for (std::size_t id : ids) {
+    const tree_node& n = tree.nodes[id];
+    ImGuiTreeNodeFlags f = ImGuiTreeNodeFlags_OpenOnArrow | ImGuiTreeNodeFlags_SpanAvailWidth;
+    if (n.children.empty()) f |= ImGuiTreeNodeFlags_Leaf | ImGuiTreeNodeFlags_NoTreePushOnOpen;
+    if (id == tree_sel) f |= ImGuiTreeNodeFlags_Selected;
+    // The start line and the headers open at first; a header's fields when asked.
+    if (depth == 0) f |= ImGuiTreeNodeFlags_DefaultOpen;
+    if (id < tree_open.size() && tree_open[id]) {
+      ImGui::SetNextItemOpen(true);
+      tree_open[id] = 0;
+    }
+    if (n.error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.45f, 0.4f, 1));
+    std::string v = n.value;
+    if (v.size() > 80) v = v.substr(0, 77) + "...";
+    for (char& c : v)
+      if (c == '\r' || c == '\n' || c == '\t') c = ' ';
+    const bool open = ImGui::TreeNodeEx(reinterpret_cast<void*>(id + 1), f, "%s%s%s", n.label.c_str(), v.empty() ? "" : ": ", v.c_str());
+    if (n.error) ImGui::PopStyleColor();
+    if (ImGui::IsItemClicked() && !ImGui::IsItemToggledOpen()) {
+      tree_sel = id;
+      scroll_raw = true;
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("bytes %u-%u", n.offset, n.offset + n.length);
+    if (open && !n.children.empty()) {
+      draw_tree_nodes(n.children, depth + 1);
+      ImGui::TreePop();
+    }
+  }
 }
 
 void app::impl::draw_rtp(ImVec2 size) {

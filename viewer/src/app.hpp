@@ -26,6 +26,11 @@ struct app_options {
   std::string layout_json;             // --layout-json FILE: where the ladder was drawn (tests)
   bool headless = false;               // --screenshot: no ini file, no interaction
   float list_width = 0;                // --list-width: the call list's share of the width (0: kept)
+  std::string since, until;            // --since/--until: the call list's time range
+  int colour = 0;                      // --colour kind|dialog|transaction: 0, 1, 2
+  bool evidence = true;                // --no-evidence: no verdict marks on the ladder
+  std::vector<std::string> column_order;   // --column-order HOST,...: the ladder's columns first in this order
+  std::string tree_node;               // --tree-node LABEL: the parsed tree's first node so named, selected once the message is read
 };
 
 class app {
@@ -50,6 +55,10 @@ class app {
   // File > Save window as PNG: the path asked for since the last call ("" none); main writes
   // the frame it has just drawn there and reports with png_saved().
   std::string take_png_request();
+  // File > Export ladder as PNG: the path asked for ("" none) and the ladder pane's rectangle
+  // in window pixels (x0, y0, x1, y1), which main crops from the frame it has just drawn.
+  std::string take_ladder_png_request(float rect[4]);
+  void ladder_rect(float rect[4]) const;
   void png_saved(const std::string& message);
   // Why loading failed ("" when it did not).
   std::string failure() const;

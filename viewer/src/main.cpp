@@ -42,12 +42,21 @@ constexpr const char* usage =
     "  --filter WHICH      answered or failed: only those calls in the list (F7)\n"
     "  --findings          only calls with findings (one-way audio, NAT...)\n"
     "  --mos-below X       only calls with a stream whose MOS is below X\n"
+    "  --since T, --until T  the call list's time range: HH:MM[:SS.mmm] UTC or +SECONDS from\n"
+    "                      the first record\n"
+    "  --colour BY         ladder arrows coloured by kind (default), dialog or transaction\n"
+    "  --no-evidence       no marks of the explain verdict's evidence on the ladder\n"
+    "  --column-order H,.. the ladder's columns first in this order (IP:PORT each)\n"
+    "  --tree-node LABEL   select the first node so labelled in the message pane's parsed tree\n"
+    "                      (Via, branch, m=audio...; with --message)\n"
     "  --all               list every record kind (registrations, OPTIONS...), not only calls\n"
     "  --relative          relative times (+ms from the first message) on the ladder\n"
     "  --light             light theme (default dark)\n"
     "  --list-width F      the call list's share of the window width (0.1 to 0.9)\n"
     "  --size WxH          window size in pixels (default 1600x1000)\n"
     "  --screenshot OUT    render once loading is over, write OUT (PNG) and exit\n"
+    "  --ladder-png OUT    with --screenshot: also write the ladder pane alone (File > Export\n"
+    "                      ladder as PNG)\n"
     "  --layout-json OUT   with --screenshot: also write where the ladder's columns and arrows\n"
     "                      were drawn (window pixels), for tests\n"
     "  --timings           print when the first call was listed and when loading ended\n"
@@ -67,6 +76,20 @@ constexpr const char* usage =
     "Exit status: 0 success, 2 usage error or nothing could be shown, 3 no OpenGL display.\n";
 
 void glfw_error(int code, const char* text) { std::fprintf(stderr, "sipscope-view: GLFW error %d: %s\n", code, text); }
+
+// The rectangle (window pixels, clamped) of an RGBA frame, for the ladder's PNG.
+std::vector<std::uint8_t> crop(const std::vector<std::uint8_t>& img, int fw, int fh, const float r[4], float scale, int& w, int& h) {
+  const int x0 = std::clamp(static_cast<int>(r[0] * scale), 0, fw), y0 = std::clamp(static_cast<int>(r[1] * scale), 0, fh);
+  const int x1 = std::clamp(static_cast<int>(r[2] * scale), x0, fw), y1 = std::clamp(static_cast<int>(r[3] * scale), y0, fh);
+  w = x1 - x0;
+  h = y1 - y0;
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 4);
+  for (int y = 0; y < h; ++y)
+    std::memcpy(out.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(w) * 4,
+                img.data() + (static_cast<std::size_t>(y0 + y) * static_cast<std::size_t>(fw) + static_cast<std::size_t>(x0)) * 4,
+                static_cast<std::size_t>(w) * 4);
+  return out;
+}
 
 std::vector<std::string> g_dropped;
 void on_drop(GLFWwindow*, int count, const char** paths) {
@@ -110,7 +133,7 @@ int main(int argc, char** argv) {
   using namespace sipscope::viewer;
   const auto t_process = std::chrono::steady_clock::now();
   app_options o;
-  std::string screenshot;
+  std::string screenshot, ladder_png;
   bool timings = false;
   std::vector<int> keys;   // --keys: GLFW key codes (the 1.86 GLFW backend indexes KeysDown by them)
   int frame_bench = 0;
@@ -182,6 +205,35 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sipscope-view: bad --mos-below '%s' (1 to 5)\n", v.c_str());
         return 2;
       }
+    } else if (a == "--since") {
+      value(o.since);
+    } else if (a == "--until") {
+      value(o.until);
+    } else if (a == "--colour" || a == "--color") {
+      value(v);
+      if (v == "kind") o.colour = 0;
+      else if (v == "dialog") o.colour = 1;
+      else if (v == "transaction") o.colour = 2;
+      else {
+        std::fprintf(stderr, "sipscope-view: bad --colour '%s' (kind, dialog or transaction)\n", v.c_str());
+        return 2;
+      }
+    } else if (a == "--no-evidence") {
+      o.evidence = false;
+    } else if (a == "--column-order") {
+      value(v);
+      std::size_t start = 0;
+      while (start < v.size()) {
+        const std::size_t comma = v.find(',', start);
+        std::string one = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!one.empty()) o.column_order.push_back(one);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (a == "--tree-node") {
+      value(o.tree_node);
+    } else if (a == "--ladder-png") {
+      value(ladder_png);
     } else if (a == "--all") {
       o.all_kinds = true;
     } else if (a == "--relative") {
@@ -355,6 +407,18 @@ int main(int argc, char** argv) {
         png_pending.clear();
       }
       png_pending = ui.take_png_request();
+      {
+        // File > Export ladder as PNG: the ladder pane of this frame (its popup closed in the
+        // frame before). Window pixels to framebuffer pixels: the same factor both ways.
+        float rect[4];
+        const std::string out = ui.take_ladder_png_request(rect);
+        if (!out.empty()) {
+          int w, h;
+          std::string err;
+          const std::vector<std::uint8_t> img = crop(read_window(fw, fh), fw, fh, rect, static_cast<float>(fw) / io.DisplaySize.x, w, h);
+          ui.png_saved(write_png(out, w, h, img, err) ? "ladder saved to " + out : err);
+        }
+      }
       if (timings) {
         const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_process).count();
         if (first_listed < 0 && ui.listed() > 0) {
@@ -401,6 +465,17 @@ int main(int argc, char** argv) {
           }
           std::string err;
           if (!ui.write_layout_json()) std::fprintf(stderr, "sipscope-view: cannot write the --layout-json file\n");
+          if (!ladder_png.empty()) {
+            float rect[4];
+            ui.ladder_rect(rect);
+            int w, h;
+            std::string e2;
+            const std::vector<std::uint8_t> img = crop(flipped, fw, fh, rect, static_cast<float>(fw) / io.DisplaySize.x, w, h);
+            if (!write_png(ladder_png, w, h, img, e2)) {
+              std::fprintf(stderr, "sipscope-view: %s\n", e2.c_str());
+              rc = 2;
+            }
+          }
           if (!write_png(screenshot, fw, fh, flipped, err)) {
             std::fprintf(stderr, "sipscope-view: %s\n", err.c_str());
             rc = 2;

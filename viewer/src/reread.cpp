@@ -7,6 +7,9 @@
 #include "sipscope/capture/pipeline.hpp"
 #include "sipscope/media/rtp.hpp"
 #include "sipscope/media/stream_stats.hpp"
+#include "session.hpp"
+
+#include <sys/stat.h>
 
 namespace sipscope::viewer {
 
@@ -122,6 +125,25 @@ raw_message read_message(const std::vector<std::string>& files, const cr::messag
   message_catcher h(p, m.frame.file, m.frame.number, out);
   p.run(h);
   if (!out.found) out.error = "frame " + std::to_string(m.frame.number) + " holds no SIP message any more (file changed?)";
+  return out;
+}
+
+raw_message read_stored_message(const record_extra& x, const cr::message_entry& m, std::size_t i) {
+  raw_message out;
+  if (i < x.raw.size() && !x.raw[i].empty()) {
+    out.found = true;
+    out.bytes = x.raw[i];
+    return out;
+  }
+  const std::vector<std::string> files = x.files ? *x.files : std::vector<std::string>{};
+  struct stat st;
+  if (m.frame.file >= files.size() || ::stat(files[m.frame.file].c_str(), &st) != 0) {
+    out.error = "raw text not stored: the database has no message text (export --with-messages) and the capture " +
+                (m.frame.file < files.size() ? files[m.frame.file] : std::string("file")) + " is not there any more";
+    return out;
+  }
+  out = read_message(files, m);
+  if (!out.found) out.error = "raw text not stored in the database; re-reading " + files[m.frame.file] + ": " + out.error;
   return out;
 }
 

@@ -26,6 +26,13 @@ struct raw_message {
 // fast path cannot decode are scanned from the start up to that frame.
 raw_message read_message(const std::vector<std::string>& files, const cr::message_entry& m);
 
+// A message of a record read from an export database: the raw text the database stores
+// (export --with-messages), else the capture re-read as above when its file is still where the
+// export found it, else a "not stored" error that says both.
+// `raw_index`: the message's index into x.raw.
+struct record_extra;
+raw_message read_stored_message(const record_extra& x, const cr::message_entry& m, std::size_t raw_index);
+
 // One point per RTP packet of a stream, in arrival order.
 struct rtp_point {
   double t_s = 0;           // seconds from the stream's first packet

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "sipscope/capture/pipeline.hpp"
+#include "sipscope/store/reader.hpp"
 
 namespace sipscope::viewer {
 
@@ -81,7 +82,65 @@ void session::wait() {
   if (worker_.joinable()) worker_.join();
 }
 
+void session::run_database(const std::string& path) {
+  const auto t0 = clock_type::now();
+  store::error e;
+  auto db = store::reader::open(path, e);
+  if (!db) {
+    std::lock_guard<std::mutex> g(m_);
+    d_.state = load_state::failed;
+    d_.error = e.text;
+    return;
+  }
+  std::vector<std::shared_ptr<const std::vector<std::string>>> files;
+  std::uint64_t total = 0;
+  for (const store::stored_capture& c : db->captures()) {
+    files.push_back(std::make_shared<const std::vector<std::string>>(c.files));
+    if (c.status == "complete") total += c.records;
+  }
+  {
+    std::lock_guard<std::mutex> g(m_);
+    d_.database = true;
+    d_.call_columns = db->columns("calls");
+    d_.bytes_total = total;   // progress in records
+    if (!e.text.empty()) d_.diagnostics.push_back(e.text);
+    for (const store::stored_capture& c : db->captures())
+      if (c.status != "complete") d_.diagnostics.push_back("capture " + c.path + " " + c.status + ": not read");
+  }
+  std::uint64_t n = 0;
+  std::size_t complete = 0;
+  for (const store::stored_capture& c : db->captures()) complete += c.status == "complete";
+  const bool ok = db->read([&](store::read_record&& rr) {
+    auto rec = std::make_unique<cr::record>(std::move(rr.rec));
+    // Record numbers are per capture: with several captures in the file, the viewer numbers
+    // the records in reading order (by capture, then record) so that each is one row.
+    if (complete > 1) rec->index = n + 1;
+    auto x = std::make_unique<record_extra>();
+    for (std::size_t i = 0; i < db->captures().size(); ++i)
+      if (db->captures()[i].id == rr.capture_id) x->files = files[i];
+    x->raw = std::move(rr.raw);
+    x->verdict = std::move(rr.verdict);
+    std::lock_guard<std::mutex> g(m_);
+    if (d_.records.empty()) d_.first_record_s = seconds_since(t0);
+    d_.records.push_back(std::move(rec));
+    d_.extras.push_back(std::move(x));
+    d_.bytes_done = ++n;
+    d_.sip_messages += d_.records.back()->sip_messages;
+    for (const cr::stream_info& s : d_.records.back()->streams) d_.rtp_packets += s.packets;
+    return !stop_.load(std::memory_order_relaxed);
+  });
+  std::lock_guard<std::mutex> g(m_);
+  d_.finished_s = seconds_since(t0);
+  if (!ok) {
+    d_.state = load_state::failed;
+    d_.error = db->last_error().text;
+  } else {
+    d_.state = stop_ ? load_state::cancelled : load_state::done;
+  }
+}
+
 void session::run(std::vector<std::string> files, cr::correlator_options o) {
+  if (files.size() == 1 && store::is_sqlite_file(files[0])) return run_database(files[0]);
   const auto t0 = clock_type::now();
   capture::pipeline p;
   for (const std::string& f : files) p.add_file(f);

@@ -21,9 +21,22 @@ namespace cr = sipscope::correlate;
 
 enum class load_state : std::uint8_t { idle, loading, done, cancelled, failed };
 
+// What a record read from an export database has beyond the model (store/reader.hpp): the
+// files of its capture (its messages' frame refs index them), the raw text of its messages
+// when the database stores it, and the verdict the export wrote.
+struct record_extra {
+  std::shared_ptr<const std::vector<std::string>> files;
+  std::vector<std::string> raw;        // parallel to record::messages, or empty
+  std::string verdict;
+};
+
 // What the worker publishes; read under session::mutex().
 struct shared_data {
   std::vector<std::unique_ptr<cr::record>> records;   // in the order the correlator finished them
+  // A database load: one per record (same order); empty for a capture load.
+  std::vector<std::unique_ptr<record_extra>> extras;
+  bool database = false;                               // the load is an export database
+  std::vector<std::string> call_columns;               // a database's `calls` columns
   std::uint64_t bytes_done = 0, bytes_total = 0;
   std::uint64_t sip_messages = 0, rtp_packets = 0;
   load_state state = load_state::idle;
@@ -40,7 +53,8 @@ class session {
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 
-  // Starts loading the files on the worker (a previous load is cancelled first).
+  // Starts loading the files on the worker (a previous load is cancelled first). One file that
+  // is an SQLite database is read as a `sipscope export` database (store/reader.hpp).
   void start(std::vector<std::string> files, cr::correlator_options o = {});
   // Asks the worker to stop after the current packet; records found so far stay.
   void cancel();
@@ -53,6 +67,7 @@ class session {
 
  private:
   void run(std::vector<std::string> files, cr::correlator_options o);
+  void run_database(const std::string& path);
 
   std::mutex m_;
   shared_data d_;
