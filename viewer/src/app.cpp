@@ -553,7 +553,9 @@ void app::impl::rebuild_ladder() {
   for (std::size_t i = 0; i < layout.records.size(); ++i) {
     if (layout.records[i]->kind != cr::record_kind::call) continue;
     verdicts[i] = explain::explain(*layout.records[i], ctx);
-    for (std::size_t row : evidence_rows(layout, i, verdicts[i])) evidence[row] = 1;
+    // A call that went well has nothing to point at: its sentence only, no marks.
+    if (verdicts[i].cat != explain::category::ok)
+      for (std::size_t row : evidence_rows(layout, i, verdicts[i])) evidence[row] = 1;
   }
   fmarks = finding_marks(layout);
   // Transactions numbered as they first appear: neighbours get different hues.
@@ -1463,12 +1465,15 @@ void app::impl::draw_ladder(ImVec2 size) {
     if (c >= layout.columns.size()) continue;
     const float fx = X(c), fy = Y(place.y_at(layout, fm.time));
     const ImU32 fc = light ? rgba(210, 80, 0) : rgba(255, 140, 40);
+    // The flag points left of the lifeline, away from the arrowheads that reach it from the right.
     dl->AddLine(ImVec2(fx, fy - fs * 0.9f), ImVec2(fx, fy + fs * 0.3f), fc, 2);
-    dl->AddTriangleFilled(ImVec2(fx, fy - fs * 0.9f), ImVec2(fx + fs * 0.9f, fy - fs * 0.6f), ImVec2(fx, fy - fs * 0.3f), fc);
-    // Its name right of the last column, a dotted line to it: arrows' labels stay readable.
+    dl->AddTriangleFilled(ImVec2(fx, fy - fs * 0.9f), ImVec2(fx, fy - fs * 0.3f), ImVec2(fx - fs * 0.9f, fy - fs * 0.6f), fc);
+    // Its name right of the last column, a dotted leader from there (arrows and their labels
+    // stay readable; the flag and the name share the y).
     const std::string& kind = fr.findings[fm.finding].kind;
     const float lx = origin.x + place.width + fs * 0.5f;
-    for (float x = fx + fs; x < lx - fs * 0.3f; x += fs * 0.8f)
+    const float last_x = origin.x + g.left + static_cast<float>(layout.columns.size() - 1) * g.spacing;
+    for (float x = std::max(fx, last_x) + fs * 0.5f; x < lx - fs * 0.3f; x += fs * 0.8f)
       dl->AddLine(ImVec2(x, fy - fs * 0.6f), ImVec2(std::min(x + fs * 0.3f, lx), fy - fs * 0.6f), fc, 1);
     dl->AddText(ImVec2(lx, fy - fs * 1.1f), fc, kind.c_str());
     if (hovered_window && (ImGui::IsMouseHoveringRect(ImVec2(fx - 2, fy - fs), ImVec2(fx + fs, fy + fs * 0.3f)) ||
@@ -1551,7 +1556,7 @@ bool app::write_layout_json() const {
     if (c >= p.place.column_x.size()) continue;
     // A pixel inside the flag's triangle.
     std::fprintf(f, "%s{\"kind\": \"%s\", \"x\": %.1f, \"y\": %.1f}", first ? "" : ", ",
-                 p.layout.records[fm.record]->findings[fm.finding].kind.c_str(), p.last_origin.x + p.place.column_x[c] + fs * 0.3f,
+                 p.layout.records[fm.record]->findings[fm.finding].kind.c_str(), p.last_origin.x + p.place.column_x[c] - fs * 0.3f,
                  p.last_origin.y + p.place.y_at(p.layout, fm.time) - fs * 0.6f);
     first = false;
   }
