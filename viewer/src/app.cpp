@@ -293,10 +293,13 @@ struct app::impl {
   void draw_message(ImVec2 size);
   void draw_tree_nodes(const std::vector<std::size_t>& ids, int depth);
   std::vector<char> tree_open;   // nodes to open on the next frame (the path to a selected node)
+  bool scroll_tree = false;
   void select_tree_node(std::size_t id) {
     tree_sel = id;
     scroll_raw = true;
+    scroll_tree = true;
     tree_open.assign(tree.nodes.size(), 0);
+    tree_open[id] = 1;   // its own fields too
     // Nodes come parent first: walk back for the ancestors.
     std::size_t want = id;
     for (std::size_t i = id; i-- > 0;) {
@@ -551,7 +554,9 @@ void app::impl::rebuild_ladder() {
   verdicts.assign(layout.records.size(), explain::verdict{});
   evidence.assign(layout.rows.size(), 0);
   for (std::size_t i = 0; i < layout.records.size(); ++i) {
-    if (layout.records[i]->kind != cr::record_kind::call) continue;
+    // A record read from a database lacks what explain reads beyond the tables (SDP m-lines,
+    // header notes, ICMP errors): its verdict would be wrong, so only the stored one is shown.
+    if (layout.records[i]->kind != cr::record_kind::call || extra(layout.records[i])) continue;
     verdicts[i] = explain::explain(*layout.records[i], ctx);
     // A call that went well has nothing to point at: its sentence only, no marks.
     if (verdicts[i].cat != explain::category::ok)
@@ -603,7 +608,7 @@ void app::impl::apply_order() {
 
 const std::string& app::impl::list_verdict(const cr::record* r) {
   static const std::string none;
-  if (const record_extra* x = extra(r); x && !x->verdict.empty()) return x->verdict;
+  if (const record_extra* x = extra(r)) return x->verdict;   // a database: its own, or none
   if (r->kind != cr::record_kind::call || status.state == load_state::loading || status.state == load_state::idle)
     return none;
   auto it = verdict_cache.find(r);
@@ -1195,6 +1200,12 @@ void app::impl::draw_ladder(ImVec2 size) {
       ImGui::TextColored(ImVec4(1, 0.62f, 0.3f, 1), "  ! %s: %s", f.kind.c_str(), f.text.c_str());
     // The explain verdict (as `sipscope explain`): its evidence frames are marked on the rows.
     const std::size_t li = static_cast<std::size_t>(std::find(layout.records.begin(), layout.records.end(), r) - layout.records.begin());
+    if (const record_extra* x = extra(r); x && r->kind == cr::record_kind::call) {
+      if (x->verdict.empty())
+        ImGui::TextDisabled("  verdict: not in this database (no calls.verdict column); open the capture for explain's");
+      else
+        ImGui::TextColored(light ? ImVec4(0.6f, 0.1f, 0.5f, 1) : ImVec4(1, 0.5f, 0.85f, 1), "  = %s (as exported)", x->verdict.c_str());
+    }
     if (mark_evidence && li < verdicts.size() && !verdicts[li].rule.empty()) {
       const explain::verdict& v = verdicts[li];
       const ImVec4 vc = v.cat == explain::category::ok ? (light ? ImVec4(0.1f, 0.45f, 0.1f, 1) : ImVec4(0.55f, 0.9f, 0.55f, 1))
@@ -1686,6 +1697,10 @@ void app::impl::draw_tree_nodes(const std::vector<std::size_t>& ids, int depth) 
     for (char& c : v)
       if (c == '\r' || c == '\n' || c == '\t') c = ' ';
     const bool open = ImGui::TreeNodeEx(reinterpret_cast<void*>(id + 1), f, "%s%s%s", n.label.c_str(), v.empty() ? "" : ": ", v.c_str());
+    if (id == tree_sel && scroll_tree) {
+      ImGui::SetScrollHereY(0.4f);   // a node selected from outside (--tree-node): in view
+      scroll_tree = false;
+    }
     if (n.error) ImGui::PopStyleColor();
     if (ImGui::IsItemClicked() && !ImGui::IsItemToggledOpen()) {
       tree_sel = id;
