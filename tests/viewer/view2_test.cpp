@@ -302,6 +302,13 @@ TEST(ViewerMarks, EvidenceRowsAreTheVerdictsFrames) {
   EXPECT_FALSE(sip_frames.empty());
   EXPECT_EQ(frames, sip_frames);
   EXPECT_TRUE(evidence_rows(l, 1, v).empty());   // no such record: nothing
+  // All records at once: the same rows.
+  const std::vector<char> flags = evidence_flags(l, {v});
+  std::vector<std::size_t> flagged;
+  for (std::size_t i = 0; i < flags.size(); ++i)
+    if (flags[i]) flagged.push_back(i);
+  EXPECT_EQ(flagged, evidence_rows(l, 0, v));
+  EXPECT_EQ(flags.size(), l.rows.size());
 }
 
 TEST(ViewerMarks, TransactionKeyPairsRequestsWithTheirResponses) {

@@ -558,9 +558,13 @@ void app::impl::rebuild_ladder() {
     // header notes, ICMP errors): its verdict would be wrong, so only the stored one is shown.
     if (layout.records[i]->kind != cr::record_kind::call || extra(layout.records[i])) continue;
     verdicts[i] = explain::explain(*layout.records[i], ctx);
+  }
+  {
     // A call that went well has nothing to point at: its sentence only, no marks.
-    if (verdicts[i].cat != explain::category::ok)
-      for (std::size_t row : evidence_rows(layout, i, verdicts[i])) evidence[row] = 1;
+    std::vector<explain::verdict> failed(verdicts.size());
+    for (std::size_t i = 0; i < verdicts.size(); ++i)
+      if (verdicts[i].cat != explain::category::ok) failed[i].chain = verdicts[i].chain;
+    evidence = evidence_flags(layout, failed);
   }
   fmarks = finding_marks(layout);
   // Transactions numbered as they first appear: neighbours get different hues.

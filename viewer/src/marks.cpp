@@ -69,6 +69,21 @@ std::vector<std::size_t> evidence_rows(const lad::layout& l, std::size_t record,
   return out;
 }
 
+std::vector<char> evidence_flags(const lad::layout& l, const std::vector<explain::verdict>& verdicts) {
+  std::vector<char> out(l.rows.size(), 0);
+  for (std::size_t i = 0; i < l.rows.size(); ++i) {
+    const lad::row& row = l.rows[i];
+    if (row.record >= verdicts.size()) continue;
+    for (const explain::evidence& e : verdicts[row.record].chain)
+      if (e.seen && e.frame.number != 0 && e.frame.number == row.message->frame.number &&
+          e.frame.file == row.message->frame.file) {
+        out[i] = 1;
+        break;
+      }
+  }
+  return out;
+}
+
 std::uint64_t transaction_key(std::size_t record, const cr::message_entry& m) {
   // ACK to a non-2xx belongs to the INVITE's transaction (17.1.1.3), but the row does not say
   // which final it acknowledges: ACK is kept apart, as a 2xx's ACK is.

@@ -33,6 +33,9 @@ std::vector<finding_mark> finding_marks(const lad::layout& l);
 
 // The rows whose message is a frame of the verdict's evidence chain (sorted, each once).
 std::vector<std::size_t> evidence_rows(const lad::layout& l, std::size_t record, const explain::verdict& v);
+// The same for every record at once (verdicts[i] is layout::records[i]'s; one pass over the
+// rows, for merges of thousands of calls): 1 where a row is evidence of its record's verdict.
+std::vector<char> evidence_flags(const lad::layout& l, const std::vector<explain::verdict>& verdicts);
 
 // The transaction of a message for colouring (RFC 3261 17: requests and their responses share
 // the CSeq number and method; CANCEL and an ACK to a 2xx are transactions of their own).
