@@ -1,7 +1,45 @@
 // Address and number validators shared by the SIP and SDP grammars (addresses.hpp).
 #include "addresses.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <tmmintrin.h>
+#endif
+
 namespace sipscope::parser::grammar {
+
+#if defined(__x86_64__) || defined(__i386__)
+const bool simd_spans = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("ssse3") != 0;
+}();
+
+namespace {
+// bit i set: byte i of x is not in the class
+__attribute__((target("ssse3"))) inline unsigned outside_ssse3(__m128i x, __m128i lo) {
+  // bit (c >> 4) for the high nibbles 0-7; 8-15 (bytes >= 0x80) select no bit
+  const __m128i hi = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, static_cast<char>(0x80), 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  __m128i a = _mm_shuffle_epi8(lo, _mm_and_si128(x, low4));
+  __m128i b = _mm_shuffle_epi8(hi, _mm_and_si128(_mm_srli_epi16(x, 4), low4));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(a, b), _mm_setzero_si128())));
+}
+}  // namespace
+
+__attribute__((target("ssse3"))) const char* scan_span_ssse3(const char* p, const char* last, const nibble_masks& m) noexcept {
+  const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(m.lo));
+  while (last - p >= 16) {
+    unsigned out = outside_ssse3(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), lo);
+    if (out) return p + __builtin_ctz(out);
+    p += 16;
+  }
+  if (p == last) return p;
+  // the last 16 bytes of the input (the caller had at least 16 from its start), minus those
+  // already tested
+  unsigned skip = static_cast<unsigned>(16 - (last - p));
+  unsigned out = outside_ssse3(_mm_loadu_si128(reinterpret_cast<const __m128i*>(last - 16)), lo) >> skip;
+  return out ? p + __builtin_ctz(out) : last;
+}
+#endif
 
 bool to_uint_slow(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept {
   if (s.empty()) return false;

@@ -22,10 +22,47 @@ struct char_table {
   constexpr bool operator()(char c) const { return v[static_cast<unsigned char>(c)]; }
 };
 
-// The end of the run of Table characters starting at p: four lookups per loop test (most
-// runs are 3 to 40 bytes, too short for SIMD set membership to pay off).
+// SSSE3 set membership for spans of 16 bytes and more: a byte c < 0x80 is in the class when
+// lo[c & 15] has bit (c >> 4) set, two PSHUFB lookups for 16 bytes (bytes >= 0x80 are never
+// members: every table of the grammar is ASCII). SSSE3 is not in the x86-64 baseline, so the
+// vector loop is compiled for it alone and used only when the CPU has it (simd_spans).
+struct nibble_masks {
+  unsigned char lo[16] = {};
+  bool ascii = true;   // no member >= 0x80: the vector test is exact
+};
+constexpr nibble_masks make_nibble_masks(const char_table& t) {
+  nibble_masks m;
+  for (int c = 0; c < 256; ++c) {
+    if (!t.v[c]) continue;
+    if (c >= 0x80) m.ascii = false;
+    else m.lo[c & 15] = static_cast<unsigned char>(m.lo[c & 15] | (1u << (c >> 4)));
+  }
+  return m;
+}
+template <const char_table& Table>
+inline constexpr nibble_masks nibbles_of = make_nibble_masks(Table);
+#if defined(__x86_64__) || defined(__i386__)
+extern const bool simd_spans;   // the CPU has SSSE3
+// The end of the run starting at p (last - p >= 16), 16 bytes a step.
+const char* scan_span_ssse3(const char* p, const char* last, const nibble_masks& m) noexcept;
+#endif
+
+// The end of the run of Table characters starting at p. The first 8 bytes are tested one by
+// one (most runs are 3 to 12 bytes: tokens, numbers, parameter names); a run that goes on
+// (branches, tags, Call-IDs, nonces, quoted display names) continues 16 bytes at a time.
 template <const char_table& Table>
 inline const char* scan_span(const char* p, const char* last) {
+  for (int i = 0; i < 2 && last - p >= 4; ++i) {
+    if (!Table(p[0])) return p;
+    if (!Table(p[1])) return p + 1;
+    if (!Table(p[2])) return p + 2;
+    if (!Table(p[3])) return p + 3;
+    p += 4;
+  }
+#if defined(__x86_64__) || defined(__i386__)
+  if constexpr (nibbles_of<Table>.ascii)
+    if (last - p >= 16 && simd_spans) return scan_span_ssse3(p, last, nibbles_of<Table>);
+#endif
   while (last - p >= 4) {
     if (!Table(p[0])) return p;
     if (!Table(p[1])) return p + 1;

@@ -162,6 +162,22 @@ auto const sip_version = (x3::lit('S') | 's') >> (x3::lit('I') | 'i') >> (x3::li
 // Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP / HTAB)
 auto const reason_char = x3::char_("a-zA-Z0-9_.!~*'();/?:@&=+$, \t-") | escaped | x3::char_('\x80', '\xFF');
 
+// The first LF in [p, e), or null. Header lines are 20 to 200 bytes: an inline SSE2 loop costs
+// less than the call to memchr (whose set-up dominates on lines this short).
+inline const char* find_lf(const char* p, const char* e) {
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8('\n');
+  while (e - p >= 16) {
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), lf)));
+    if (m) return p + __builtin_ctz(m);
+    p += 16;
+  }
+#endif
+  for (; p < e; ++p)
+    if (*p == '\n') return p;
+  return nullptr;
+}
+
 class parser_run {
  public:
   parser_run(std::string_view in, message& m, const parse_options& o) : in_(in), m_(m), o_(o) {}
@@ -182,7 +198,7 @@ class parser_run {
   // when the buffer ends first. *next receives the first byte of the following line.
   const char* line_end(const char* p, const char** next) {
     const char* end = in_.data() + in_.size();
-    const char* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    const char* lf = find_lf(p, end);
     if (!lf) return nullptr;
     *next = lf + 1;
     if (lf > p && lf[-1] == '\r') return lf - 1;
