@@ -22,6 +22,8 @@ per=$(awk -v h="$hours" -v n="${#harnesses[@]}" 'BEGIN { s = int(h * 3600 / n); 
 echo "fuzz-long: ${#harnesses[@]} harnesses, ${per}s each, ${FUZZ_JOBS:-$(nproc)} workers (from $(date -u +%H:%M) UTC)"
 FUZZ_LONG=1 bash scripts/fuzz.sh "$per" "${harnesses[@]}" || true
 for h in "${harnesses[@]}"; do
-  n=$(find "fuzz/work/long/$h" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) 2>/dev/null | wc -l)
+  n=0
+  [ -d "fuzz/work/long/$h" ] &&
+    n=$(find "fuzz/work/long/$h" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   echo "$h: $n inputs kept in fuzz/work/long/$h"
 done

@@ -84,6 +84,8 @@ for h in "${harnesses[@]}"; do
     tail -40 "fuzz/work/$h.log"
     status=1
   fi
-  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "fuzz/work/$h.log" | sed 's/^/   /'
+  # fork mode (fuzz-long.sh) prints no stat:: lines, only its "#N: cov: ..." progress lines
+  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "fuzz/work/$h.log" | sed 's/^/   /' ||
+    grep -E '^#[0-9]+: cov:' "fuzz/work/$h.log" | tail -1 | sed 's/^/   /' || true
 done
 exit $status
