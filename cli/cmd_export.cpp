@@ -29,6 +29,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "sipscope/correlate/json.hpp"
+#include "sipscope/explain/explain.hpp"
 #include "sipscope/json_writer.hpp"
 #include "sipscope/store/hash.hpp"
 #include "sipscope/store/store.hpp"
@@ -226,6 +227,7 @@ struct begin_msg {
 };
 struct records_msg {
   std::vector<cr::record> records;
+  std::vector<explain::verdict> verdicts;   // one per record, without their evidence
 };
 struct end_msg {
   st::capture_summary summary;
@@ -334,13 +336,15 @@ void say(shared_state& s, const std::string& line) {
 // Forwards the pipeline's events to the correlator; counts bytes for the progress bar.
 class worker_handler : public capture::handler {
  public:
-  worker_handler(cr::correlator& c, std::atomic<std::uint64_t>& progress) : c_(c), progress_(progress) {}
+  worker_handler(cr::correlator& c, std::atomic<std::uint64_t>& progress, explain::context& ctx)
+      : c_(c), progress_(progress), ctx_(ctx) {}
   void on_sip(const capture::sip_event& e) override { c_.on_sip(e); }
   void on_udp(const capture::udp_event& e) override { c_.on_udp(e); }
   void on_diag(const capture::diag_event& e) override {
     if (e.kind == capture::diag_kind::cannot_open || e.kind == capture::diag_kind::not_a_capture) {
       if (file_error.empty()) file_error = std::string(e.what);
     }
+    explain::add_loss(ctx_, e);
     c_.on_diag(e);
   }
   void on_progress(std::uint64_t done, std::uint64_t) override { progress_ = done; }
@@ -349,6 +353,7 @@ class worker_handler : public capture::handler {
  private:
   cr::correlator& c_;
   std::atomic<std::uint64_t>& progress_;
+  explain::context& ctx_;
 };
 
 std::string diag_text(const capture::statistics& ps) {
@@ -406,20 +411,51 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     return;
   }
   cr::correlator c;
-  std::vector<cr::record> batch;
-  bool stopped = false;
+  // Each record gets the verdict `sipscope calls` gives it (explain, with the capture as its
+  // context: its losses, its end, its RTP). A record leaves the correlator before the capture
+  // ends, so its verdict is taken with the capture so far, and taken again as if the capture
+  // went on for a day with more RTP: when the two differ (a call cut by the capture's end, no
+  // RTP seen yet anywhere), the record waits for the end of the capture and its final context.
+  explain::context ctx;
+  records_msg batch;
+  std::vector<cr::record> held;
+  bool stopped = false, finishing = false;
+  auto slim = [](explain::verdict v) {
+    v.chain = {};
+    v.next = {};
+    v.also = {};
+    return v;
+  };
+  auto send = [&] {
+    if (!ch->push(std::move(batch))) {
+      stopped = true;
+      p.stop();
+    }
+    batch = {};
+  };
   c.set_sink([&](cr::record&& r) {
     if (stopped) return;
-    batch.push_back(std::move(r));
-    if (batch.size() >= channel::batch) {
-      if (!ch->push(records_msg{std::move(batch)})) {
-        stopped = true;
-        p.stop();
+    ctx.capture_end = c.stats().last_time;
+    ctx.rtp_packets = c.stats().rtp_packets;
+    explain::verdict v = explain::explain(r, ctx);
+    if (!finishing) {
+      const cr::timestamp_ns end = ctx.capture_end;
+      const std::uint64_t rtp = ctx.rtp_packets;
+      ctx.capture_end = end + 86'400'000'000'000;
+      ctx.rtp_packets = rtp + 1;
+      const explain::verdict later = explain::explain(r, ctx);
+      ctx.capture_end = end;
+      ctx.rtp_packets = rtp;
+      if (later.rule != v.rule || later.text != v.text || later.conf != v.conf) {
+        held.push_back(std::move(r));
+        return;
       }
-      batch.clear();
     }
+    batch.records.push_back(std::move(r));
+    batch.verdicts.push_back(slim(std::move(v)));
+    if (batch.records.size() >= channel::batch) send();
   });
-  worker_handler h(c, s.in_progress[worker]);
+  worker_handler h(c, s.in_progress[worker], ctx);
   {
     std::lock_guard l(s.pipelines_mu);
     s.pipelines[worker] = &p;
@@ -430,8 +466,18 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     s.pipelines[worker] = nullptr;
   }
   if (stopped || s.fatal) return;
+  finishing = true;
   c.finish();
-  if (!batch.empty() && !ch->push(records_msg{std::move(batch)})) return;
+  ctx.capture_end = c.stats().last_time;
+  ctx.rtp_packets = c.stats().rtp_packets;
+  for (cr::record& r : held) {
+    batch.verdicts.push_back(slim(explain::explain(r, ctx)));
+    batch.records.push_back(std::move(r));
+    if (batch.records.size() >= channel::batch) send();
+    if (stopped) return;
+  }
+  held.clear();
+  if (!batch.records.empty() && !ch->push(std::move(batch))) return;
   if (!h.file_error.empty()) {
     ch->push(fail_msg{h.file_error});
     return;
@@ -505,8 +551,11 @@ void writer_main(shared_state& s, st::store& db, st::store* csv, std::FILE* json
           stop_all(s, db.last_error());
         }
       } else if (auto* r = std::get_if<records_msg>(&m)) {
-        for (const cr::record& rec : r->records) {
-          if (!db.add(rec) || (csv && !csv->add(rec))) {
+        for (std::size_t i = 0; i < r->records.size(); ++i) {
+          const cr::record& rec = r->records[i];
+          const explain::verdict& v = r->verdicts[i];
+          const st::verdict_fields vf{v.rule, explain::to_string(v.cat), v.text, explain::to_string(v.conf)};
+          if (!db.add(rec, vf) || (csv && !csv->add(rec, vf))) {
             stop_all(s, csv && csv->last_error().kind != st::error_kind::none ? csv->last_error() : db.last_error());
             db.abort_capture();
             ch->drop();
@@ -518,6 +567,10 @@ void writer_main(shared_state& s, st::store& db, st::store* csv, std::FILE* json
             json_writer w(false);
             cr::json_options jo;
             jo.messages = false;
+            jo.extra = [&](json_writer& jw, const cr::record&) {   // as `sipscope calls` writes it
+              jw.key("verdict");
+              explain::write_json(jw, v, false);
+            };
             cr::write_json(w, rec, jo);
             std::fwrite(w.str().data(), 1, w.str().size(), jsonl);
             std::fputc('\n', jsonl);

@@ -51,8 +51,8 @@ class csv_store final : public store, private row_sink {
     records_ = 0;
     return begin_status::started;
   }
-  bool add(const correlate::record& r) override {
-    emit_rows(r, capture_id_, *this, counts_);
+  bool add(const correlate::record& r, const verdict_fields& v) override {
+    emit_rows(r, capture_id_, v, *this, counts_);
     ++records_;
     return check();
   }

@@ -137,12 +137,12 @@ class pg_store final : public store, private row_sink {
     return begin_status::started;
   }
 
-  bool add(const correlate::record& r) override {
+  bool add(const correlate::record& r, const verdict_fields& v) override {
     if (!in_tx_) {
       err_ = {error_kind::other, "add() outside a capture"};
       return false;
     }
-    emit_rows(r, id_num_, *this, counts_);
+    emit_rows(r, id_num_, v, *this, counts_);
     ++records_;
     if (buffered_ >= flush_bytes) return flush();
     return true;

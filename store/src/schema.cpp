@@ -26,6 +26,7 @@ constexpr column calls_cols[] = {
     {"post_dial_delay_ms", integer}, {"setup_ms", integer}, {"talk_ms", integer}, {"holds", integer},
     {"prack", boolean}, {"auth_challenges", integer}, {"challenged", boolean}, {"sip_messages", integer},
     {"retransmissions", integer}, {"dropped_messages", integer}, {"user_agents", text},
+    {"verdict", text}, {"verdict_category", text}, {"verdict_text", text}, {"verdict_confidence", text},
 };
 constexpr column registrations_cols[] = {
     {"capture_id", integer}, {"record_index", integer}, {"call_id", text}, {"caller_uri", text},
@@ -33,6 +34,7 @@ constexpr column registrations_cols[] = {
     {"aor", text}, {"contact", text}, {"expires", integer}, {"state", text}, {"final_status", integer},
     {"final_reason", text}, {"auth_challenges", integer}, {"challenged", boolean}, {"first_time", real},
     {"last_time", real}, {"sip_messages", integer}, {"retransmissions", integer}, {"user_agents", text},
+    {"verdict", text}, {"verdict_category", text}, {"verdict_text", text}, {"verdict_confidence", text},
 };
 // events: every other record (OPTIONS, MESSAGE, SUBSCRIBE/NOTIFY, REFER, other transactions).
 constexpr column events_cols[] = {
@@ -42,6 +44,7 @@ constexpr column events_cols[] = {
     {"final_reason", text}, {"event", text}, {"subscription_state", text}, {"auth_challenges", integer},
     {"challenged", boolean}, {"first_time", real}, {"last_time", real}, {"sip_messages", integer},
     {"retransmissions", integer}, {"user_agents", text},
+    {"verdict", text}, {"verdict_category", text}, {"verdict_text", text}, {"verdict_confidence", text},
 };
 constexpr column dialogs_cols[] = {
     {"capture_id", integer}, {"record_index", integer}, {"seq", integer}, {"local_tag", text},
@@ -73,6 +76,17 @@ constexpr column streams_cols[] = {
 constexpr column findings_cols[] = {
     {"capture_id", integer}, {"record_index", integer}, {"seq", integer}, {"kind", text}, {"text", text},
 };
+
+// Added by migration 2 (ALTER TABLE ... ADD COLUMN, so at the end of their tables, where the
+// column lists above put them): the verdict of `sipscope explain`, as `sipscope calls` gives it.
+constexpr std::string_view verdict_columns[] = {"verdict", "verdict_category", "verdict_text", "verdict_confidence"};
+constexpr std::string_view verdict_tables[] = {"calls", "registrations", "events"};
+
+bool added_in_v2(std::string_view column) {
+  for (std::string_view c : verdict_columns)
+    if (c == column) return true;
+  return false;
+}
 
 constexpr table tables[] = {
     {"calls", calls_cols, "capture_id, record_index"},
@@ -146,7 +160,11 @@ std::string joined(const std::vector<std::string>& v) {
 std::span<const table> record_tables() { return tables; }
 std::span<const index> indexes() { return index_list; }
 
-void emit_rows(const cr::record& r, std::int64_t cap, row_sink& s, row_counts& n) {
+void emit_rows(const cr::record& r, std::int64_t cap, const verdict_fields& v, row_sink& s, row_counts& n) {
+  auto verdict = [&](row& w) {
+    if (v.rule.empty()) w.null().null().null().null();
+    else w.t(v.rule).t(v.category).t(v.text).t(v.confidence);
+  };
   const auto idx = static_cast<std::int64_t>(r.index);
   const bool call = r.kind == cr::record_kind::call;
   if (call) {
@@ -164,12 +182,14 @@ void emit_rows(const cr::record& r, std::int64_t cap, row_sink& s, row_counts& n
     w.ms(r.post_dial_delay_ms()).ms(r.setup_ms()).ms(r.talk_ms()).i(r.holds).b(r.prack);
     w.i(r.auth_challenges).b(r.challenged).i(r.sip_messages).i(r.retransmissions).i(r.dropped_messages);
     w.t(joined(r.user_agents));
+    verdict(w);
   } else if (r.kind == cr::record_kind::registration) {
     row w(s, t_registrations, n);
     w.i(cap).i(idx).t(r.call_id).t(r.caller.uri).t(r.caller.user).t(r.callee.uri).t(r.callee.user);
     w.t(r.request_uri).t(r.aor).t(r.contact).i(r.expires).t(cr::to_string(r.outcome));
     w.i(r.final_status).t(r.final_reason).i(r.auth_challenges).b(r.challenged);
     w.time0(r.first_time).time0(r.last_time).i(r.sip_messages).i(r.retransmissions).t(joined(r.user_agents));
+    verdict(w);
   } else {
     row w(s, t_events, n);
     w.i(cap).i(idx).t(cr::to_string(r.kind)).t(r.call_id).t(r.first_method);
@@ -177,6 +197,7 @@ void emit_rows(const cr::record& r, std::int64_t cap, row_sink& s, row_counts& n
     w.t(cr::to_string(r.outcome)).i(r.final_status).t(r.final_reason).t(r.event).t(r.subscription_state);
     w.i(r.auth_challenges).b(r.challenged).time0(r.first_time).time0(r.last_time);
     w.i(r.sip_messages).i(r.retransmissions).t(joined(r.user_agents));
+    verdict(w);
   }
   std::int64_t seq = 0;
   for (const cr::dialog& d : r.dialogs) {
@@ -321,6 +342,7 @@ std::string schema_v1_sql(dialect d) {
     s += t.name;
     s += " (\n";
     for (const column& c : t.columns) {
+      if (added_in_v2(c.name)) continue;
       s += "  ";
       s += c.name;
       s += ' ';
@@ -344,11 +366,30 @@ std::string schema_v1_sql(dialect d) {
   return s;
 }
 
+std::string schema_v2_sql(dialect d) {
+  std::string s;
+  for (std::string_view t : verdict_tables)
+    for (std::string_view c : verdict_columns) {
+      s += "ALTER TABLE ";
+      s += t;
+      s += " ADD COLUMN ";
+      s += c;
+      s += ' ';
+      s += type_name(col_type::text, d);
+      s += ";\n";
+    }
+  s += "CREATE INDEX calls_by_verdict ON calls (verdict, first_time);\n";
+  return s;
+}
+
 std::span<const migration> migrations() {
   static constexpr migration list[] = {
       {1, "initial schema: captures, capture_files, calls, registrations, events, dialogs, legs, messages, "
           "streams, findings",
        schema_v1_sql},
+      {2, "the verdict of sipscope explain in calls, registrations and events (verdict, verdict_category, "
+          "verdict_text, verdict_confidence)",
+       schema_v2_sql},
   };
   return list;
 }

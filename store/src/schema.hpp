@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "sipscope/correlate/model.hpp"
+#include "sipscope/store/store.hpp"
 
 namespace sipscope::store::detail {
 
@@ -52,7 +53,8 @@ struct row_counts {
 };
 
 // Every row of one record of capture `capture_id`.
-void emit_rows(const correlate::record& r, std::int64_t capture_id, row_sink& s, row_counts& n);
+void emit_rows(const correlate::record& r, std::int64_t capture_id, const verdict_fields& v, row_sink& s,
+               row_counts& n);
 
 // Text as both databases take it: valid UTF-8 unchanged; a byte that is not part of valid UTF-8
 // becomes the code point U+00XX (what the model's JSON writes as \u00XX); NUL becomes U+FFFD

@@ -138,12 +138,12 @@ class sqlite_store final : public store, private row_sink {
     return begin_status::started;
   }
 
-  bool add(const correlate::record& r) override {
+  bool add(const correlate::record& r, const verdict_fields& v) override {
     if (!in_tx_) {
       err_ = {error_kind::other, "add() outside a capture"};
       return false;
     }
-    emit_rows(r, capture_id_, *this, counts_);
+    emit_rows(r, capture_id_, v, *this, counts_);
     ++records_;
     return !row_failed_;
   }

@@ -57,8 +57,8 @@ expect_rc 2 "bad --jobs" -- "$bin" export --db "$tmp/x.sqlite" --jobs 0 "$corpus
 db="$tmp/calls.sqlite"
 expect_rc 0 "export corpus/calls" -- "$bin" export -q --db "$db" --jsonl "$tmp/all.jsonl" --csv "$tmp/csv" "$corpus"/calls/*.pcap
 [ "$(sql "$db" "PRAGMA integrity_check")" = ok ] || fail "integrity_check after export"
-[ "$(sql "$db" "PRAGMA user_version")" = 1 ] || fail "user_version is not 1"
-[ "$(sql "$db" "SELECT count(*) FROM schema_migrations")" = 1 ] || fail "schema_migrations has not one row"
+[ "$(sql "$db" "PRAGMA user_version")" = 2 ] || fail "user_version is not 2"
+[ "$(sql "$db" "SELECT group_concat(version) FROM schema_migrations")" = "1,2" ] || fail "schema_migrations are not versions 1 and 2"
 n=0
 for f in "$corpus"/calls/*.pcap; do
   "$bin" calls --all --format json --messages -q "$f" >"$tmp/one.json" || fail "calls on $f"

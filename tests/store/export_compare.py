@@ -86,6 +86,10 @@ for r in records:
     if t == "events":
         cols += ["kind"]
         want += [r["kind"]]
+    if "verdict" in r:   # schema 2: the verdict of `sipscope explain`, as calls gives it
+        v = r["verdict"]
+        cols += ["verdict", "verdict_category", "verdict_text", "verdict_confidence"]
+        want += [v["rule"], v["category"], v["verdict"], v["confidence"]]
     rows = query(f"SELECT {', '.join(cols)} FROM {t} WHERE capture_id = ? AND record_index = ?", (cid, idx))
     if len(rows) != 1:
         bad.append(f"record {idx} ({r['kind']}): {len(rows)} rows in {t}")

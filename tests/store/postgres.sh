@@ -50,7 +50,7 @@ psql_q() { psql -X -q -A -t "$uri" -c "$1"; }
 pass "throwaway cluster on $tmp ($("$pgbin/postgres" --version))"
 
 "$bin" export -q --db "$uri" "$corpus"/calls/*.pcap >"$tmp/out" 2>&1 && pass "export corpus/calls" || { fail "export: $(cat "$tmp/out")"; }
-[ "$(psql_q "SELECT max(version) FROM schema_migrations")" = 1 ] || fail "schema version"
+[ "$(psql_q "SELECT max(version) FROM schema_migrations")" = 2 ] || fail "schema version"
 n=0
 for f in "$corpus"/calls/*.pcap; do
   "$bin" calls --all --format json --messages -q "$f" >"$tmp/one.json"

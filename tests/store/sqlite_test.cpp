@@ -103,13 +103,14 @@ TEST(store_sqlite, schema_version_and_migrations) {
   st::error e;
   auto s = st::open(d.path, e);
   ASSERT_TRUE(s) << e.text;
-  EXPECT_EQ(q(d.path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(q(d.path, "PRAGMA user_version"), std::to_string(st::schema_version));
   EXPECT_EQ(q(d.path, "SELECT count(*) FROM schema_migrations WHERE version = 1"), "1");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM schema_migrations WHERE version = 2"), "1");
   EXPECT_EQ(q(d.path, "PRAGMA journal_mode"), "wal");
   s.reset();
   s = st::open(d.path, e);   // opening again migrates nothing
   ASSERT_TRUE(s) << e.text;
-  EXPECT_EQ(q(d.path, "SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM schema_migrations"), "2");
   s.reset();
   q(d.path, "PRAGMA user_version = 9");
   s = st::open(d.path, e);
@@ -218,4 +219,75 @@ TEST(store_hash, content_and_unit_keys) {
   EXPECT_EQ(st::unit_key(a), st::unit_key(b));   // names and order do not matter, content does
   b[0].size = 3;
   EXPECT_NE(st::unit_key(a), st::unit_key(b));
+}
+
+// Rows go to SQLite 32 to a statement, the rest of a capture in statements of 16, 8, 4, 2 and
+// 1 rows (sqlite_store.cpp): every row arrives, with its own values, whatever the count.
+TEST(store_sqlite, rows_batched_per_statement_all_arrive) {
+  temp_db d;
+  st::error e;
+  auto s = st::open(d.path, e);
+  ASSERT_TRUE(s) << e.text;
+  std::string detail;
+  for (int capture : {0, 1}) {
+    const int records = capture ? 1 : 103;   // 3 full statements + 4 + 2 + 1 rows; then a lone row
+    ASSERT_EQ(s->begin_capture(meta("b" + std::to_string(capture) + ".pcap", "hb" + std::to_string(capture)), false,
+                               detail),
+              st::begin_status::started);
+    for (int i = 0; i < records; ++i) {
+      cr::record r = sample_call();
+      r.index = static_cast<std::size_t>(i);
+      r.call_id = "call-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 7) * 40, 'x');
+      r.messages.push_back(r.messages.front());   // three messages per call
+      ASSERT_TRUE(s->add(r)) << s->last_error().text;
+    }
+    ASSERT_TRUE(s->commit_capture({})) << s->last_error().text;
+  }
+  EXPECT_EQ(q(d.path, "SELECT count(*) || '/' || count(DISTINCT call_id) FROM calls"), "104/103");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM messages"), "312");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM calls c JOIN captures p ON p.id = c.capture_id "
+                      "WHERE c.call_id = 'call-' || c.record_index || substr('" + std::string(240, 'x') +
+                          "', 1, (c.record_index % 7) * 40)"),
+            "104");
+  EXPECT_EQ(q(d.path, "SELECT group_concat(n) FROM (SELECT count(*) AS n FROM messages GROUP BY capture_id, "
+                      "record_index HAVING n != 3 OR max(seq) != 2)"),
+            "");
+  EXPECT_EQ(q(d.path, "SELECT messages || '/' || calls FROM captures WHERE path = 'b0.pcap'"), "309/103");
+}
+
+// A database made by a sipscope of schema 1 opens, gains the verdict columns (NULL for the
+// rows it had) and takes new rows with their verdict.
+TEST(store_sqlite, migrates_a_version_1_database) {
+  temp_db d;
+  st::error e;
+  auto s = st::open(d.path, e);
+  ASSERT_TRUE(s) << e.text;
+  std::string detail;
+  ASSERT_EQ(s->begin_capture(meta("old.pcap", "h-old"), false, detail), st::begin_status::started);
+  ASSERT_TRUE(s->add(sample_call()));
+  ASSERT_TRUE(s->commit_capture({})) << s->last_error().text;
+  s.reset();
+  // Back to what schema 1 made: no verdict columns, no index on them, user_version 1.
+  q(d.path, "DROP INDEX calls_by_verdict");
+  for (const char* t : {"calls", "registrations", "events"})
+    for (const char* c : {"verdict", "verdict_category", "verdict_text", "verdict_confidence"})
+      q(d.path, std::string("ALTER TABLE ") + t + " DROP COLUMN " + c);
+  q(d.path, "DELETE FROM schema_migrations WHERE version = 2");
+  q(d.path, "PRAGMA user_version = 1");
+  ASSERT_EQ(q(d.path, "SELECT count(*) FROM pragma_table_info('calls') WHERE name = 'verdict'"), "0");
+
+  s = st::open(d.path, e);
+  ASSERT_TRUE(s) << e.text;
+  EXPECT_EQ(q(d.path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(q(d.path, "SELECT call_id || ':' || (verdict IS NULL) FROM calls"), "abc@host:1");
+  ASSERT_EQ(s->begin_capture(meta("new.pcap", "h-new"), false, detail), st::begin_status::started);
+  cr::record r = sample_call();
+  r.call_id = "new@host";
+  ASSERT_TRUE(s->add(r, {"busy", "signalling", "The callee was busy (486).", "high"}));
+  ASSERT_TRUE(s->commit_capture({})) << s->last_error().text;
+  EXPECT_EQ(q(d.path, "SELECT verdict || '|' || verdict_category || '|' || verdict_text || '|' || verdict_confidence "
+                      "FROM calls WHERE call_id = 'new@host'"),
+            "busy|signalling|The callee was busy (486).|high");
+  EXPECT_EQ(q(d.path, "PRAGMA integrity_check"), "ok");
 }

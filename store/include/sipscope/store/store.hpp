@@ -25,7 +25,7 @@
 
 namespace sipscope::store {
 
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 struct capture_file {
   std::string path;
@@ -76,6 +76,12 @@ struct lookup_result {
   std::string detail;
 };
 
+// The verdict of `sipscope explain` for a record, as `sipscope calls` prints it: the rule's id,
+// its category, the sentence and the confidence.
+struct verdict_fields {
+  std::string_view rule, category, text, confidence;
+};
+
 class store {
  public:
   virtual ~store() = default;
@@ -86,7 +92,10 @@ class store {
   // Opens the capture's transaction. `replace`: an earlier import of the same content, or of
   // any of its files, is deleted in the same transaction. `detail` says why when not started.
   virtual begin_status begin_capture(const capture_meta& m, bool replace, std::string& detail) = 0;
-  virtual bool add(const correlate::record& r) = 0;
+  // `v`: the record's verdict (correlate/explain), which the store does not compute; empty
+  // fields are stored as NULL.
+  virtual bool add(const correlate::record& r, const verdict_fields& v) = 0;
+  bool add(const correlate::record& r) { return add(r, verdict_fields{}); }
   virtual bool commit_capture(const capture_summary& s) = 0;
   virtual void abort_capture() = 0;
   // A capture that could not be read: a row with status 'failed' and why, no records (a later
