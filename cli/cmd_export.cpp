@@ -18,6 +18,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -68,6 +69,9 @@ constexpr std::string_view export_usage =
     "                      the cores; the trade-off: a call spanning two files is then split\n"
     "                      into two records (one per file), each missing part of its messages\n"
     "  -f, --filter BPF    capture filter in pcap-filter(7) syntax, applied to every frame\n"
+    "  --limit NAME=VALUE  a resource limit of the capture reader and the correlator (each\n"
+    "                      hit is a diagnostic, counted in captures.diagnostics); '--limit\n"
+    "                      list' shows them with their defaults (docs/LIMITS.md)\n"
     "\n"
     "Output:\n"
     "  --db TARGET         the database: an SQLite file (created when missing), or a\n"
@@ -99,6 +103,7 @@ constexpr std::string_view export_usage =
 struct options {
   std::vector<std::string> paths;
   std::string db, jsonl, csv, bpf;
+  std::vector<std::pair<std::string, std::uint64_t>> limits;   // --limit NAME=VALUE
   bool recursive = false, replace = false, quiet = false, per_file = false;
   unsigned jobs = 0;
 };
@@ -135,6 +140,20 @@ std::optional<int> parse_args(args a, options& o) {
         if (v.empty() || *end || n < 1 || n > 256) return usage("--jobs takes a number from 1 to 256");
         o.jobs = static_cast<unsigned>(n);
       }
+      continue;
+    }
+    if (c.option("--limit", v, err)) {
+      if (!err.empty()) return usage(err);
+      if (v == "list") {
+        for (const limit_info& l : known_limits())
+          std::printf("%-24s %12llu  %.*s\n", std::string(l.name).c_str(),
+                      static_cast<unsigned long long>(l.default_value), static_cast<int>(l.what.size()), l.what.data());
+        return exit_ok;
+      }
+      std::string name;
+      std::uint64_t value = 0;
+      if (!parse_limit(v, name, value, err)) return usage(err);
+      o.limits.emplace_back(name, value);
       continue;
     }
     if (s == "--") {
@@ -401,22 +420,39 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   s.order.push(ch);
   if (!ch->push(begin_msg{meta})) return;
 
+  // --limit values (docs/LIMITS.md), as every other command applies them.
+  capture::module_limits mlim;
+  cr::correlator_options copts;
+  {
+    common_options co;
+    co.limits = s.o->limits;
+    apply_limits(co, mlim, copts);
+  }
   capture::pipeline_options po;
   po.filter = s.o->bpf;
+  po.standard_modules = false;   // installed below, with the --limit values
   capture::pipeline p(po);
+  capture::standard_modules mods(mlim);
+  mods.install(p);
   for (const std::string& f : u.files) p.add_file(f);
   std::string err;
   if (!p.ready(err)) {   // the filter was checked before the run: an input problem
     ch->push(fail_msg{err});
     return;
   }
-  cr::correlator c;
   // Each record gets the verdict `sipscope calls` gives it (explain, with the capture as its
   // context: its losses, its end, its RTP). A record leaves the correlator before the capture
   // ends, so its verdict is taken with the capture so far, and taken again as if the capture
   // went on for a day with more RTP: when the two differ (a call cut by the capture's end, no
   // RTP seen yet anywhere), the record waits for the end of the capture and its final context.
   explain::context ctx;
+  // Limits hit in the correlator are diagnostics of the capture, as in `sipscope calls`.
+  std::map<capture::diag_kind, std::uint64_t> limit_hits;
+  copts.on_limit = [&](const capture::diag_event& e) {
+    ++limit_hits[e.kind];
+    explain::add_loss(ctx, e);
+  };
+  cr::correlator c(copts);
   records_msg batch;
   std::vector<cr::record> held;
   bool stopped = false, finishing = false;
@@ -495,6 +531,12 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   sum.sip_messages = c.stats().sip_messages;
   sum.rtp_packets = c.stats().rtp_packets;
   sum.diagnostics = diag_text(ps);
+  for (const auto& [kind, n] : limit_hits) {
+    if (!sum.diagnostics.empty()) sum.diagnostics += ", ";
+    sum.diagnostics += std::to_string(n);
+    sum.diagnostics += ' ';
+    sum.diagnostics += capture::to_string(kind);
+  }
   ch->push(end_msg{std::move(sum)});
 }
 

@@ -753,6 +753,10 @@ void correlator::impl::handle_sdp(live& l, const detail::sip_view& v, message_en
       }
     }
   }
+  // A message past the messages-per-record limit is not kept (only counted): its media were
+  // expected above, but record::sdp must not name it (sdp_media::message indexes
+  // record::messages, which explain, the ladder and the JSON follow).
+  if (index >= opt.max_messages_per_record) r.sdp.resize(first);
 }
 
 // ---- legs: B2BUA correlation headers, transfers, shared media ---------------------------------
