@@ -582,6 +582,7 @@ void app::impl::rebuild_ladder() {
   for (const std::string& id : drawn_ids) set_key += id + '\n';
   if (!opt.column_order.empty() && !orders.count(set_key)) orders[set_key] = opt.column_order;
   apply_order();
+  drag_col = lad::npos;
   sel_row = enter_ladder && !layout.rows.empty() ? 0 : lad::npos;   // Enter in the list: the cursor goes to the first arrow
   enter_ladder = false;
   msg_row = lad::npos;
@@ -1358,12 +1359,6 @@ void app::impl::draw_ladder(ImVec2 size) {
       if (p + 1 < order.size() && mx > X(order[p + 1])) std::swap(order[p], order[p + 1]);
       else if (p > 0 && mx < X(order[p - 1])) std::swap(order[p], order[p - 1]);
       for (std::size_t q = 0; q < order.size(); ++q) pos_of[order[q]] = q;
-      if (!ImGui::IsMouseDown(0)) {
-        std::vector<std::string> hosts;
-        for (std::size_t q : order) hosts.push_back(layout.columns[q].host.to_string());
-        orders[set_key] = hosts;
-        drag_col = lad::npos;
-      }
     }
     const std::string host = col.media_only ? col.host.ip.to_string() + " (media)" : col.host.to_string();
     float y = Y(0) + fs * 0.2f;
@@ -1382,6 +1377,14 @@ void app::impl::draw_ladder(ImVec2 size) {
     const ImVec2 hs = ImGui::CalcTextSize(host.c_str());
     dl->AddText(ImVec2(X(c) - hs.x / 2, y), col.name().empty() ? text : dim, host.c_str());
     dl->AddLine(ImVec2(X(c), Y(g.top - fs * 0.8f)), ImVec2(X(c), Y(place.height)), lifeline, 1.0f);
+  }
+
+  if (drag_col != lad::npos && !ImGui::IsMouseDown(0)) {
+    // The drag is over (wherever the pointer is): keep the order for this call set.
+    std::vector<std::string> hosts;
+    for (std::size_t q : order) hosts.push_back(layout.columns[q].host.to_string());
+    orders[set_key] = hosts;
+    drag_col = lad::npos;
   }
 
   // Arrows.
