@@ -135,6 +135,69 @@ void write_own_captures(const fs::path& dir) {
   w.add(t + 1000, ethernet(0x0800, ipv4(ip4("192.0.2.10"), ip4("192.0.2.20"), 17, udp_header(5060, 5060, sip_200(), 900))));
   w.add(t + 2000, ethernet(0x0800, v4(sip_invite(), 5060, 5060)));
   write_file((dir / "damaged-truncated.pcap").string(), std::string_view(w.out).substr(0, w.out.size() - 100));
+
+  // link-zoo.pcapng: one INVITE (Call-ID zoo-N) through each link type and tunnel the pipeline
+  // decodes, so that the capture fuzzer (fuzz_capture, seeded from this directory) starts
+  // from every decoder, not only Ethernet/SLL/raw.
+  pcapng_writer z;
+  for (std::uint16_t lt : {0, 108, 12, 14, 228, 229, 276, 1}) z.interface(lt);
+  const unsigned null_if = 0, loop_if = 1, raw12_if = 2, raw14_if = 3, ip4_if = 4, ip6_if = 5, sll2_if = 6, eth_if = 7;
+  int n = 0;
+  std::uint64_t at = std::uint64_t(t / 1000);
+  auto inv = [&n] { return sip_invite("zoo-" + std::to_string(++n)); };
+  auto outer4 = [](unsigned proto, std::string_view inner) {
+    return ipv4(ip4("198.51.100.1"), ip4("198.51.100.2"), proto, inner);
+  };
+  auto gre = [](unsigned flags, unsigned proto, std::string_view extra, std::string_view inner) {
+    bytes b;
+    put16be(b, flags);
+    put16be(b, proto);
+    b.append(extra);
+    b.append(inner);
+    return b;
+  };
+  z.epb(null_if, at += 1000, null_link(2, v4(inv(), 5060, 5060), false));          // BSD null, AF_INET
+  z.epb(null_if, at += 1000, null_link(30, v6(inv(), 5060, 5060), false));         // AF_INET6 (macOS)
+  z.epb(loop_if, at += 1000, null_link(2, v4(inv(), 5060, 5060), true));           // OpenBSD loop
+  z.epb(raw12_if, at += 1000, v4(inv(), 5060, 5060));
+  z.epb(raw14_if, at += 1000, v6(inv(), 5060, 5060));
+  z.epb(ip4_if, at += 1000, v4(inv(), 5060, 5060));
+  z.epb(ip6_if, at += 1000, v6(inv(), 5060, 5060));
+  z.epb(sll2_if, at += 1000, sll2(0x0800, v4(inv(), 5060, 5060)));
+  z.epb(eth_if, at += 1000, ethernet(0x86dd, v6(inv(), 5060, 5060), {{0x88a8, 10}, {0x8100, 20}}));   // QinQ
+  {
+    bytes mpls;   // two labels, the second the bottom of the stack, then IPv4
+    put32be(mpls, (16u << 12) | 64);
+    put32be(mpls, (17u << 12) | (1u << 8) | 64);
+    z.epb(eth_if, at += 1000, ethernet(0x8847, mpls + v4(inv(), 5060, 5060)));
+  }
+  bytes key;
+  put32be(key, 42);
+  z.epb(eth_if, at += 1000, ethernet(0x0800, outer4(47, gre(0x2000, 0x0800, key, v4(inv(), 5060, 5060)))));   // GRE key
+  z.epb(eth_if, at += 1000, ethernet(0x0800, outer4(47, gre(0, 0x6558, {}, ethernet(0x0800, v4(inv(), 5060, 5060))))));
+  {
+    bytes seq_erspan;   // GRE sequence number, then the 8-byte ERSPAN II header
+    put32be(seq_erspan, 7);
+    put32be(seq_erspan, 0x10000000u | 5);
+    put32be(seq_erspan, 0);
+    z.epb(eth_if, at += 1000,
+          ethernet(0x0800, outer4(47, gre(0x1000, 0x88be, seq_erspan, ethernet(0x0800, v4(inv(), 5060, 5060))))));
+    bytes erspan3(12, '\0');   // ERSPAN III (version 2), no platform subheader
+    erspan3[0] = 0x20;
+    z.epb(eth_if, at += 1000, ethernet(0x0800, outer4(47, gre(0x1000, 0x22eb, std::string(4, '\0') + erspan3,
+                                                                ethernet(0x0800, v4(inv(), 5060, 5060))))));
+  }
+  z.epb(eth_if, at += 1000, ethernet(0x0800, outer4(41, v6(inv(), 5060, 5060))));   // 6in4
+  z.epb(eth_if, at += 1000,
+        ethernet(0x86dd, ipv6(ip6("2001:db8::1"), ip6("2001:db8::2"), 41, v6(inv(), 5060, 5060))));   // IPv6 in IPv6
+  {
+    bytes vx;   // VXLAN: I flag, VNI 100, then an Ethernet frame
+    put32be(vx, 0x08000000u);
+    put32be(vx, 100u << 8);
+    z.epb(eth_if, at += 1000, ethernet(0x0800, ipv4(ip4("198.51.100.1"), ip4("198.51.100.2"), 17,
+                                                    udp_header(49152, 4789, vx + ethernet(0x0800, v4(inv(), 5060, 5060))))));
+  }
+  write_file((dir / "link-zoo.pcapng").string(), z.out);
 }
 
 struct tally : handler {
