@@ -224,6 +224,14 @@ class parser_run {
   bool errors_ = false;
   bool bare_lf_seen_ = false;
   bool headers_limited_ = false;
+  // Kept by header_field() for semantic_checks(), which would otherwise walk the headers to
+  // count them: how many headers of each kind (but other and Content-Length, saturating), the
+  // index of the first one (valid where seen_ is not 0), and whether a single-instance header
+  // came twice or with several values (then the duplicate check walks the headers).
+  static constexpr std::size_t kinds_ = static_cast<std::size_t>(header_kind::count_);
+  std::uint8_t seen_[kinds_] = {};
+  std::uint32_t first_[kinds_];
+  bool duplicates_ = false;
 };
 
 // The first byte in [p, e) that is a control character other than HTAB (e when none).
@@ -380,6 +388,11 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
   h.offset = static_cast<std::uint32_t>(off(b));
   h.length = static_cast<std::uint32_t>(next - b);
   h.kind = lookup_header(h.name, &h.compact);
+  if (h.kind != header_kind::other && h.kind != header_kind::content_length) {
+    const auto k = static_cast<std::size_t>(h.kind);
+    if (!seen_[k]) first_[k] = static_cast<std::uint32_t>(m_.headers.size() - 1);
+    if (seen_[k] < 255 && ++seen_[k] == 2 && header_is_single(h.kind)) duplicates_ = true;
+  }
   // HCOLON = *( SP / HTAB ) ":" SWS
   const char* v = colon + 1;
   // ": value" is the common case: one SP, then neither LWS nor a line end
@@ -403,7 +416,9 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
   // characters themselves; values kept as text are checked here. A quoted-pair inside a
   // quoted-string may escape any %x00-7F but CR and LF (RFC 4475 intmeth: "\^G").
   bool quoted = false;
-  const bool check_text = header_value_type(h.kind) == value_type::raw;
+  // (the kinds whose value_type is raw, without a call per header to header_value_type)
+  const bool check_text = h.kind == header_kind::other || h.kind == header_kind::user_agent || h.kind == header_kind::server ||
+                          h.kind == header_kind::subject || h.kind == header_kind::organization;
   const char* q0 = v;
   if (check_text) q0 = skip_text(v, ve);  // fast path: no control character at all (folding puts CR/LF in the value)
   for (const char* q = v; check_text && q0 < ve && q < ve; ++q) {
@@ -428,6 +443,7 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
     return;
   }
   h.item_count = static_cast<std::uint16_t>(m_.items.size() - h.first_item);
+  if (h.item_count > 1 && !header_is_list(h.kind) && header_is_single(h.kind)) duplicates_ = true;
 }
 
 parse_result parser_run::run() {
@@ -627,23 +643,24 @@ bool known_body_type(const media_type& m) {
 
 void parser_run::semantic_checks() {
   // single-instance headers seen more than once (RFC 3261 7.3.1; RFC 4475 multi01)
-  // One pass over the headers also remembers the first of each kind, which the checks below
-  // would otherwise look up with message::find (a scan each).
-  std::uint8_t seen[static_cast<std::size_t>(header_kind::count_)] = {};
-  const header* first[static_cast<std::size_t>(header_kind::count_)] = {};
-  for (const header& h : m_.headers) {
-    if (h.kind == header_kind::other || h.kind == header_kind::content_length) continue;
-    if (!first[static_cast<std::size_t>(h.kind)]) first[static_cast<std::size_t>(h.kind)] = &h;
-    auto& n = seen[static_cast<std::size_t>(h.kind)];
-    if (n < 255) ++n;
-    if (n == 2 && header_is_single(h.kind))
-      diag(diag_code::duplicate_single_header, severity::warning, h.offset, h.length, header_name(h.kind),
-           "at most one header of this name (RFC 3261 7.3.1): a UAS answers 400");
-    if (h.item_count > 1 && !header_is_list(h.kind) && header_is_single(h.kind))
-      diag(diag_code::duplicate_single_header, severity::warning, h.offset, h.length, header_name(h.kind), "a single value");
+  // (header_field() counted the kinds and noted whether there is anything to report here)
+  if (duplicates_) {
+    std::uint8_t n_seen[kinds_] = {};
+    for (const header& h : m_.headers) {
+      if (h.kind == header_kind::other || h.kind == header_kind::content_length) continue;
+      auto& n = n_seen[static_cast<std::size_t>(h.kind)];
+      if (n < 255) ++n;
+      if (n == 2 && header_is_single(h.kind))
+        diag(diag_code::duplicate_single_header, severity::warning, h.offset, h.length, header_name(h.kind),
+             "at most one header of this name (RFC 3261 7.3.1): a UAS answers 400");
+      if (h.item_count > 1 && !header_is_list(h.kind) && header_is_single(h.kind))
+        diag(diag_code::duplicate_single_header, severity::warning, h.offset, h.length, header_name(h.kind), "a single value");
+    }
   }
-  auto count = [&](header_kind k) { return seen[static_cast<std::size_t>(k)]; };
-  auto find = [&](header_kind k) { return first[static_cast<std::size_t>(k)]; };
+  auto count = [&](header_kind k) { return seen_[static_cast<std::size_t>(k)]; };
+  auto find = [&](header_kind k) -> const header* {
+    return count(k) ? &m_.headers[first_[static_cast<std::size_t>(k)]] : nullptr;
+  };
   // message::first_item
   auto first_item = [&](header_kind k) -> const header_item* {
     const header* h = find(k);
@@ -688,8 +705,10 @@ void parser_run::semantic_checks() {
       diag(diag_code::max_forwards_zero, severity::warning, mf->offset, mf->raw.size(), "Max-Forwards",
            "Max-Forwards above 0: a proxy answers 483 Too Many Hops (RFC 3261 16.3)");
     // Require / Proxy-Require option tags (RFC 3261 8.2.2.3, 16.3: 420 Bad Extension)
-    for (const header& h : m_.headers) {
-      if (!count(header_kind::require) && !count(header_kind::proxy_require)) break;
+    const std::size_t req0 = std::min(count(header_kind::require) ? first_[static_cast<std::size_t>(header_kind::require)] : m_.headers.size(),
+                                      count(header_kind::proxy_require) ? first_[static_cast<std::size_t>(header_kind::proxy_require)] : m_.headers.size());
+    for (std::size_t i = req0; i < m_.headers.size(); ++i) {
+      const header& h = m_.headers[i];
       if ((h.kind != header_kind::require && h.kind != header_kind::proxy_require) || !h.valid) continue;
       for (auto it = m_.item_begin(h); it != m_.item_end(h); ++it)
         if (!known_option_tag(it->token.token))
@@ -722,8 +741,9 @@ void parser_run::semantic_checks() {
   }
   // Via: branch cookie (RFC 3261 8.1.1.7; RFC 4475 3.2.1 badbranch) and broadcast addresses
   bool first_via = true;
-  for (const header& h : m_.headers) {
-    if (!count(header_kind::via)) break;
+  const std::size_t via0 = count(header_kind::via) ? first_[static_cast<std::size_t>(header_kind::via)] : m_.headers.size();
+  for (std::size_t i = via0; i < m_.headers.size(); ++i) {
+    const header& h = m_.headers[i];
     if (h.kind != header_kind::via || !h.valid) continue;
     for (auto it = m_.item_begin(h); it != m_.item_end(h); ++it) {
       const via_value& v = it->via;

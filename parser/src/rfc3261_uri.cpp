@@ -56,6 +56,13 @@ uri_result parse_uri(std::string_view text, uri& out) noexcept {
   out = uri{};
   out.raw = text;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
+  // "sip:" (any case) is nearly every URI of a message: no scheme scan, no comparison
+  if (text.size() > 4 && (text[0] | 0x20) == 's' && (text[1] | 0x20) == 'i' && (text[2] | 0x20) == 'p' && text[3] == ':') {
+    out.scheme = text.substr(0, 3);
+    out.kind = uri_scheme::sip;
+    if (std::memchr(text.data() + 4, '@', text.size() - 4)) return run(sip_user_rest, text, 4, out);
+    return run(sip_rest, text, 4, out);
+  }
   std::size_t i = 0;
   if (text.empty() || !((text[0] | 0x20) >= 'a' && (text[0] | 0x20) <= 'z')) {  // ALPHA
     return {false, 0, "URI scheme (ALPHA *( ALPHA / DIGIT / \"+\" / \"-\" / \".\" ))"};

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -121,6 +122,73 @@ TEST(Message, CompactFormsMapToTheirHeaders) {
   EXPECT_EQ(sp::lookup_header("cALL-iD"), sp::header_kind::call_id);
   EXPECT_EQ(sp::lookup_header("Call-IE"), sp::header_kind::other);
   EXPECT_EQ(sp::lookup_header("C%6Fntact"), sp::header_kind::other);
+}
+
+// lookup_header hashes a name's length and three of its letters into a table: every name of
+// the table must come back in any case, and a name differing in one letter anywhere (or in
+// length) must not take its place.
+TEST(Message, EveryHeaderNameResolvesAndNearMissesDoNot) {
+  for (int k = 1; k < static_cast<int>(sp::header_kind::count_); ++k) {
+    auto kind = static_cast<sp::header_kind>(k);
+    std::string name(sp::header_name(kind));
+    std::string upper = name, lower = name;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool compact = true;
+    EXPECT_EQ(sp::lookup_header(name, &compact), kind) << name;
+    EXPECT_FALSE(compact) << name;
+    EXPECT_EQ(sp::lookup_header(upper), kind) << upper;
+    EXPECT_EQ(sp::lookup_header(lower), kind) << lower;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      std::string miss = name;
+      miss[i] = miss[i] == 'x' || miss[i] == 'X' ? 'q' : 'x';
+      EXPECT_NE(sp::lookup_header(miss), kind) << miss;
+    }
+    EXPECT_EQ(sp::lookup_header(name + "s"), sp::header_kind::other) << name;
+    if (name.size() > 2) {
+      EXPECT_EQ(sp::lookup_header(name.substr(1)), sp::header_kind::other) << name;
+    }
+  }
+  EXPECT_EQ(sp::lookup_header("Refer-To"), sp::header_kind::refer_to);
+  EXPECT_EQ(sp::lookup_header("Reply-To"), sp::header_kind::reply_to);
+  EXPECT_EQ(sp::lookup_header("Reger-To"), sp::header_kind::other);
+  EXPECT_EQ(sp::lookup_header(""), sp::header_kind::other);
+  EXPECT_EQ(sp::lookup_header(std::string(40, 'a')), sp::header_kind::other);
+}
+
+// Character-class runs are tested a byte at a time and then 16 bytes at a time (with an
+// overlapping last load): a run must end exactly at the first byte outside its class, wherever
+// that byte falls, and a run reaching the end of the value must take all of it.
+TEST(Message, RunsEndAtTheFirstByteOutsideTheirClassAtEveryLength) {
+  sp::message m;
+  const std::string head = "OPTIONS sip:a@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK";
+  const std::string tail = "\r\nFrom: <sip:a@192.0.2.2>;tag=1\r\nTo: <sip:a@192.0.2.1>\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n";
+  const std::string alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.!%*_+`'~";
+  for (std::size_t n = 1; n <= 70; ++n) {
+    std::string run;
+    for (std::size_t i = 0; i < n; ++i) run += alphabet[(i * 7 + n) % alphabet.size()];
+    // the run is the whole Call-ID value, and the end of the branch
+    std::string msg = head + run + tail + "Call-ID: " + run + "\r\n\r\n";
+    ASSERT_EQ(sp::parse_message(msg, m).state, sp::status::ok) << n;
+    EXPECT_EQ(m.call_id(), run) << n;
+    EXPECT_EQ(m.top_via()->branch, "z9hG4bK" + run) << n;
+    // a byte outside the class ('#' is in neither word nor token) at every position
+    for (std::size_t k = 1; k < n; ++k) {
+      std::string bad = run;
+      bad[k] = '#';
+      std::string msg2 = head + run + tail + "Call-ID: " + bad + "\r\n\r\n";
+      sp::parse_message(msg2, m);
+      const sp::header* h = m.find(sp::header_kind::call_id);
+      ASSERT_NE(h, nullptr);
+      EXPECT_FALSE(h->valid) << n << " " << k;
+      ASSERT_FALSE(m.diagnostics.empty()) << n << " " << k;
+      EXPECT_EQ(m.diagnostics.front().offset, h->value_offset + k) << n << " " << k;
+      std::string msg3 = head + bad + tail + "Call-ID: " + run + "\r\n\r\n";
+      sp::parse_message(msg3, m);
+      ASSERT_FALSE(m.diagnostics.empty()) << n << " " << k;
+      EXPECT_EQ(m.diagnostics.front().offset, head.size() + k) << n << " " << k;
+    }
+  }
 }
 
 TEST(Message, StreamFramingIsIncompleteUntilTheBodyIsThere) {
