@@ -271,6 +271,10 @@ bool reader::read(const std::function<bool(read_record&&)>& sink) {
         rr.capture_id = cap.id;
         rr.rec.index = static_cast<std::uint64_t>(q.i("record_index"));
         common_fields(q, rr.rec);
+        rr.verdict = q.t("verdict");
+        rr.verdict_category = q.t("verdict_category");
+        rr.verdict_text = q.t("verdict_text");
+        rr.verdict_confidence = q.t("verdict_confidence");
         fill(q, rr);
       }
       return rc == SQLITE_DONE || fail(table, q);
@@ -300,7 +304,6 @@ bool reader::read(const std::function<bool(read_record&&)>& sink) {
                r.holds = narrow<std::uint32_t>(q.i("holds"));
                r.prack = q.b("prack");
                r.dropped_messages = narrow<std::uint32_t>(q.i("dropped_messages"));
-               rr.verdict = q.t("verdict");
              }) &&
         take("registrations",
              [](const query& q, read_record& rr) {

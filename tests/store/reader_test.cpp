@@ -79,7 +79,11 @@ void export_file(st::store& s, const std::string& file, const std::vector<cr::re
   m.tool_version = "test";
   std::string detail;
   ASSERT_EQ(s.begin_capture(m, false, detail), st::begin_status::started) << detail;
-  for (const cr::record& r : recs) ASSERT_TRUE(s.add(r)) << s.last_error().text;
+  // A verdict per record (the store does not compute them; the CLI passes explain's).
+  for (const cr::record& r : recs) {
+    const std::string rule = "rule" + std::to_string(r.index), text = "sentence of " + r.call_id;
+    ASSERT_TRUE(s.add(r, {rule, "signalling", text, "high"})) << s.last_error().text;
+  }
   st::capture_summary sum;
   ASSERT_TRUE(s.commit_capture(sum)) << s.last_error().text;
 }
@@ -227,10 +231,19 @@ TEST(StoreReader, CorpusCapturesReadBackAsTheModel) {
     file_of[c.id] = c.files[0];
   }
   std::map<std::string, std::vector<cr::record>> got;
+  std::size_t verdicts = 0;
   ASSERT_TRUE(r->read([&](st::read_record&& rr) {
+    if (r->schema_version() >= 2) {
+      EXPECT_EQ(rr.verdict, "rule" + std::to_string(rr.rec.index));
+      EXPECT_EQ(rr.verdict_text, "sentence of " + rr.rec.call_id);
+      EXPECT_EQ(rr.verdict_category, "signalling");
+      EXPECT_EQ(rr.verdict_confidence, "high");
+      ++verdicts;
+    }
     got[file_of[rr.capture_id]].push_back(std::move(rr.rec));
     return true;
   })) << r->last_error().text;
+  EXPECT_GT(verdicts, 0u);
   std::size_t streams = 0, findings = 0, legs = 0, regs = 0, events = 0;
   for (const auto& [file, recs] : want) {
     SCOPED_TRACE(file);

@@ -64,7 +64,11 @@ void export_capture(const std::string& capture, const std::string& db) {
   m.key = store::unit_key(m.files);
   std::string detail;
   ASSERT_EQ(st->begin_capture(m, false, detail), store::begin_status::started) << detail;
-  for (const auto& r : recs) ASSERT_TRUE(st->add(*r));
+  // Each record's explain verdict, as `sipscope export` stores it (schema 2).
+  for (const auto& r : recs) {
+    const explain::verdict v = explain::explain(*r, {});
+    ASSERT_TRUE(st->add(*r, {v.rule, explain::to_string(v.cat), v.text, explain::to_string(v.conf)}));
+  }
   ASSERT_TRUE(st->commit_capture({}));
 }
 
@@ -98,6 +102,9 @@ TEST(ViewerDatabase, OpensAnExportAndRereadsItsCapture) {
     ASSERT_EQ(d.extras[i]->files->size(), 1u);
     EXPECT_EQ((*d.extras[i]->files)[0], corpus("calls", "b2bua"));
     EXPECT_TRUE(d.extras[i]->raw.empty());   // exported without message text
+    // The stored verdict comes back with the record (what the title line and the list show).
+    EXPECT_EQ(d.extras[i]->verdict, std::string(explain::explain(*w, {}).rule));
+    EXPECT_EQ(d.extras[i]->verdict_text, explain::explain(*w, {}).text);
     // Without stored text the message comes back from the capture, as the live load's does.
     for (std::size_t m = 0; m < r.messages.size(); ++m) {
       const raw_message a = read_stored_message(*d.extras[i], r.messages[m], m);

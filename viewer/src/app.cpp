@@ -613,7 +613,14 @@ void app::impl::apply_order() {
 
 const std::string& app::impl::list_verdict(const cr::record* r) {
   static const std::string none;
-  if (const record_extra* x = extra(r)) return x->verdict;   // a database: its own, or none
+  if (const record_extra* x = extra(r)) {
+    // A database: its own verdict, or none.
+    if (x->verdict.empty()) return none;
+    auto it = verdict_cache.find(r);
+    if (it == verdict_cache.end())
+      it = verdict_cache.emplace(r, x->verdict_text.empty() ? x->verdict : x->verdict + ": " + x->verdict_text).first;
+    return it->second;
+  }
   if (r->kind != cr::record_kind::call || status.state == load_state::loading || status.state == load_state::idle)
     return none;
   auto it = verdict_cache.find(r);
@@ -1206,10 +1213,18 @@ void app::impl::draw_ladder(ImVec2 size) {
     // The explain verdict (as `sipscope explain`): its evidence frames are marked on the rows.
     const std::size_t li = static_cast<std::size_t>(std::find(layout.records.begin(), layout.records.end(), r) - layout.records.begin());
     if (const record_extra* x = extra(r); x && r->kind == cr::record_kind::call) {
-      if (x->verdict.empty())
-        ImGui::TextDisabled("  verdict: not in this database (no calls.verdict column); open the capture for explain's");
-      else
-        ImGui::TextColored(light ? ImVec4(0.6f, 0.1f, 0.5f, 1) : ImVec4(1, 0.5f, 0.85f, 1), "  = %s (as exported)", x->verdict.c_str());
+      if (x->verdict.empty()) {
+        ImGui::TextDisabled("  verdict: not in this database (schema 1 has none); open the capture for explain's");
+      } else {
+        const bool ok = x->verdict_category == "ok";
+        ImGui::PushStyleColor(ImGuiCol_Text, ok ? (light ? ImVec4(0.1f, 0.45f, 0.1f, 1) : ImVec4(0.55f, 0.9f, 0.55f, 1))
+                                                : (light ? ImVec4(0.6f, 0.1f, 0.5f, 1) : ImVec4(1, 0.5f, 0.85f, 1)));
+        ImGui::PushTextWrapPos(0);
+        ImGui::Text("  = %s (%s): %s  [as exported; evidence frames are not stored]", x->verdict.c_str(),
+                    x->verdict_confidence.c_str(), x->verdict_text.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::PopStyleColor();
+      }
     }
     if (mark_evidence && li < verdicts.size() && !verdicts[li].rule.empty()) {
       const explain::verdict& v = verdicts[li];

@@ -120,6 +120,9 @@ void session::run_database(const std::string& path) {
       if (db->captures()[i].id == rr.capture_id) x->files = files[i];
     x->raw = std::move(rr.raw);
     x->verdict = std::move(rr.verdict);
+    x->verdict_text = std::move(rr.verdict_text);
+    x->verdict_confidence = std::move(rr.verdict_confidence);
+    x->verdict_category = std::move(rr.verdict_category);
     std::lock_guard<std::mutex> g(m_);
     if (d_.records.empty()) d_.first_record_s = seconds_since(t0);
     d_.records.push_back(std::move(rec));

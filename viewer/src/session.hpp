@@ -27,7 +27,7 @@ enum class load_state : std::uint8_t { idle, loading, done, cancelled, failed };
 struct record_extra {
   std::shared_ptr<const std::vector<std::string>> files;
   std::vector<std::string> raw;        // parallel to record::messages, or empty
-  std::string verdict;
+  std::string verdict, verdict_text, verdict_confidence, verdict_category;   // as exported ("" none)
 };
 
 // What the worker publishes; read under session::mutex().

@@ -8,7 +8,7 @@
 //   auto db = store::reader::open("calls.sqlite", e);   // null on failure, `e` says why
 //   db->read([&](store::read_record&& r) { ...; return true; });
 //
-// Columns are read by name, so that schema 1 and 2 (WITHOUT ROWID tables, calls.verdict) and
+// Columns are read by name, so that schema 1 and 2 (the verdict columns) and
 // later versions that only add columns read alike; a column that is missing leaves its field at
 // the model's default. Read-only: the file is opened with SQLITE_OPEN_READONLY and never
 // migrated. No ImGui, no threads: the viewer calls it from its loading worker.
@@ -36,7 +36,9 @@ struct stored_capture {
 struct read_record {
   correlate::record rec;               // rec.index: the record_index of its capture
   std::int64_t capture_id = 0;
-  std::string verdict;                 // calls.verdict (schema 2), "" when absent
+  // The explain verdict the export stored (schema 2: verdict, verdict_category, verdict_text,
+  // verdict_confidence of calls, registrations and events); "" when absent.
+  std::string verdict, verdict_category, verdict_text, verdict_confidence;
   // The raw text of each message, parallel to rec.messages, when the database stores it (a
   // `raw` column of `messages`, export --with-messages); empty otherwise.
   std::vector<std::string> raw;
