@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bench.hpp"
+#include "process.hpp"
 
 #ifndef SIPSCOPE_BENCH_CORPUS_DIR
 #define SIPSCOPE_BENCH_CORPUS_DIR "corpus/bench"
@@ -313,8 +314,12 @@ int run(const options& o) {
   }
   // Interleaved repetitions: a slow drift of the machine (frequency, a neighbour) spreads over
   // every parser instead of penalising the one that happens to run last.
+  // How busy all CPUs were meanwhile (/proc/stat): on 2 CPUs, 50% is the benchmark's own
+  // thread alone; well above that, another process competed and the figures are suspect.
+  const process::cpu_sample cpu0 = process::sample_cpu();
   for (int rep = 0; rep < o.reps; ++rep)
     for (auto& r : results) run_once(r, msgs, o.seconds);
+  const double busy = process::busy_percent(cpu0, process::sample_cpu());
   for (auto& r : results) r.median = median(r.rate);
 
   auto rate_of = [&](std::string_view name) -> double {
@@ -339,7 +344,7 @@ int run(const options& o) {
       out << (i ? ", " : "") << '"' << json_escape(set.files[i]) << '"';
     out << "],\n  \"messages\": " << msgs.size() << ",\n  \"bytes\": " << set.bytes()
         << ",\n  \"machine\": {\"cpu\": \"" << json_escape(machine.cpu) << "\", \"nproc\": " << machine.nproc
-        << "},\n  \"seconds\": " << o.seconds << ",\n  \"reps\": " << o.reps << ",\n  \"results\": [\n";
+        << ", \"busy_percent\": " << fmt(busy, 0) << "},\n  \"seconds\": " << o.seconds << ",\n  \"reps\": " << o.reps << ",\n  \"results\": [\n";
     for (std::size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
       out << "    {\"parser\": \"" << r.p->name() << "\", \"version\": \"" << json_escape(r.p->version())
@@ -366,6 +371,8 @@ int run(const options& o) {
       std::printf("%-10s %14s %10s %10s %10zu   %s\n", std::string(r.p->name()).c_str(), fmt(r.median, 0).c_str(),
                   fmt(r.median * avg_bytes / 1e6, 1).c_str(), fmt(1e9 / r.median, 1).c_str(), r.failures,
                   r.p->version().c_str());
+    std::printf("machine busy %.0f%% during the timed runs (all CPUs, /proc/stat; %.0f%% = this thread alone)\n",
+                busy, 100.0 / static_cast<double>(machine.nproc > 0 ? machine.nproc : 1));
     std::fflush(stdout);
     if (!ratios.empty()) {
       out << "\nratios (msgs/s):\n";
