@@ -31,9 +31,16 @@ std::string corpus(const std::string& dir, const std::string& name) {
 }
 
 fs::path temp_dir() {
-  auto d = fs::temp_directory_path() / ("sipscope-view2-test-" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
+  // Removed when the test program exits.
+  static struct dir {
+    fs::path p = fs::temp_directory_path() / ("sipscope-view2-test-" + std::to_string(::getpid()));
+    ~dir() {
+      std::error_code ec;
+      fs::remove_all(p, ec);
+    }
+  } d;
+  fs::create_directories(d.p);
+  return d.p;
 }
 
 std::vector<std::unique_ptr<correlate::record>> load(session& s, const std::string& file) {
