@@ -35,6 +35,7 @@ struct counting_handler final : handler {
   void on_udp(const udp_event& e) override { ++st.udp_datagrams; inner.on_udp(e); }
   void on_diag(const diag_event& e) override { ++st.diags[e.kind]; inner.on_diag(e); }
   void on_icmp(const icmp_event& e) override { inner.on_icmp(e); }
+  void on_tcp(const tcp_event& e) override { inner.on_tcp(e); }
   void on_progress(std::uint64_t d, std::uint64_t t) override { inner.on_progress(d, t); }
 };
 
@@ -628,6 +629,15 @@ struct pipeline::decoder {
     s.via = via;
     ++st.tcp_segments;
     st.tcp_payload_bytes += s.payload.size();
+    if (s.flags & 0x06) {   // SYN or RST: connection attempts and resets (tcp_event)
+      tcp_event t;
+      t.frame = frame;
+      t.time = time;
+      t.src = s.src;
+      t.dst = s.dst;
+      t.flags = s.flags;
+      out.on_tcp(t);
+    }
     if (pl.streams_) pl.streams_->add(s, h);
   }
 };

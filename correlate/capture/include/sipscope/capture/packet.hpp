@@ -110,6 +110,17 @@ struct icmp_event {
   std::uint8_t type = 0, code = 0;  // ICMPv4 3/3, ICMPv6 1/4: port unreachable
 };
 
+// A TCP segment with SYN or RST set (RFC 793 3.4, 3.7): connection attempts, their answers and
+// resets, so that a request over TCP that got no answer can say why (a connect refused, SYNs
+// never answered, a connection reset after the request; explain, issue 10). Data segments go to
+// the stream reassembler only.
+struct tcp_event {
+  frame_ref frame;
+  timestamp_ns time = 0;
+  endpoint src, dst;
+  std::uint8_t flags = 0;           // FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10
+};
+
 enum class diag_kind : std::uint16_t {
   // file level
   cannot_open = 1, not_a_capture, truncated_file, bad_record_length, unsupported_link_type,
@@ -151,6 +162,7 @@ class handler {
   virtual void on_udp(const udp_event&) {}
   virtual void on_diag(const diag_event&) {}
   virtual void on_icmp(const icmp_event&) {}
+  virtual void on_tcp(const tcp_event&) {}
   // Progress for long work: bytes of the inputs consumed so far and their total (0 = unknown).
   virtual void on_progress(std::uint64_t /*done*/, std::uint64_t /*total*/) {}
 };
