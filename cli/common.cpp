@@ -603,6 +603,7 @@ class run_handler : public capture::handler {
     if (diag) diag(e);
   }
   void on_icmp(const capture::icmp_event& e) override { c_.on_icmp(e); }
+  void on_tcp(const capture::tcp_event& e) override { c_.on_tcp(e); }
   std::function<void(const capture::diag_event&)> diag;
   void on_progress(std::uint64_t done, std::uint64_t total) override { p_.update(done, total); }
   const std::map<capture::diag_kind, std::string>& whats() const { return whats_; }

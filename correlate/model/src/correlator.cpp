@@ -154,6 +154,21 @@ struct correlator::impl {
   // "src>dst" of the last UDP request of each path -> its Call-ID: an ICMP error quoting a
   // datagram on that path belongs to that record.
   std::unordered_map<std::string, std::string> request_paths;
+  // TCP connections (capture::tcp_event) by their two endpoints ("lo|hi"): a connect in
+  // progress and the record it was made for, or the record of the last SIP message carried.
+  struct tcp_conn {
+    endpoint client, server;
+    std::string call_id;             // "" when no record is known
+    bool established = false, carried_sip = false, failed = false;
+  };
+  std::unordered_map<std::string, tcp_conn> tcp_conns;
+  // Host IP -> Call-ID and time of the last request it received: a connect from that host
+  // within 64*T1 is made to forward that request (RFC 3261 16.6) or to answer it (18.2.2).
+  std::unordered_map<std::string, std::pair<std::string, timestamp_ns>> host_requests;
+  std::vector<std::uint16_t> sip_ports;   // ports SIP was seen on (at most 64)
+  void on_tcp(const capture::tcp_event& e);
+  void note_tcp_sip(const capture::sip_event& e, const record& r);
+  tcp_failure* tcp_failure_of(const tcp_conn& c, tcp_failure_kind k);
   // Records in progress by last activity, most recent first: max_records hands over the back
   // one in O(1) (a scan of every record per new Call-ID made a Call-ID flood quadratic).
   std::list<live*> lru;
@@ -330,6 +345,13 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
     key += e.dst.to_string();
     request_paths[key] = r.call_id;
   }
+  if (v.request && v.method != method::ack) {
+    if (host_requests.size() > 100000) host_requests.clear();
+    host_requests[e.dst.ip.to_string()] = {r.call_id, e.time};
+  }
+  for (std::uint16_t port : {e.src.port, e.dst.port})
+    if (sip_ports.size() < 64 && std::find(sip_ports.begin(), sip_ports.end(), port) == sip_ports.end()) sip_ports.push_back(port);
+  if (e.proto != capture::transport::udp) note_tcp_sip(e, r);
 
   if (me.retransmission) {
     ++r.retransmissions;
@@ -913,6 +935,125 @@ void correlator::on_icmp(const capture::icmp_event& e) {
   u.code = e.code;
   it->second->r.unreachables.push_back(u);
 }
+
+namespace {
+std::string tcp_key(const endpoint& a, const endpoint& b) {
+  std::string x = a.to_string(), y = b.to_string();
+  if (y < x) std::swap(x, y);
+  x += '|';
+  x += y;
+  return x;
+}
+}  // namespace
+
+tcp_failure* correlator::impl::tcp_failure_of(const tcp_conn& c, tcp_failure_kind k) {
+  auto it = active.find(c.call_id);
+  if (c.call_id.empty() || it == active.end()) return nullptr;
+  std::vector<tcp_failure>& v = it->second->r.tcp_failures;
+  for (tcp_failure& f : v)
+    if (f.kind == k && ((f.from == c.client && f.to == c.server) || (f.from == c.server && f.to == c.client))) return &f;
+  if (v.size() >= 16) return nullptr;
+  tcp_failure& f = v.emplace_back();
+  f.kind = k;
+  f.from = c.client;
+  f.to = c.server;
+  return &f;
+}
+
+// SIP over a TCP connection: the connection is up (a SYN-ACK the capture missed), and a RST on
+// it later is told to this record.
+void correlator::impl::note_tcp_sip(const capture::sip_event& e, const record& r) {
+  if (tcp_conns.size() > 100000) tcp_conns.clear();
+  tcp_conn& c = tcp_conns[tcp_key(e.src, e.dst)];
+  if (!c.established && !c.call_id.empty()) {   // an "unanswered" connect that was answered
+    auto it = active.find(c.call_id);
+    if (it != active.end()) {
+      std::vector<tcp_failure>& v = it->second->r.tcp_failures;
+      v.erase(std::remove_if(v.begin(), v.end(), [&](const tcp_failure& f) {
+                return f.kind == tcp_failure_kind::unanswered && f.from == c.client && f.to == c.server;
+              }), v.end());
+    }
+  }
+  if (c.client.port == 0) {   // connected before the capture began: the sender is a guess
+    c.client = e.src;
+    c.server = e.dst;
+  }
+  c.established = c.carried_sip = true;
+  c.failed = false;
+  c.call_id = r.call_id;
+}
+
+void correlator::impl::on_tcp(const capture::tcp_event& e) {
+  constexpr std::uint8_t syn = 0x02, rst = 0x04, ack = 0x10;
+  const std::string key = tcp_key(e.src, e.dst);
+  if ((e.flags & syn) && !(e.flags & ack) && !(e.flags & rst)) {   // a connect
+    auto it = tcp_conns.find(key);
+    if (it != tcp_conns.end() && !it->second.established && !it->second.failed && it->second.client == e.src) {
+      if (tcp_failure* f = tcp_failure_of(it->second, tcp_failure_kind::unanswered)) {   // retransmitted SYN
+        if (f->syns.size() < 16) {
+          f->syns.push_back(e.frame);
+          f->syn_times.push_back(e.time);
+        }
+        f->last_syn = e.time;
+      }
+      return;
+    }
+    if (tcp_conns.size() > 100000) tcp_conns.clear();
+    tcp_conn c;
+    c.client = e.src;
+    c.server = e.dst;
+    auto h = host_requests.find(e.src.ip.to_string());
+    const bool sip_port = e.dst.port == 5060 || e.dst.port == 5061 ||
+                          std::find(sip_ports.begin(), sip_ports.end(), e.dst.port) != sip_ports.end();
+    if (h != host_requests.end() && sip_port && e.time >= h->second.second && e.time - h->second.second <= 32'000'000'000)
+      c.call_id = h->second.first;
+    tcp_conns[key] = c;
+    if (tcp_failure* f = tcp_failure_of(c, tcp_failure_kind::unanswered)) {
+      f->syns.assign(1, e.frame);
+      f->syn_times.assign(1, e.time);
+      f->first_syn = f->last_syn = e.time;
+    }
+    return;
+  }
+  auto it = tcp_conns.find(key);
+  if (it == tcp_conns.end()) return;
+  tcp_conn& c = it->second;
+  if ((e.flags & syn) && (e.flags & ack)) {   // SYN-ACK: the connect is answered
+    if (c.established || !(e.src == c.server)) return;
+    c.established = true;
+    if (auto a = active.find(c.call_id); !c.call_id.empty() && a != active.end()) {
+      std::vector<tcp_failure>& v = a->second->r.tcp_failures;
+      v.erase(std::remove_if(v.begin(), v.end(), [&](const tcp_failure& f) {
+                return f.kind == tcp_failure_kind::unanswered && f.from == c.client && f.to == c.server;
+              }), v.end());
+    }
+    return;
+  }
+  if (!(e.flags & rst) || c.failed) return;   // the first RST of a connection only
+  if (!c.established && e.src == c.server) {   // the SYN answered with RST: refused
+    c.failed = true;
+    auto a = active.find(c.call_id);
+    if (c.call_id.empty() || a == active.end()) return;
+    for (tcp_failure& f : a->second->r.tcp_failures)
+      if (f.kind == tcp_failure_kind::unanswered && f.from == c.client && f.to == c.server) {
+        f.kind = tcp_failure_kind::refused;
+        f.rst = e.frame;
+        f.rst_time = e.time;
+      }
+    return;
+  }
+  if (!c.carried_sip) return;
+  c.failed = true;
+  tcp_conn by = c;   // reset: `from` got the RST, `to` sent it
+  by.client = e.dst;
+  by.server = e.src;
+  if (tcp_failure* f = tcp_failure_of(by, tcp_failure_kind::reset); f && !f->rst.number) {
+    f->rst = e.frame;
+    f->rst_time = e.time;
+  }
+}
+
+void correlator::on_tcp(const capture::tcp_event& e) { p_->on_tcp(e); }
 
 void correlator::finish() {
   std::vector<live*> order;

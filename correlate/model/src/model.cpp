@@ -51,6 +51,15 @@ std::string_view to_string(side s) noexcept {
   return "none";
 }
 
+std::string_view to_string(tcp_failure_kind k) noexcept {
+  switch (k) {
+    case tcp_failure_kind::refused: return "refused";
+    case tcp_failure_kind::unanswered: return "unanswered";
+    case tcp_failure_kind::reset: return "reset";
+  }
+  return "unanswered";
+}
+
 std::string_view to_string(dialog_state s) noexcept {
   switch (s) {
     case dialog_state::early: return "early";

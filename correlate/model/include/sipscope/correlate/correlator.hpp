@@ -76,6 +76,7 @@ class correlator : public capture::handler {
   void on_sip(const capture::sip_event& e) override;
   void on_udp(const capture::udp_event& e) override;
   void on_icmp(const capture::icmp_event& e) override;   // tied to the request it quotes
+  void on_tcp(const capture::tcp_event& e) override;     // failed connects, resets (tcp_failure)
 
   // End of input: media statistics are completed, links resolved, every record finalised
   // (handed to the sink when there is one).

@@ -103,6 +103,25 @@ struct unreachable {
   std::uint8_t type = 0, code = 0;
 };
 
+// A TCP connection attempt or connection of a record that failed (capture::tcp_event): a
+// connect refused (the SYN answered with RST), a connect never answered (SYNs, retransmitted,
+// and no SYN-ACK), or a connection that carried the record's messages reset by RST (RFC 793
+// 3.4, 3.7; RFC 3261 16.9, 18.4: a transport error is a 503, its timeout a 408). A connect is
+// tied to the record of the last request received by the connecting host (within 64*T1),
+// on a SIP port; a reset to the record of the last SIP message carried on that connection.
+enum class tcp_failure_kind : std::uint8_t { refused, unanswered, reset };
+std::string_view to_string(tcp_failure_kind k) noexcept;
+struct tcp_failure {
+  tcp_failure_kind kind = tcp_failure_kind::unanswered;
+  endpoint from, to;                // connect: the connecting side, its target; reset: the
+                                    // side that got the RST, the side that sent it
+  std::vector<frame_ref> syns;      // connect: the SYN and its retransmissions (at most 16)
+  std::vector<timestamp_ns> syn_times;   // their times
+  timestamp_ns first_syn = 0, last_syn = 0;
+  frame_ref rst;                    // refused, reset: the RST (number 0: none)
+  timestamp_ns rst_time = 0;
+};
+
 struct party {
   std::string uri;                  // as written in From/To (without <>)
   std::string user;                 // user part (unescaped), tel number
@@ -231,6 +250,7 @@ struct record {
   std::vector<finding> findings;
   std::vector<header_note> notes;   // in message order, at most 64
   std::vector<unreachable> unreachables;   // ICMP errors about its requests, at most 16
+  std::vector<tcp_failure> tcp_failures;   // failed TCP connects and resets, at most 16
   // Other calls this one is tied to: B2BUA legs, transfers (Call-IDs).
   std::vector<std::string> legs;
 
