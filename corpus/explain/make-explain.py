@@ -42,9 +42,9 @@ class XFlow(mc.Flow):
         self.dropped = set()
 
     def send(self, t, src, dst, msg, retrans=False):
-        assert msg.via_transport() != 'TCP'
         super().send(t, src, dst, msg, retrans)
-        self.log[-1]['key'] = self.frames[-1][:2]
+        # Over TCP the message is the segment before the peer's ACK.
+        self.log[-1]['key'] = self.frames[-2 if msg.via_transport() == 'TCP' else -1][:2]
         return t
 
     def frame_numbers(self):
@@ -187,6 +187,89 @@ def icmp_port_unreachable():
     icmp_keys = [fr[:2] for fr in f.frames if fr[2][23:24] == b'\x01']
     f.expect(cid, 'no_response', 'high', [req('INVITE')], rtp=icmp_keys,
              contains=['never got the INVITE', 'port unreachable', 'nothing listens on that port'])
+    return f
+
+
+def tcp_control(f, t, conn, src, flags):
+    """One TCP segment without data (SYN 0x02, RST+ACK 0x14); returns its frame key. A
+    retransmitted SYN carries the same sequence number as the first."""
+    if flags == 0x02:
+        conn.seq[src.name] = conn.isn
+    f.tcp_seg(t, conn, src, flags)
+    return f.frames[-1][:2]
+
+
+def proxy_tcp_conn(f, isn_c, isn_s):
+    """Proxy 1's connection to Bob's port 5060 (RFC 3261 18.1.1: TCP, as the route says)."""
+    conn = mc.TcpConn(SS1, BOB, 40312, isn_c, isn_s)
+    conn.isn = isn_c
+    return conn
+
+
+@flow
+def tcp_refused():
+    f = XFlow('tcp-refused', 'Connection refused (RFC 3261 16.9, RFC 793 3.4): Alice sends the INVITE '
+              'over UDP to Proxy 1, which answers 100 Trying and must forward it to Bob over TCP; Bob\'s '
+              'host answers the SYN with RST (nothing listens on TCP port 5060); Proxy 1 reports the '
+              'transport error to Alice as 503 Service Unavailable (as if the request got a 503), which '
+              'she ACKs.')
+    inv, cid, _ = plain_invite(f)
+    f.send(0, ALICE, SS1, inv)
+    got = f.arrive(inv, ALICE)
+    f.send(ms(1.1), SS1, ALICE, make_resp(got, 100))
+    conn = proxy_tcp_conn(f, 0x1a2b3c4d, 0x5e6f7081)
+    syn = tcp_control(f, ms(2.4), conn, SS1, 0x02)
+    rst = tcp_control(f, ms(23.4), conn, BOB, 0x14)
+    r503 = make_resp(got, 503, to_tag=f.tag())
+    f.send(ms(25), SS1, ALICE, r503)
+    f.send(ms(26.5), ALICE, SS1, ack_for(inv, r503))
+    keepalive(f, sec(2))
+    f.expect(cid, 'tcp_connect_failed', 'high', [req('INVITE'), resp(503)], rtp=[syn, rst],
+             contains=['TCP connection refused (RST from 198.51.100.20, frame 4)', 'SYN frame 3',
+                       'nothing listens on TCP port 5060', '503 Service Unavailable'])
+    return f
+
+
+@flow
+def tcp_no_synack():
+    f = XFlow('tcp-no-synack', 'TCP connect never answered (RFC 793 3.4, RFC 6298 RTO): Alice sends the '
+              'INVITE over UDP to Proxy 1, which answers 100 Trying and opens a TCP connection to Bob; '
+              'its SYN goes unanswered and is retransmitted at 1, 3, 7, 15 and 31 s (the RTO doubling); no '
+              'SYN-ACK ever comes (Bob\'s host is down or a firewall drops it). At 32 s Proxy 1 gives up '
+              'and answers 408 Request Timeout (RFC 3261 16.8), which Alice ACKs.')
+    inv, cid, _ = plain_invite(f)
+    f.send(0, ALICE, SS1, inv)
+    got = f.arrive(inv, ALICE)
+    f.send(ms(1.1), SS1, ALICE, make_resp(got, 100))
+    conn = proxy_tcp_conn(f, 0x2b3c4d5e, 0x6f708192)
+    syns = [tcp_control(f, ms(2.4) + sec(k), conn, SS1, 0x02) for k in (0, 1, 3, 7, 15, 31)]
+    r408 = make_resp(got, 408, to_tag=f.tag())
+    f.send(sec(32) + ms(2.4), SS1, ALICE, r408)
+    f.send(sec(32) + ms(4), ALICE, SS1, ack_for(inv, r408))
+    keepalive(f, sec(40))
+    f.expect(cid, 'tcp_connect_failed', 'high', [req('INVITE'), resp(408)], rtp=syns, not_seen=1,
+             contains=['TCP connect to 198.51.100.20:5060 never answered (SYN frames 3, 4, 5, 6, 7, 8; no SYN-ACK',
+                       '408 Request Timeout'])
+    return f
+
+
+@flow
+def tcp_reset_after_invite():
+    f = XFlow('tcp-reset-after-invite', 'Connection reset after the INVITE (RFC 793 3.4, RFC 3261 '
+              '18.4): Alice connects to Bob over TCP (SYN, SYN-ACK, ACK) and sends the INVITE; Bob\'s host '
+              'ACKs it, then resets the connection 0.8 s later (its SIP service restarts); no response '
+              'ever comes back and Alice\'s Timer B expires at 32 s. An OPTIONS ping at 40 s shows that the '
+              'capture went on.')
+    alice_tcp = mc.UA('Alice', 'alice', 'atlanta.example.com', ALICE, 49172, transport='TCP')
+    cid = f.new_call_id('atlanta.example.com')
+    body = sdp('alice', 2890844526, 2890844526, ALICE, 49172)
+    inv = invite(f, alice_tcp, U_BOB, cid, f.tag(), body=body)
+    f.send(ms(10), ALICE, BOB, inv)
+    conn = f.tcp[frozenset((ALICE.name, BOB.name))]
+    rst = tcp_control(f, ms(810), conn, BOB, 0x14)
+    keepalive(f, sec(40))
+    f.expect(cid, 'no_response', 'high', [req('INVITE')], rtp=[rst], not_seen=1,
+             contains=['never answered the INVITE', 'was reset (RST from 198.51.100.20, frame 6)'])
     return f
 
 
@@ -488,6 +571,31 @@ def dialog_lost():
 
 
 @flow
+def tcp_reset_in_call():
+    f = XFlow('tcp-reset-in-call', 'A connection reset in the middle of a dialog (RFC 793 3.4, RFC 3261 '
+              '12.2.2): Alice calls Bob over TCP; 5 s into the call Bob\'s phone restarts: its host resets the '
+              'connection (RST) and its RTP stops. At 12 s Alice hangs up: she opens a new connection for the '
+              'BYE, which Bob answers 481 Call/Transaction Does Not Exist (the restart lost the dialog).')
+    alice_tcp = mc.UA('Alice', 'alice', 'atlanta.example.com', ALICE, 49172, transport='TCP')
+    d, t = direct_call(f, t=ms(10), a=alice_tcp)
+    ra = f.rtp(ALICE, 49172, BOB, 3456, t + ms(10))
+    rb = f.rtp(BOB, 3456, ALICE, 49172, t + ms(17))
+    rtp_run(f, ra, t + ms(10), t + sec(12))
+    rtp_run(f, rb, t + ms(17), t + sec(5))
+    key = frozenset((ALICE.name, BOB.name))
+    rst = tcp_control(f, t + sec(5) + ms(20), f.tcp[key], BOB, 0x14)
+    conn = mc.TcpConn(ALICE, BOB, 50114, 0x3c4d5e6f, 0x708192a3)   # the new connection for the BYE
+    f.tcp[key] = conn
+    f.tcp_seg(t + sec(12) - 1500, conn, ALICE, 0x02)
+    f.tcp_seg(t + sec(12) - 1000, conn, BOB, 0x12)
+    f.tcp_seg(t + sec(12) - 500, conn, ALICE, 0x10)
+    d.transact(t + sec(12), 'a', 'BYE', code=481)
+    f.expect(d.call_id, 'dialog_lost', 'medium', [req('BYE'), resp(481, method='BYE')], rtp=[rst],
+             contains=['did not know the dialog', 'was reset by 198.51.100.20 at 12:00:07.328 (RST, frame 513)'])
+    return f
+
+
+@flow
 def responses_not_captured():
     f = XFlow('responses-not-captured', 'One direction of a SPAN missing: the capture holds Alice\'s '
               'INVITE, ACK and BYE to Bob but none of Bob\'s messages (his responses and RTP took '
@@ -619,6 +727,24 @@ def nat_one_way():
     d.bye(t + sec(8.1), 'a')
     f.expect(d.call_id, 'nat_one_way', 'high', [req('INVITE')], rtp=[f.rtp_key(ia), f.rtp_key(ib)],
              contains=['behind NAT', '192.168.1.10', 'symmetric RTP'])
+    return f
+
+
+@flow
+def media_unnegotiated():
+    f = XFlow('media-unnegotiated', 'Media sent to an address nobody negotiated (RFC 3264 5, 6.1): '
+              'Alice offers 192.0.2.101:49172, Bob answers 198.51.100.20:3456; Alice\'s RTP goes where '
+              'Bob said, but Bob sends his to 192.0.2.101:40002 (a port of an earlier call), which neither '
+              'SDP names: Alice hears nothing. No address is private: this is not NAT.')
+    d, t = direct_call(f)
+    ra = f.rtp(ALICE, 49172, BOB, 3456, t + ms(10))
+    rb = f.rtp(BOB, 3456, ALICE, 40002, t + ms(17))
+    rtp_run(f, ra, t + ms(10), t + sec(6))
+    ib = rtp_run(f, rb, t + ms(17), t + sec(6))
+    d.bye(t + sec(6.1), 'a')
+    f.expect(d.call_id, 'media_unnegotiated', 'high', [req('INVITE'), resp(200)], rtp=[f.rtp_key(ib)], not_seen=1,
+             contains=['Media sent to an address nobody negotiated', '192.0.2.101:40002', 'the callee',
+                       'not by NAT'])
     return f
 
 

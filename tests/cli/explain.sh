@@ -55,7 +55,9 @@ sys.exit(1 if bad else 0)
 PY
   then n=$((n + 1)); else fail "$name: explain --format json differs from $name.expect.json"; fi
 done
-[ "$n" -gt 20 ] && pass "$n captures of corpus/explain get their expected verdict and evidence frames" || fail "only $n captures passed"
+total=$(ls "$corpus"/explain/*.pcap | wc -l)
+[ "$n" -eq "$total" ] && [ "$n" -ge 35 ] && pass "$n captures of corpus/explain get their expected verdict and evidence frames" ||
+  fail "only $n of $total captures passed"
 
 # Text: the verdict, the evidence with frame numbers, next, rule.
 "$bin" explain -q "$corpus/explain/busy-reason.pcap" >"$tmp/busy.txt"
@@ -66,6 +68,24 @@ grep -q "busy (signalling, high confidence): The callee was busy" "$tmp/busy.txt
   { fail "text output"; cat "$tmp/busy.txt"; }
 "$bin" explain -q "$corpus/explain/no-response.pcap" | grep -q "NOT SEEN .*any response from 198.51.100.20:5060 within 64\*T1" &&
   pass "text: what was not seen" || fail "text: no NOT SEEN step"
+
+# TCP: the SYN and RST frames as evidence, the SYN-ACK that never came as NOT SEEN.
+"$bin" explain -q "$corpus/explain/tcp-refused.pcap" >"$tmp/refused.txt"
+grep -q "seen *3 .*TCP SYN 192.0.2.10:40312 -> 198.51.100.20:5060" "$tmp/refused.txt" &&
+  grep -q "seen *4 .*TCP RST 198.51.100.20:5060 -> 192.0.2.10:40312 answering the SYN" "$tmp/refused.txt" &&
+  pass "text: a refused connect cites its SYN and RST frames" || { fail "text: tcp-refused"; cat "$tmp/refused.txt"; }
+"$bin" explain -q "$corpus/explain/tcp-no-synack.pcap" | grep -q "NOT SEEN .*a SYN-ACK from 198.51.100.20:5060 to any of the 6 SYNs" &&
+  pass "text: the SYN-ACK never seen" || fail "text: tcp-no-synack has no NOT SEEN SYN-ACK"
+python3 - "$tmp/media-unnegotiated.json" <<'PY' && pass "json: media_unnegotiated cites the stream's first frame, its destination and both SDPs" || fail "json: media-unnegotiated"
+import json, sys
+v = json.load(open(sys.argv[1]))[0]["verdict"]
+ev = v["evidence"]
+rtp = [e for e in ev if e["seen"] and e["what"].startswith("RTP ")]
+sdp = [e for e in ev if e["what"].startswith("SDP of ")]
+ok = v["rule"] == "media_unnegotiated" and len(rtp) == 1 and "-> 192.0.2.101:40002" in rtp[0]["what"]
+ok = ok and len(sdp) == 2 and all(e["frame"] for e in sdp) and any("198.51.100.20" in e["detail"] for e in sdp)
+sys.exit(0 if ok else 1)
+PY
 
 # jsonl: one object per record, the same verdicts as json.
 "$bin" explain -q --format jsonl "$corpus/explain/no-rtp.pcap" >"$tmp/x.jsonl"
@@ -92,7 +112,7 @@ head -1 "$tmp/x.html" | grep -q '<!DOCTYPE html>' && grep -q '&quot;Incompatible
 
 # --rules lists every rule once.
 "$bin" explain --rules >"$tmp/rules"
-for r in no_response timer_c auth_loop busy media_refused missing_ack nat_one_way low_mos responses_not_captured completed; do
+for r in no_response tcp_connect_failed timer_c auth_loop busy media_refused missing_ack nat_one_way media_unnegotiated low_mos responses_not_captured completed; do
   grep -q "^$r  \[" "$tmp/rules" || fail "--rules lacks $r"
 done
 pass "--rules lists the rules"

@@ -36,6 +36,7 @@ struct handler final : capture::handler {
   void on_sip(const capture::sip_event& e) override { c.on_sip(e); }
   void on_udp(const capture::udp_event& e) override { c.on_udp(e); }
   void on_icmp(const capture::icmp_event& e) override { c.on_icmp(e); }
+  void on_tcp(const capture::tcp_event& e) override { c.on_tcp(e); }
   void on_diag(const capture::diag_event& e) override { add_loss(ctx, e); }
 };
 

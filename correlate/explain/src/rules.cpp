@@ -179,8 +179,9 @@ bool capture_ended(const record& r, const context& c, verdict& v) {
   invite_steps(cv, v);
   if (const message_entry* p = cv.first_provisional(101, 199)) v.chain.push_back(seen(*p));
   v.chain.push_back(not_seen("a final response (the capture ends first)", end));
-  v.text = cat("The capture ends ", duration_text(end - from),
-               " after the call's last message, while the call was still ",
+  v.text = cat(end - from < ms_ns ? std::string("The capture ends with the call's last message")
+                                  : cat("The capture ends ", duration_text(end - from), " after the call's last message"),
+               ", while the call was still ",
                r.state == call_state::ringing ? "ringing" : "being set up", ": its outcome is not in the capture.");
   v.conf = confidence::high;
   v.next = "Capture longer (or merge the next rotated file) to see how the call ended.";
@@ -188,6 +189,121 @@ bool capture_ended(const record& r, const context& c, verdict& v) {
 }
 
 // ---- signalling ---------------------------------------------------------------------------------
+
+// ---- TCP: connects refused or never answered, connections reset ---------------------------
+
+using correlate::tcp_failure;
+using correlate::tcp_failure_kind;
+
+std::string frame_list_text(const std::vector<capture::frame_ref>& v) {
+  std::string s;
+  for (const capture::frame_ref& f : v) {
+    if (!s.empty()) s += ", ";
+    s += std::to_string(f.number);
+  }
+  return s;
+}
+
+evidence syn_step(const tcp_failure& f, const capture::frame_ref& fr, timestamp_ns t, std::size_t nth) {
+  evidence e;
+  e.frame = fr;
+  e.time = t;
+  e.what = cat("TCP SYN ", f.from.to_string(), " -> ", f.to.to_string(), nth ? " (retransmitted)" : "");
+  e.detail = nth ? "the connect is retried: no SYN-ACK came back" : "a connection is opened to send the request (RFC 3261 18.1.1)";
+  return e;
+}
+
+evidence rst_step(const tcp_failure& f) {
+  evidence e;
+  e.frame = f.rst;
+  e.time = f.rst_time;
+  if (f.kind == tcp_failure_kind::refused) {
+    e.what = cat("TCP RST ", f.to.to_string(), " -> ", f.from.to_string(), " answering the SYN");
+    e.detail = cat("connection refused: nothing listens on TCP port ", std::to_string(f.to.port), " of ", ip_text(f.to.ip),
+                   " (or a firewall rejects it)");
+  } else {
+    e.what = cat("TCP RST ", f.to.to_string(), " -> ", f.from.to_string());
+    e.detail = "connection reset: what was in flight on it is lost, and no response can come back on it";
+  }
+  return e;
+}
+
+// The SYN frames of a connect (a first, the retransmissions), at most 8 steps: first ones and the last.
+void syn_steps(const tcp_failure& f, verdict& v) {
+  for (std::size_t i = 0; i < f.syns.size(); ++i) {
+    if (f.syns.size() > 8 && i >= 7 && i + 1 < f.syns.size()) continue;
+    v.chain.push_back(syn_step(f, f.syns[i], i < f.syn_times.size() ? f.syn_times[i] : 0, i));
+  }
+}
+
+// A failed connect of the record that explains its failure: refused, or SYNs never answered
+// (two or more, or one the capture outlived by 3 s: a SYN-ACK just after the capture's end is
+// not a failure).
+const tcp_failure* failed_connect(const record& r, const context& c) {
+  const tcp_failure* best = nullptr;
+  const timestamp_ns end = c.capture_end ? c.capture_end : r.last_time;
+  for (const tcp_failure& f : r.tcp_failures) {
+    if (f.kind == tcp_failure_kind::reset || f.syns.empty()) continue;
+    if (f.kind == tcp_failure_kind::unanswered && f.syns.size() < 2 && end - f.last_syn < 3 * s_ns) continue;
+    if (!best || (best->kind != tcp_failure_kind::refused && f.kind == tcp_failure_kind::refused)) best = &f;
+  }
+  return best;
+}
+
+bool tcp_connect_failed(const record& r, const context& c, verdict& v) {
+  const bool call = is_call(r);
+  if (call && r.times.answer) return false;
+  if (!call && r.outcome != record_state::pending && r.outcome != record_state::failed) return false;
+  // What a proxy answers for a transport error (RFC 3261 16.9: as if 503) or a timeout (408),
+  // or the error codes some send instead (477 Kamailio/OpenSIPS "send failed", 500, 504).
+  const std::uint16_t fin = call ? r.final_status : 0;
+  const message_entry* final_msg = nullptr;
+  if (!call) final_msg = last_msg(r, [&](const message_entry& m) { return !m.request && m.method == r.first_method && m.status >= 300; });
+  const std::uint16_t status = call ? fin : final_msg ? final_msg->status : 0;
+  if (status && status != 408 && status != 477 && status != 480 && status != 500 && status != 503 && status != 504) return false;
+  const tcp_failure* f = failed_connect(r, c);
+  if (!f) return false;
+  const std::string& method = r.first_method;
+  // The request as the connecting host received it (the one it had to forward), else the first.
+  const message_entry* req = last_msg(r, [&](const message_entry& m) {
+    return m.request && m.method == method && m.dst.ip == f->from.ip && m.time <= f->first_syn;
+  });
+  if (!req) req = first_msg(r, [&](const message_entry& m) { return m.request && m.method == method; });
+  if (req) v.chain.push_back(seen(*req, req->dst.ip == f->from.ip ? cat(ip_text(f->from.ip), " must forward it (or answer it) over TCP") : std::string()));
+  syn_steps(*f, v);
+  const bool refused = f->kind == tcp_failure_kind::refused;
+  if (refused) v.chain.push_back(rst_step(*f));
+  else v.chain.push_back(not_seen(cat("a SYN-ACK from ", f->to.to_string(), " to any of the ", std::to_string(f->syns.size()), " SYNs"), f->last_syn));
+  // What the connecting host told the requester (503 / 408...), the final response.
+  const message_entry* answer = status ? last_msg(r, [&](const message_entry& m) {
+    return !m.request && m.method == method && m.status == status;
+  }) : nullptr;
+  if (answer) v.chain.push_back(seen(*answer, answer->src.ip == f->from.ip ? (status == 503 || status == 477 || status == 500
+                                                                               ? "the transport error, reported as RFC 3261 16.9 asks (as if 503)"
+                                                                               : "the hop's transaction timed out")
+                                                                         : std::string()));
+  const std::string what = method == "INVITE" ? "INVITE" : method;
+  const std::string syns = frame_list_text(f->syns);
+  if (refused) {
+    v.text = cat("The ", what, " never reached ", f->to.to_string(), ": TCP connection refused (RST from ", ip_text(f->to.ip),
+                 ", frame ", std::to_string(f->rst.number), ") when ", ip_text(f->from.ip), " tried to connect (SYN frame",
+                 f->syns.size() > 1 ? "s " : " ", syns, "), so nothing listens on TCP port ", std::to_string(f->to.port), " there");
+    v.conf = confidence::high;
+  } else {
+    v.text = cat("The ", what, " never reached ", f->to.to_string(), ": TCP connect to ", f->to.to_string(),
+                 " never answered (SYN frame", f->syns.size() > 1 ? "s " : " ", syns, "; no SYN-ACK",
+                 f->syns.size() > 1 ? cat(" in ", duration_text(f->last_syn - f->first_syn)) : std::string(),
+                 "): the host is down, unreachable, or a firewall drops the connection");
+    v.conf = f->syns.size() >= 3 ? confidence::high : confidence::medium;
+  }
+  if (answer) v.text += cat("; ", ip_text(answer->src.ip), " answered ", answer->summary, after_invite(call_view(r), answer), ".");
+  else v.text += ", and no response came back to the request.";
+  v.next = refused ? cat("Whether the SIP service on ", ip_text(f->to.ip), " listens on TCP (port ", std::to_string(f->to.port),
+                         ") or only on UDP; the transport the routing chose (a ;transport=tcp in the Route, Request-URI or NAPTR/SRV); a firewall sending resets.")
+                   : cat("Whether ", ip_text(f->to.ip), " is up and routable from ", ip_text(f->from.ip),
+                         " (ping, traceroute), a firewall dropping TCP ", std::to_string(f->to.port), ", and the DNS/SRV target.");
+  return true;
+}
 
 bool no_response(const record& r, const context& c, verdict& v) {
   const bool call = is_call(r);
@@ -199,7 +315,13 @@ bool no_response(const record& r, const context& c, verdict& v) {
   if (count_msgs(r, [&](const message_entry& m) { return !m.request && m.method == method; })) return false;
   const timestamp_ns end = c.capture_end ? c.capture_end : r.last_time;
   // An ICMP error about the request says at once what Timer B would say 32 s later.
-  if (end - req->time < timer_b_ns && !(call && r.state == call_state::failed) && r.unreachables.empty()) return false;
+  // A reset of the TCP connection that carried the request (after it): the request, and any
+  // response, went down with the connection.
+  const tcp_failure* reset = nullptr;
+  for (const tcp_failure& f : r.tcp_failures)
+    if (f.kind == tcp_failure_kind::reset && f.rst_time >= req->time &&
+        ((f.from == req->src && f.to == req->dst) || (f.from == req->dst && f.to == req->src)) && !reset) reset = &f;
+  if (end - req->time < timer_b_ns && !(call && r.state == call_state::failed) && r.unreachables.empty() && !reset) return false;
   std::vector<const message_entry*> copies;
   for (const message_entry& m : r.messages)
     if (m.request && m.method == method && m.cseq == req->cseq && m.src == req->src && m.dst == req->dst) copies.push_back(&m);
@@ -228,6 +350,20 @@ bool no_response(const record& r, const context& c, verdict& v) {
     v.conf = confidence::high;
     v.next = cat("Whether the SIP service on ", host_of(req->dst), " is running and on that port (and the DNS/SRV target or "
                  "the configured port of the caller), or what the router blocks.");
+    return true;
+  }
+  if (reset) {
+    v.chain.push_back(rst_step(*reset));
+    v.chain.push_back(not_seen(cat("any response from ", host_of(req->dst), " (the connection is gone)"), reset->rst_time));
+    const bool by_server = reset->to.ip == req->dst.ip;
+    v.text = cat(host_of(req->dst), " never answered the ", method, ": the TCP connection that carried it was reset (RST from ",
+                 ip_text(reset->to.ip), ", frame ", std::to_string(reset->rst.number), ") ", duration_text(reset->rst_time - req->time),
+                 " after the request, so ", by_server ? "the server dropped the connection (a crash, a restart, or a limit on connections)"
+                                                      : "the client dropped the connection",
+                 " and no response could come back on it.");
+    v.conf = confidence::high;
+    v.next = cat("The logs of ", ip_text(reset->to.ip), " at ", clock_text(reset->rst_time),
+                 " (a crash or restart, an idle or connection-count limit), and whether the client reconnects and retries.");
     return true;
   }
   v.chain.push_back(not_seen(cat("any response from ", host_of(req->dst), " within 64*T1 = 32 s (Timer ",
@@ -1047,6 +1183,52 @@ bool nat_one_way(const record& r, const context&, verdict& v) {
   return false;
 }
 
+// RTP from a party of the call to an address/port that no SDP of the call (offer, answer, any
+// re-INVITE) names, and from which no RTP comes back (symmetric RTP, RFC 4961, is negotiated
+// in effect): the sender's own SDP is right (else nat_one_way), it just sends elsewhere.
+bool media_unnegotiated(const record& r, const context&, verdict& v) {
+  if (!is_call(r) || !r.times.answer) return false;
+  for (const stream_info& st : r.streams) {
+    if (!st.packets || (st.from != side::caller && st.from != side::callee)) continue;
+    bool named = false;
+    for (const sdp_media& m : r.sdp) named |= m.address == st.dst;
+    if (named) continue;
+    // RTP coming back from that destination: symmetric RTP (RFC 4961), media flows both ways
+    // between the two ends whatever the SDPs say (a PBX that writes its own address in both).
+    bool latched = false;
+    for (const stream_info& o : r.streams) latched |= &o != &st && o.packets && o.src == st.dst;
+    if (latched) continue;
+    const side other = st.from == side::caller ? side::callee : side::caller;
+    const sdp_media* want = sdp_of_side(r, other);
+    bool reaches = false;   // does anything of the sender reach where the other side receives?
+    if (want)
+      for (const stream_info& o : r.streams) reaches |= o.packets && o.from == st.from && o.dst == want->address;
+    std::size_t n = 0;
+    std::string lines;
+    for (const sdp_media& m : r.sdp) {
+      if (m.media != "audio" || !m.address.port || n >= 4) continue;
+      ++n;
+      v.chain.push_back(sdp_step(r, m, m.offer ? "offer" : "answer"));
+      if (!lines.empty()) lines += ", ";
+      lines += cat(side_name(m.from), " ", m.address.to_string(), " in frame ", std::to_string(r.messages[m.message].frame.number));
+    }
+    v.chain.push_back(stream_step(st, cat("sent to ", st.dst.to_string(), ", which no c=/m= line of the call names")));
+    if (want && !reaches)
+      v.chain.push_back(not_seen(cat("RTP from ", side_name(st.from), " to ", want->address.to_string(), ", where ", side_name(other),
+                                     " said it receives"), st.start));
+    v.text = cat("Media sent to an address nobody negotiated: ", side_name(st.from), " sends its RTP (", std::to_string(st.packets),
+                 " packets from ", st.src.to_string(), ", first in frame ", std::to_string(st.first_frame.number), ") to ",
+                 st.dst.to_string(), ", which appears in no SDP of the call (SDP: ", lines.empty() ? std::string("none") : lines, ")",
+                 want && !reaches ? cat(", so ", side_name(other), " never gets it: one-way audio caused by the sender, not by NAT.")
+                                  : std::string("."));
+    v.conf = want && !reaches ? confidence::high : confidence::medium;
+    v.next = cat("The media settings of ", side_name(st.from), " (or of the media proxy/SBC in front of it): a stale peer from an earlier call "
+                 "or an SDP it did not apply, a hard-coded RTP destination, an SBC that rewrote the SDP but not the media path.");
+    return true;
+  }
+  return false;
+}
+
 bool has_finding(const record& r, std::string_view kind) {
   return std::any_of(r.findings.begin(), r.findings.end(), [&](const correlate::finding& f) { return f.kind == kind; });
 }
@@ -1341,10 +1523,14 @@ constexpr rule table[] = {
     {"responses_not_captured", "RFC 3261 13.2.2.4, 17.1.1.3", category::capture,
      "The capture has requests of the call that are only sent after a response (ACK, BYE, PRACK) but no response at all: "
      "one direction of the traffic is missing from the capture, not from the network.", responses_not_captured},
+    {"tcp_connect_failed", "RFC 3261 16.9, 18.1.1, 18.4 (transport errors); RFC 793 3.4, 3.7 (SYN, RST)", category::signalling,
+     "A TCP connect made to send the request failed: the SYN was answered with RST (connection refused: nothing listens "
+     "there) or retransmitted without any SYN-ACK (host down, firewall); the request never left, and a proxy's 503 or "
+     "408 (or no response at all) follows from it.", tcp_connect_failed},
     {"no_response", "RFC 3261 17.1.1.2 (Timer A, Timer B = 64*T1), 17.1.2.2 (Timer F), 18.4 (ICMP); RFC 792, RFC 4443", category::signalling,
      "The request got no response at all within 32 s: over UDP, its Timer A retransmissions are the evidence that the "
      "sender kept trying and nobody answered; an ICMP destination unreachable quoting it (port unreachable: nothing "
-     "listens there) is cited, and says so at once.", no_response},
+     "listens there) is cited, and says so at once; so is a TCP reset of the connection that carried it.", no_response},
     {"auth_loop", "RFC 3261 22.2, 22.3; RFC 7616 3.3", category::signalling,
      "Three or more challenges with credentials sent back each time: the client loops on credentials the server never accepts.",
      auth_loop},
@@ -1405,6 +1591,9 @@ constexpr rule table[] = {
     {"nat_one_way", "RFC 3264 5 (c=), RFC 4961 (symmetric RTP), RFC 1918", category::media,
      "A side announced a private c= address while its RTP comes from a public one, and the other side sends to the private "
      "address: one-way audio from NAT without symmetric RTP.", nat_one_way},
+    {"media_unnegotiated", "RFC 3264 5 (c=, m= port), 6.1, 8 (re-offers); RFC 4961 (symmetric RTP)", category::media,
+     "A party sends its RTP to an address/port that no SDP of the call (offer, answer, re-INVITE) names and that is not "
+     "where the other side's RTP comes from: one-way audio caused by the sender, distinct from NAT.", media_unnegotiated},
     {"codec_mismatch", "RFC 3264 5.1, 6.1; RFC 3551 6", category::media,
      "RTP arrives with a payload type the receiver's SDP did not list.", codec_mismatch},
     {"hold", "RFC 3264 8.4 (sendonly/inactive), RFC 5359 2.1", category::ok,
@@ -1448,6 +1637,15 @@ verdict explain(const correlate::record& r, const context& c) {
     verdict v;
     if (!ru.match(r, c, v)) continue;
     if (!have) {
+      // A TCP connection of the call reset (RST) is evidence of whatever went wrong after it:
+      // what was in flight on it is lost (a BYE, a re-INVITE, a response).
+      for (const correlate::tcp_failure& f : r.tcp_failures) {
+        if (f.kind != correlate::tcp_failure_kind::reset || !f.rst.number) continue;
+        if (std::any_of(v.chain.begin(), v.chain.end(), [&](const evidence& e) { return e.frame.number == f.rst.number && e.frame.file == f.rst.file; })) continue;
+        v.chain.push_back(rst_step(f));
+        v.text += cat(" The TCP connection ", f.from.to_string(), " - ", f.to.to_string(), " that carried the call was reset by ",
+                      ip_text(f.to.ip), " at ", clock_text(f.rst_time), " (RST, frame ", std::to_string(f.rst.number), ").");
+      }
       // Evidence in time order; a step without a time stays after the step it followed.
       std::vector<std::pair<timestamp_ns, std::size_t>> keys;
       timestamp_ns prev = 0;

@@ -98,8 +98,14 @@ const message_entry* call_view::final_origin() const {
 }
 
 const message_entry* call_view::first_provisional(std::uint16_t lo, std::uint16_t hi) const {
-  return first_msg(r, [&](const message_entry& m) {
-    return !m.request && m.method == "INVITE" && m.status >= lo && m.status <= hi && (!have_caller || m.dst == caller);
+  const message_entry* m = first_msg(r, [&](const message_entry& x) {
+    return !x.request && x.method == "INVITE" && x.status >= lo && x.status <= hi && (!have_caller || x.dst == caller);
+  });
+  if (m || !have_caller) return m;
+  // Responses go to the Via's sent-by port (RFC 3261 18.2.2), which need not be the port the
+  // INVITE left from: the caller's host then.
+  return first_msg(r, [&](const message_entry& x) {
+    return !x.request && x.method == "INVITE" && x.status >= lo && x.status <= hi && x.dst.ip == caller.ip;
   });
 }
 
