@@ -1,6 +1,8 @@
 // sipscope ladder: the sequence diagram of one or several calls (several are merged by time,
 // e.g. the legs of a B2BUA), from the model's message index: one column per host (IP:port),
 // one arrow per SIP message. Text for terminals, Mermaid for docs and wikis, SVG for tickets.
+// The arrows a record's verdict (explain, issue 10) cites as evidence are marked, and the
+// verdict is printed under the ladder (--no-evidence: neither).
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -11,6 +13,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "sipscope/correlate/json.hpp"
+#include "sipscope/explain/explain.hpp"
 #include "sipscope/ladder/layout.hpp"
 #include "sipscope/json_writer.hpp"
 
@@ -42,6 +45,12 @@ constexpr std::string_view ladder_usage_head =
     "                      gives the frame number to open in Wireshark instead\n"
     "  --color WHEN        auto (default: when stdout is a terminal and NO_COLOR is unset),\n"
     "                      always, never\n"
+    "  --no-evidence       do not mark the evidence of the verdict. By default the arrows\n"
+    "                      whose frames the record's verdict ('sipscope explain') cites are\n"
+    "                      marked (text: a \u25c6 column, SVG/HTML: highlighted, the rule and\n"
+    "                      the step in a tooltip or on a click, Mermaid: \u25c6 in the label)\n"
+    "                      and the verdict is printed under the ladder; only verdicts that\n"
+    "                      are not 'ok' mark arrows\n"
     "  -h, --help          this text\n"
     "\n";
 
@@ -62,6 +71,7 @@ struct options {
   common_options c;
   std::vector<std::string> calls;
   bool legs = false;
+  bool evidence = true;
   std::vector<std::pair<std::string, std::string>> aliases;   // "ip" or "ip:port" -> name
 };
 
@@ -77,6 +87,7 @@ std::optional<int> parse_args(args a, options& o) {
       return exit_ok;
     }
     if (c.flag("--legs")) { o.legs = true; continue; }
+    if (c.flag("--no-evidence")) { o.evidence = false; continue; }
     if (c.option("--call", v, err)) {
       if (!err.empty()) return usage_error(o.c, err);
       for (std::string& id : split_list(v)) o.calls.push_back(std::move(id));
@@ -120,10 +131,15 @@ struct row {
   const cr::record* rec;
   const cr::message_entry* m;
   std::size_t from, to;      // host columns
+  bool evidence;             // a step of the record's verdict
+  std::string rule, what;    // which rule cited it, the step's text
 };
+
+namespace ex = sipscope::explain;
 
 struct ladder {
   std::vector<const cr::record*> recs;
+  std::vector<ex::verdict> verdicts;     // one per record (empty: --no-evidence)
   std::vector<capture::endpoint> hosts;
   std::vector<std::string> names;        // alias or ""
   std::vector<row> rows;
@@ -133,19 +149,32 @@ struct ladder {
 
 // The columns and rows come from the shared layout (sipscope/ladder/layout.hpp, which the viewer
 // draws too); this front end adds only its own geometry.
-ladder build(const std::vector<const cr::record*>& recs, const options& o) {
+// Whether a verdict's evidence is marked: a verdict of category ok (completed, hold) has
+// nothing to point at.
+bool marks_of(const ex::verdict& v) { return v.cat != ex::category::ok; }
+
+ladder build(const std::vector<const cr::record*>& recs, std::vector<ex::verdict> verdicts, const options& o) {
   sipscope::ladder::options lo;
   lo.aliases = o.aliases;
   lo.media_columns = false;   // the text/SVG ladder lists streams below, it draws no bands
-  const sipscope::ladder::layout shared = sipscope::ladder::build(recs, lo);
+  sipscope::ladder::layout shared = sipscope::ladder::build(recs, lo);
+  std::vector<sipscope::ladder::evidence_mark> marks;
+  for (std::size_t i = 0; i < verdicts.size() && i < recs.size(); ++i) {
+    if (!marks_of(verdicts[i])) continue;
+    for (const ex::evidence& e : verdicts[i].chain)
+      if (e.seen && e.frame.number) marks.push_back({i, e.frame, std::string(verdicts[i].rule), e.what});
+  }
+  sipscope::ladder::mark_evidence(shared, marks);
   ladder l;
   l.recs = recs;
+  l.verdicts = std::move(verdicts);
   for (const sipscope::ladder::column& c : shared.columns) {
     l.hosts.push_back(c.host);
     l.names.push_back(printable(c.alias));
   }
   l.rows.reserve(shared.rows.size());
-  for (const sipscope::ladder::row& r : shared.rows) l.rows.push_back({recs[r.record], r.message, r.from, r.to});
+  for (const sipscope::ladder::row& r : shared.rows)
+    l.rows.push_back({recs[r.record], r.message, r.from, r.to, r.evidence, r.evidence_rule, r.evidence_what});
   l.t0 = shared.t0;
   l.any_rtx = shared.any_retransmission;
   return l;
@@ -238,6 +267,70 @@ std::vector<std::string> stream_lines(const cr::record& r) {
   return out;
 }
 
+// Whether the verdict of record i (ladder order) marks frame f (a stream's first packet).
+bool cited(const ladder& l, std::size_t i, const capture::frame_ref& f) {
+  if (i >= l.verdicts.size() || !marks_of(l.verdicts[i]) || !f.number) return false;
+  return std::any_of(l.verdicts[i].chain.begin(), l.verdicts[i].chain.end(), [&](const ex::evidence& e) {
+    return e.seen && e.frame.number == f.number && e.frame.file == f.file;
+  });
+}
+
+// Words of `text` in lines of at most `width` cells, the lines after the first indented.
+std::vector<std::string> wrap(const std::string& text, std::size_t width, std::size_t indent) {
+  std::vector<std::string> out;
+  std::size_t pos = text.find_first_not_of(' ');
+  if (pos == std::string::npos) return out;
+  std::string cur = text.substr(0, pos);   // the first line keeps its own indentation
+  bool fresh = true;                       // nothing but indentation on the line yet
+  while (pos < text.size()) {
+    std::size_t sp = text.find(' ', pos);
+    std::string word = text.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+    pos = sp == std::string::npos ? text.size() : sp + 1;
+    if (word.empty()) continue;
+    if (!fresh && text_width(cur) + 1 + text_width(word) > width) {
+      out.push_back(cur);
+      cur.assign(indent, ' ');
+      fresh = true;
+    }
+    if (!fresh) cur += ' ';
+    cur += word;
+    fresh = false;
+  }
+  if (!fresh) out.push_back(cur);
+  for (std::string& line : out) line = truncate(line, width);
+  return out;
+}
+
+// Under the ladder: each record's verdict, and the steps of its evidence the ladder does not
+// draw as arrows (TCP SYN/RST, ICMP, what was not seen). One string per line, unwrapped.
+struct verdict_text {
+  std::string head;                    // "Verdict #3 no_response (signalling, high): ..."
+  std::vector<std::string> marked;     // "frame 1 INVITE ..." (marked on the ladder)
+  std::vector<std::string> other;      // "frame 4 TCP RST ...", "not seen: ..."
+};
+
+std::vector<verdict_text> verdict_texts(const ladder& l) {
+  std::vector<verdict_text> out;
+  for (std::size_t i = 0; i < l.verdicts.size() && i < l.recs.size(); ++i) {
+    const ex::verdict& v = l.verdicts[i];
+    verdict_text t;
+    t.head = "Verdict #" + std::to_string(l.recs[i]->index) + " " + std::string(v.rule) + " (" +
+             std::string(ex::to_string(v.cat)) + ", " + std::string(ex::to_string(v.conf)) + " confidence): " + printable(v.text);
+    if (marks_of(v)) {
+      for (const ex::evidence& e : v.chain) {
+        std::string step = e.seen ? (e.frame.number ? "frame " + std::to_string(e.frame.number) + " " : std::string()) : "not seen: ";
+        step += printable(e.what);
+        const bool on_row = e.seen && e.frame.number && std::any_of(l.rows.begin(), l.rows.end(), [&](const row& r) {
+          return r.evidence && r.rec == l.recs[i] && r.m->frame.number == e.frame.number;
+        });
+        (on_row ? t.marked : t.other).push_back(step);
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 // ---- text ------------------------------------------------------------------------------------
 
 // A line of cells (one code point each) with a colour per cell.
@@ -299,13 +392,17 @@ void print_text(const ladder& l, const options& o) {
   out += utc_date(l.t0);
   out += " (times UTC, +ms from the first message)\n\n";
 
-  // Left block: [#rec] HH:MM:SS.mmm +ms
+  // Left block: [◆] [#rec] HH:MM:SS.mmm +ms (the marker column only when a row is evidence).
   std::size_t rel_w = 0, rec_w = 0;
+  bool any_evidence = false;
   for (const row& r : l.rows) {
     rel_w = std::max(rel_w, rel_ms(r.m->time, l.t0).size());
     rec_w = std::max(rec_w, std::to_string(r.rec->index).size() + 1);
+    any_evidence |= r.evidence;
   }
-  const std::size_t left = (multi ? rec_w + 1 : 0) + 12 + 1 + rel_w + 2;
+  const std::size_t mark_w = any_evidence ? 2 : 0;
+  const char* mark_color = color ? "\033[1;7;33m" : nullptr;   // bold, reversed yellow
+  const std::size_t left = mark_w + (multi ? rec_w + 1 : 0) + 12 + 1 + rel_w + 2;
 
   // Column spacing: room for the widest label between neighbours, within the terminal.
   const std::size_t n = l.hosts.size();
@@ -390,7 +487,11 @@ void print_text(const ladder& l, const options& o) {
     canvas_line l1(width), l2(width);
     bars(l1);
     bars(l2);
-    std::size_t x = 0;
+    std::size_t x = mark_w;
+    if (r.evidence) {
+      l1.put(0, "\u25c6", mark_color);
+      l2.put(0, "\u25c6", mark_color);
+    }
     if (multi) {
       l1.put(x, "#" + std::to_string(r.rec->index));
       x += rec_w + 1;
@@ -408,7 +509,7 @@ void print_text(const ladder& l, const options& o) {
       t = truncate(t, room);
     }
     const std::size_t tw = text_width(t);
-    l1.put(r.from <= r.to ? lo + 2 : hi - 1 - tw, t, col);
+    l1.put(r.from <= r.to ? lo + 2 : hi - 1 - tw, t, r.evidence && color ? "\033[1;4m" : col);
     // The arrow.
     if (a == b) {
       std::string loop(spacing / 2 - 1, '-');
@@ -435,11 +536,14 @@ void print_text(const ladder& l, const options& o) {
     }
   }
   bool media_head = false;
-  for (const cr::record* r : l.recs) {
-    for (const std::string& line : stream_lines(*r)) {
+  for (std::size_t ri = 0; ri < l.recs.size(); ++ri) {
+    const cr::record* r = l.recs[ri];
+    const std::vector<std::string> lines = stream_lines(*r);
+    for (std::size_t si = 0; si < lines.size(); ++si) {
+      const std::string& line = lines[si];
       if (!media_head) out += "\nMedia\n";
       media_head = true;
-      std::string text = "  ";
+      std::string text = si < r->streams.size() && cited(l, ri, r->streams[si].first_frame) ? "\u25c6 " : "  ";
       if (multi) text += "#" + std::to_string(r->index) + " ";
       text += line;
       // Wrapped at ", " to the terminal's width.
@@ -464,6 +568,26 @@ void print_text(const ladder& l, const options& o) {
     }
   }
   if (l.any_rtx) out += "\n[rtx] retransmission (same message of the same transaction seen again)\n";
+  {
+    const std::size_t w = term_w > 0 ? static_cast<std::size_t>(term_w) : 100;
+    for (const verdict_text& v : verdict_texts(l)) {
+      out += '\n';
+      for (const std::string& line : wrap(v.head, w, 2)) {
+        out += line;
+        out += '\n';
+      }
+      if (!v.marked.empty()) {
+        std::string s = "\u25c6 evidence marked above: ";
+        for (std::size_t k = 0; k < v.marked.size(); ++k) s += (k ? "; " : "") + v.marked[k];
+        for (const std::string& line : wrap(s, w, 4)) out += line + "\n";
+      }
+      if (!v.other.empty()) {
+        std::string s = "  evidence not drawn as arrows: ";
+        for (std::size_t k = 0; k < v.other.size(); ++k) s += (k ? "; " : "") + v.other[k];
+        for (const std::string& line : wrap(s, w, 4)) out += line + "\n";
+      }
+    }
+  }
   for (const cr::record* r : l.recs) {
     if (r->dropped_messages)
       out += "#" + std::to_string(r->index) + ": " + std::to_string(r->dropped_messages) +
@@ -529,6 +653,7 @@ void print_mermaid(const ladder& l) {
     out += 'H';
     out += std::to_string(r.to + 1);
     out += ": ";
+    if (r.evidence) out += "\u25c6 ";
     out += mermaid_text(label);
     if (r.m->retransmission) out += " [rtx]";
     out += ' ';
@@ -560,6 +685,15 @@ void print_mermaid(const ladder& l) {
         out += mermaid_text(t);
         out += '\n';
       }
+  if (!l.hosts.empty())
+    for (const verdict_text& v : verdict_texts(l)) {
+      out += "    Note over H1";
+      if (l.hosts.size() > 1) out += ",H" + std::to_string(l.hosts.size());
+      out += ": ";
+      out += mermaid_text(v.head);
+      if (!v.marked.empty()) out += mermaid_text(" (\u25c6 marks its evidence)");
+      out += '\n';
+    }
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
@@ -601,6 +735,19 @@ std::string svg_text(const ladder& l, bool clickable) {
   int width = left + std::max(1, n - 1) * spacing + 140;
   for (const cr::record* r : l.recs)   // monospace 12 px: about 7.3 px a character
     width = std::max(width, 20 + static_cast<int>(7.3 * static_cast<double>(text_width(record_title(*r)))));
+  // The verdicts under the ladder (the caption), wrapped to the picture's width.
+  std::vector<std::string> caption;
+  const std::vector<verdict_text> vts = verdict_texts(l);
+  for (const verdict_text& v : vts) {
+    const auto chars = static_cast<std::size_t>(static_cast<double>(width - 20) / 7.3);
+    for (const std::string& line : wrap(v.head, chars, 2)) caption.push_back(line);
+    if (!v.other.empty()) {
+      std::string o = "  evidence not drawn as arrows: ";
+      for (std::size_t k = 0; k < v.other.size(); ++k) o += (k ? "; " : "") + v.other[k];
+      for (const std::string& line : wrap(o, chars, 4)) caption.push_back(line);
+    }
+  }
+  if (!caption.empty()) height += 8 + 16 * static_cast<int>(caption.size());
   auto x = [&](std::size_t i) { return left + static_cast<int>(i) * spacing; };
   std::string out;
   char buf[512];
@@ -609,6 +756,11 @@ std::string svg_text(const ladder& l, bool clickable) {
                 "font-family=\"monospace\" font-size=\"12\">\n",
                 width, height, width, height);
   out += buf;
+  if (!vts.empty()) {   // the verdict as the picture's title (a tooltip, and for screen readers)
+    out += "<title>";
+    for (std::size_t k = 0; k < vts.size(); ++k) out += xml_text((k ? "\n" : "") + vts[k].head);
+    out += "</title>\n";
+  }
   // One arrowhead per colour (context-stroke is SVG 2, not every viewer has it).
   out += "<defs>";
   for (const char* c : {"#999999", "#1f5fa8", "#a87b00", "#1e7a1e", "#5a3fa8", "#b52020"}) {
@@ -654,14 +806,26 @@ std::string svg_text(const ladder& l, bool clickable) {
     if (m.retransmission) label += " [rtx]";
     const char* c = svg_color(m);
     if (clickable) {
-      std::snprintf(buf, sizeof buf, "<g class=\"message\" data-i=\"%zu\">", static_cast<std::size_t>(&r - l.rows.data()));
+      std::snprintf(buf, sizeof buf, "<g class=\"message%s\" data-i=\"%zu\">", r.evidence ? " evidence" : "",
+                    static_cast<std::size_t>(&r - l.rows.data()));
       out += buf;
       // A transparent band over the whole row: the click target.
       std::snprintf(buf, sizeof buf, "<rect class=\"hit\" x=\"0\" y=\"%d\" width=\"100%%\" height=\"%d\" fill=\"transparent\"/>",
                     y - 18, step + (m.has_sdp ? sdp_step : 0));
       out += buf;
     } else {
-      out += "<g class=\"message\">";
+      out += r.evidence ? "<g class=\"message evidence\">" : "<g class=\"message\">";
+    }
+    if (r.evidence) {   // a highlighted band, the marker, and which rule cited it
+      out += "<title>";
+      out += xml_text("\u25c6 evidence of " + r.rule + ": " + r.what);
+      out += "</title>";
+      std::snprintf(buf, sizeof buf, "<rect class=\"evidence\" x=\"0\" y=\"%d\" width=\"100%%\" height=\"%d\" fill=\"#fff2a8\"/>",
+                    y - 18, step + (m.has_sdp ? sdp_step : 0) - 2);
+      out += buf;
+      std::snprintf(buf, sizeof buf, "<text class=\"evidence-mark\" x=\"%d\" y=\"%d\" fill=\"#b36b00\">\u25c6</text>",
+                    left - 22, y + 4);
+      out += buf;
     }
     std::snprintf(buf, sizeof buf, "<text x=\"8\" y=\"%d\" fill=\"#555\">%s %s</text>", y + 4,
                   utc_time(m.time).c_str(), rel_ms(m.time, l.t0).c_str());
@@ -674,9 +838,9 @@ std::string svg_text(const ladder& l, bool clickable) {
     out += xml_text(label);
     out += "</text>";
     std::snprintf(buf, sizeof buf,
-                  "<line class=\"arrow\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"1.5\"%s "
+                  "<line class=\"arrow\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"%s\"%s "
                   "marker-end=\"url(#arrow-%s)\"/>",
-                  x1, y, x2, y, c, m.retransmission ? " stroke-dasharray=\"5 3\"" : "", c + 1);
+                  x1, y, x2, y, c, r.evidence ? "3" : "1.5", m.retransmission ? " stroke-dasharray=\"5 3\"" : "", c + 1);
     out += buf;
     if (!sdp.empty()) {
       std::snprintf(buf, sizeof buf, "<text class=\"sdp\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#8a3b8a\" font-size=\"11\">",
@@ -688,14 +852,26 @@ std::string svg_text(const ladder& l, bool clickable) {
     out += "</g>\n";
     y += step + (m.has_sdp ? sdp_step : 0);
   }
-  for (const cr::record* r : l.recs)
-    for (const std::string& line : stream_lines(*r)) {
-      std::snprintf(buf, sizeof buf, "<text class=\"stream\" x=\"10\" y=\"%d\" fill=\"#555\">", y);
+  for (std::size_t ri = 0; ri < l.recs.size(); ++ri) {
+    const std::vector<std::string> lines = stream_lines(*l.recs[ri]);
+    for (std::size_t si = 0; si < lines.size(); ++si) {
+      const bool ev = si < l.recs[ri]->streams.size() && cited(l, ri, l.recs[ri]->streams[si].first_frame);
+      std::snprintf(buf, sizeof buf, "<text class=\"stream%s\" x=\"10\" y=\"%d\" fill=\"%s\">", ev ? " evidence" : "", y,
+                    ev ? "#b36b00" : "#555");
       out += buf;
-      out += xml_text(line);
+      out += xml_text(ev ? "\u25c6 " + lines[si] : lines[si]);
       out += "</text>\n";
       y += 16;
     }
+  }
+  if (!caption.empty()) y += 8;
+  for (const std::string& line : caption) {
+    std::snprintf(buf, sizeof buf, "<text class=\"verdict\" x=\"10\" y=\"%d\" fill=\"#7a2e00\">", y);
+    out += buf;
+    out += xml_text(line);
+    out += "</text>\n";
+    y += 16;
+  }
   std::snprintf(buf, sizeof buf, "<text x=\"10\" y=\"%d\" fill=\"#555\">", height - 14);
   out += buf;
   out += xml_text(utc_date(l.t0) + " (times UTC, +ms from the first message)");
@@ -731,6 +907,7 @@ void print_html(const ladder& l, const options& o) {
     w.member("reason", m.reason).member("retransmission", m.retransmission);
     w.member("has_sdp", m.has_sdp).member("sdp", m.sdp).member("user_agent", m.user_agent);
     w.member("errors", m.errors).member("warnings", m.warnings).member("dialog", m.dialog);
+    w.member("evidence_rule", r.rule).member("evidence_what", r.what);
     w.end_object();
   }
   w.end_array();
@@ -762,11 +939,24 @@ void print_html(const ladder& l, const options& o) {
          "g.message{cursor:pointer}\n"
          "g.message:hover rect.hit{fill:#f3f3ff}\n"
          "g.message.selected rect.hit{fill:#e4e8ff}\n"
+         "g.message.evidence .label{font-weight:bold}\n"
+         ".verdict{font-family:monospace;background:#fff2a8;padding:.4em;max-width:80em}\n"
          "</style>\n</head>\n<body>\n<h1>";
   out += xml_text(title);
   out += "</h1>\n<p class=\"note\">Click a message for its details. They come from sipscope's call model, which "
          "indexes each message (start line, time, frame, addresses, SDP summary, User-Agent) but keeps no raw SIP "
-         "text: open the frame number in Wireshark for the whole message. Times are UTC.</p>\n"
+         "text: open the frame number in Wireshark for the whole message. Times are UTC.</p>\n";
+  for (const verdict_text& v : verdict_texts(l)) {
+    out += "<p class=\"verdict\">";
+    out += xml_text(v.head);
+    if (!v.marked.empty()) out += "<br>\u25c6 highlighted: the evidence of this verdict (click one for the step it is)";
+    if (!v.other.empty()) {
+      out += "<br>Evidence not drawn as arrows: ";
+      for (std::size_t k = 0; k < v.other.size(); ++k) out += xml_text((k ? "; " : "") + v.other[k]);
+    }
+    out += "</p>\n";
+  }
+  out += 
          "<div id=\"wrap\">\n<div id=\"ladder\">\n";
   out += svg_text(l, true);
   out += "</div>\n<div id=\"details\"><em>No message selected.</em></div>\n</div>\n<script>\n\"use strict\";\n"
@@ -785,6 +975,7 @@ void print_html(const ladder& l, const options& o) {
          "  ['Frame', m => m.frame + ' of ' + m.file + ' (record at byte ' + m.offset + ')'],\n"
          "  ['Call-ID', m => m.call_id + ' (record #' + m.record + ')'],\n"
          "  ['Parser', m => m.errors || m.warnings ? m.errors + ' errors, ' + m.warnings + ' warnings' : 'well-formed'],\n"
+         "  ['Evidence', m => m.evidence_rule ? '\u25c6 cited by rule ' + m.evidence_rule + ': ' + m.evidence_what : ''],\n"
          "];\n"
          "function show(i) {\n"
          "  const m = messages[i];\n"
@@ -823,9 +1014,12 @@ int cmd_ladder(args a) {
   for (const std::string& c : o.calls) (is_index(c) ? (void)want_index.insert(std::stoull(c)) : (void)want_id.insert(c));
   std::vector<cr::record> kept;
   run_result rr;
+  ex::context ctx;   // what explain needs of the whole capture, for the verdicts
+  run_extras x;
+  x.diag = [&ctx](const capture::diag_event& e) { ex::add_loss(ctx, e); };
   const bool ok = run_capture(o.c, [&](cr::record&& r) {
     if (o.calls.empty() || o.legs || want_index.count(r.index) || want_id.count(r.call_id)) kept.push_back(std::move(r));
-  }, rr);
+  }, rr, x);
   if (!ok || rr.io_error) return exit_usage;
 
   std::vector<const cr::record*> chosen;
@@ -870,7 +1064,13 @@ int cmd_ladder(args a) {
     }
   }
 
-  const ladder l = build(chosen, o);
+  std::vector<ex::verdict> verdicts;
+  if (o.evidence) {
+    ctx.capture_end = rr.correlator.last_time;
+    ctx.rtp_packets = rr.correlator.rtp_packets;
+    for (const cr::record* r : chosen) verdicts.push_back(ex::explain(*r, ctx));
+  }
+  const ladder l = build(chosen, std::move(verdicts), o);
   if (o.c.format == "mermaid") print_mermaid(l);
   else if (o.c.format == "svg") print_svg(l);
   else if (o.c.format == "html") print_html(l, o);

@@ -226,4 +226,33 @@ std::size_t placement::row_at(float y, float row_height) const noexcept {
   return best;
 }
 
+std::size_t mark_evidence(layout& l, const std::vector<evidence_mark>& marks) {
+  std::size_t unplaced = 0;
+  auto same = [](const cr::frame_ref& a, const cr::frame_ref& b) { return a.number && a.number == b.number && a.file == b.file; };
+  for (const evidence_mark& k : marks) {
+    bool placed = false;
+    for (row& r : l.rows) {
+      if (r.record != k.record || !r.message) continue;
+      bool hit = same(r.message->frame, k.frame);
+      for (const cr::frame_ref& p : r.message->pieces) hit |= same(p, k.frame);
+      if (!hit) continue;
+      placed = true;
+      if (r.evidence) continue;   // the first step that cites it speaks for it
+      r.evidence = true;
+      r.evidence_rule = k.rule;
+      r.evidence_what = k.what;
+    }
+    for (band& b : l.bands) {
+      if (b.record != k.record || !b.stream || !same(b.stream->first_frame, k.frame)) continue;
+      placed = true;
+      if (b.evidence) continue;
+      b.evidence = true;
+      b.evidence_rule = k.rule;
+      b.evidence_what = k.what;
+    }
+    unplaced += placed ? 0 : 1;
+  }
+  return unplaced;
+}
+
 }  // namespace sipscope::ladder

@@ -50,6 +50,11 @@ struct row {
   std::string sdp_badge;   // "PCMU sendrecv"-like summary when the message carries SDP, else ""
   bool retransmission = false;
   bool diagnostics = false;  // the parser reported errors or warnings about it
+  // Set by mark_evidence(): the message is a step of its record's verdict (explain), which rule
+  // cited it and what the step says ("" when not evidence).
+  bool evidence = false;
+  std::string evidence_rule;
+  std::string evidence_what;
 };
 
 // One RTP stream between two columns, over the rows it ran across.
@@ -63,6 +68,10 @@ struct band {
   std::size_t row_begin = 0, row_end = npos;
   std::string label;       // "PCMU 120 pkts, loss 0.0 %, jitter 0.3 ms, MOS 4.41"
   bool bad = false;        // loss above 1 %, jitter above 30 ms or MOS below 3.6
+  // Set by mark_evidence(): the stream's first packet is a step of the verdict.
+  bool evidence = false;
+  std::string evidence_rule;
+  std::string evidence_what;
 };
 
 struct options {
@@ -81,6 +90,21 @@ struct layout {
 };
 
 layout build(const std::vector<const cr::record*>& records, const options& o);
+
+// A frame that a record's verdict cites as evidence (an explain::verdict's chain, seen steps),
+// given by the front end so that this library needs no explain: the ladder marks the arrows
+// (and RTP bands) of the evidence chain.
+struct evidence_mark {
+  std::size_t record = 0;    // index into layout::records
+  cr::frame_ref frame;       // the message's frame (or one of its pieces), or a stream's first
+  std::string rule;          // the rule that cited it ("no_response")
+  std::string what;          // the evidence step ("TCP RST 192.0.2.20:5060 -> ...")
+};
+// Sets row::evidence / band::evidence (and their rule and text) where a mark's frame is the
+// row's message (its completing frame or a piece) or the band's first packet, in the same
+// record. Returns the number of marks that fell on no row or band (frames of TCP SYN/RST, ICMP,
+// which the ladder does not draw).
+std::size_t mark_evidence(layout& l, const std::vector<evidence_mark>& marks);
 
 // "INVITE CSeq 1" / "180 Ringing CSeq 1".
 std::string arrow_label(const cr::message_entry& m);
