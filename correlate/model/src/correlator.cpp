@@ -162,9 +162,10 @@ struct correlator::impl {
     bool established = false, carried_sip = false, failed = false;
   };
   std::unordered_map<std::string, tcp_conn> tcp_conns;
-  // Host IP -> Call-ID and time of the last request it received: a connect from that host
-  // within 64*T1 is made to forward that request (RFC 3261 16.6) or to answer it (18.2.2).
-  std::unordered_map<std::string, std::pair<std::string, timestamp_ns>> host_requests;
+  // Host IP -> Call-ID and time of the last requests it received (at most 8): a connect from
+  // that host within 64*T1 is made to forward one of them (RFC 3261 16.6) or to answer it
+  // (18.2.2): the one whose Request-URI names the connect's target, else the last one.
+  std::unordered_map<std::string, std::vector<std::pair<std::string, timestamp_ns>>> host_requests;
   std::vector<std::uint16_t> sip_ports;   // ports SIP was seen on (at most 64)
   void on_tcp(const capture::tcp_event& e);
   void note_tcp_sip(const capture::sip_event& e, const record& r);
@@ -347,7 +348,10 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
   }
   if (v.request && v.method != method::ack) {
     if (host_requests.size() > 100000) host_requests.clear();
-    host_requests[e.dst.ip.to_string()] = {r.call_id, e.time};
+    auto& recent = host_requests[e.dst.ip.to_string()];
+    std::erase_if(recent, [&](const auto& x) { return x.first == r.call_id; });
+    if (recent.size() >= 8) recent.erase(recent.begin());
+    recent.emplace_back(r.call_id, e.time);
   }
   for (std::uint16_t port : {e.src.port, e.dst.port})
     if (sip_ports.size() < 64 && std::find(sip_ports.begin(), sip_ports.end(), port) == sip_ports.end()) sip_ports.push_back(port);
@@ -1005,8 +1009,19 @@ void correlator::impl::on_tcp(const capture::tcp_event& e) {
     auto h = host_requests.find(e.src.ip.to_string());
     const bool sip_port = e.dst.port == 5060 || e.dst.port == 5061 ||
                           std::find(sip_ports.begin(), sip_ports.end(), e.dst.port) != sip_ports.end();
-    if (h != host_requests.end() && sip_port && e.time >= h->second.second && e.time - h->second.second <= 32'000'000'000)
-      c.call_id = h->second.first;
+    if (h != host_requests.end() && sip_port) {
+      const std::string target = e.dst.ip.to_string();
+      for (auto it = h->second.rbegin(); it != h->second.rend(); ++it) {
+        if (e.time < it->second || e.time - it->second > 32'000'000'000) continue;
+        auto a = active.find(it->first);
+        if (a == active.end()) continue;
+        if (c.call_id.empty()) c.call_id = it->first;   // the last request, unless...
+        if (a->second->r.request_uri.find(target) != std::string::npos) {   // ... one names the target
+          c.call_id = it->first;
+          break;
+        }
+      }
+    }
     tcp_conns[key] = c;
     if (tcp_failure* f = tcp_failure_of(c, tcp_failure_kind::unanswered)) {
       f->syns.assign(1, e.frame);
