@@ -107,7 +107,8 @@ def main(argv):
 
     # More test captures of a rule, shown after its first example.
     more = {'no_response': ['corpus/explain/no-response.pcap', 'corpus/explain/tcp-reset-after-invite.pcap'],
-            'tcp_connect_failed': ['corpus/explain/tcp-no-synack.pcap']}
+            'tcp_connect_failed': ['corpus/explain/tcp-refused.pcap'],
+            'dialog_lost': ['corpus/explain/tcp-reset-in-call.pcap']}
     doc = [INTRO, '| rule | category | basis | test capture |', '|---|---|---|---|']
     for rid, cat, rfc, _ in rules:
         ex = examples.get(rid)
