@@ -82,6 +82,9 @@ constexpr std::string_view export_usage =
     "  --jsonl FILE        also write each record imported as one line of the model's JSON\n"
     "                      (as 'sipscope calls --format jsonl --all')\n"
     "  --csv DIR           also write the tables as CSV files DIR/TABLE.csv\n"
+    "  --with-messages     also store each SIP message's text (messages.raw; bytes that are\n"
+    "                      not UTF-8 as U+0080-U+00FF): the database then shows a message\n"
+    "                      without its capture (about 1 KB more per message)\n"
     "  -j, --jobs N        captures read in parallel (default: the number of cores); one\n"
     "                      writer thread whatever N\n"
     "  -q, --quiet         no progress bar and no summary on stderr\n"
@@ -104,7 +107,7 @@ struct options {
   std::vector<std::string> paths;
   std::string db, jsonl, csv, bpf;
   std::vector<std::pair<std::string, std::uint64_t>> limits;   // --limit NAME=VALUE
-  bool recursive = false, replace = false, quiet = false, per_file = false;
+  bool recursive = false, replace = false, quiet = false, per_file = false, with_messages = false;
   unsigned jobs = 0;
 };
 
@@ -125,6 +128,7 @@ std::optional<int> parse_args(args a, options& o) {
     if (c.flag("-r") || c.flag("--recursive")) { o.recursive = true; continue; }
     if (c.flag("--replace")) { o.replace = true; continue; }
     if (c.flag("--per-file")) { o.per_file = true; continue; }
+    if (c.flag("--with-messages")) { o.with_messages = true; continue; }
     if (c.flag("-q") || c.flag("--quiet")) { o.quiet = true; continue; }
     if (c.option("--db", v, err) || c.option("--jsonl", v, err) || c.option("--csv", v, err) ||
         c.option("-f", v, err) || c.option("--filter", v, err) || c.option("-j", v, err) ||
@@ -423,6 +427,7 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   // --limit values (docs/LIMITS.md), as every other command applies them.
   capture::module_limits mlim;
   cr::correlator_options copts;
+  copts.keep_raw = s.o->with_messages;
   {
     common_options co;
     co.limits = s.o->limits;

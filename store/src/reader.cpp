@@ -205,7 +205,12 @@ std::unique_ptr<reader> reader::open(const std::string& path, error& e) {
     // Newer than this program knows: read what it can by name, but say so.
     e = {error_kind::none, path + ": schema version " + std::to_string(r->version_) + " is newer than this program's"};
   }
+  // Schema 2 has messages.raw always; it holds text only from `export --with-messages`.
   for (const std::string& c : r->columns("messages")) r->raw_ |= c == "raw";
+  if (r->raw_) {
+    query any(r->p_->db, "SELECT 1 FROM messages WHERE raw IS NOT NULL LIMIT 1");
+    r->raw_ = any.ok() && any.step() == SQLITE_ROW;
+  }
   query caps(r->p_->db, "SELECT * FROM captures ORDER BY (status = 'complete') DESC, id");
   if (!caps.ok()) {
     e = {error_kind::schema, path + ": " + caps.error()};

@@ -60,7 +60,7 @@ constexpr column messages_cols[] = {
     {"transport", text}, {"request", boolean}, {"method", text}, {"status", integer}, {"cseq", integer},
     {"summary", text}, {"reason", text}, {"retransmission", boolean}, {"has_sdp", boolean},
     {"sdp_summary", text}, {"user_agent", text}, {"dialog", integer}, {"errors", integer},
-    {"warnings", integer},
+    {"warnings", integer}, {"raw", text},
 };
 constexpr column streams_cols[] = {
     {"capture_id", integer}, {"record_index", integer}, {"seq", integer}, {"src", text}, {"dst", text},
@@ -82,10 +82,11 @@ constexpr column findings_cols[] = {
 constexpr std::string_view verdict_columns[] = {"verdict", "verdict_category", "verdict_text", "verdict_confidence"};
 constexpr std::string_view verdict_tables[] = {"calls", "registrations", "events"};
 
+// And messages.raw: the message's text, with `export --with-messages` (NULL without).
 bool added_in_v2(std::string_view column) {
   for (std::string_view c : verdict_columns)
     if (c == column) return true;
-  return false;
+  return column == "raw";
 }
 
 constexpr table tables[] = {
@@ -219,6 +220,8 @@ void emit_rows(const cr::record& r, std::int64_t cap, const verdict_fields& v, r
     if (m.request) w.null();
     else w.t(m.reason);
     w.b(m.retransmission).b(m.has_sdp).t(m.sdp).t(m.user_agent).i(m.dialog).i(m.errors).i(m.warnings);
+    if (m.raw.empty()) w.null();
+    else w.t(m.raw);
   }
   seq = 0;
   for (const cr::stream_info& st : r.streams) {
@@ -378,6 +381,9 @@ std::string schema_v2_sql(dialect d) {
       s += type_name(col_type::text, d);
       s += ";\n";
     }
+  s += "ALTER TABLE messages ADD COLUMN raw ";
+  s += type_name(col_type::text, d);
+  s += ";\n";
   s += "CREATE INDEX calls_by_verdict ON calls (verdict, first_time);\n";
   return s;
 }
@@ -388,7 +394,7 @@ std::span<const migration> migrations() {
           "streams, findings",
        schema_v1_sql},
       {2, "the verdict of sipscope explain in calls, registrations and events (verdict, verdict_category, "
-          "verdict_text, verdict_confidence)",
+          "verdict_text, verdict_confidence); messages.raw (export --with-messages)",
        schema_v2_sql},
   };
   return list;

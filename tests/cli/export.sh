@@ -42,7 +42,7 @@ sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print("\
 
 # --- usage ---------------------------------------------------------------------------------------
 expect_rc 0 "export --help" -- "$bin" export --help
-for opt in --db --recursive --per-file --jobs --replace --jsonl --csv Examples; do
+for opt in --db --recursive --per-file --jobs --replace --jsonl --csv --with-messages --limit Examples; do
   grep -q -- "$opt" "$tmp/out" || fail "--help does not document $opt"
 done
 expect_rc 0 "sipscope --help lists export" -- "$bin" --help
@@ -66,6 +66,26 @@ for f in "$corpus"/calls/*.pcap; do
   n=$((n + 1))
 done
 pass "$n corpus/calls captures: rows equal calls --all --messages JSON"
+[ "$(sql "$db" "SELECT count(*) FROM messages WHERE raw IS NOT NULL")" = 0 ] &&
+  pass "without --with-messages, messages.raw is NULL" || fail "messages.raw filled without --with-messages"
+
+# --with-messages: each message's text in messages.raw, a whole SIP message that parses alone
+rawdb="$tmp/raw.sqlite"
+expect_rc 0 "export --with-messages" -- "$bin" export -q --with-messages --db "$rawdb" "$corpus/calls/basic-call.pcap" "$corpus/calls/tcp-call.pcap"
+mkdir -p "$tmp/raw"
+python3 - "$rawdb" "$tmp/raw" <<'PY' || fail "messages.raw: see above"
+import sqlite3, sys, os
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("SELECT capture_id, record_index, seq, summary, raw FROM messages").fetchall()
+bad = [r[:3] for r in rows if r[4] is None or r[3].split(' ')[0] not in r[4].split('\r\n')[0] or '\r\n\r\n' not in r[4]]
+if not rows or bad:
+    print("FAIL: messages.raw missing or not the message:", bad[:5]); sys.exit(1)
+for i, r in enumerate(rows):
+    open(os.path.join(sys.argv[2], f"{i:03d}.sip"), "w", newline="").write(r[4])
+print(f"ok:   --with-messages: {len(rows)} messages, each raw text's start line holding its summary")
+PY
+"$bin" parse "$tmp"/raw/*.sip >"$tmp/parse.out" 2>&1 && pass "every stored message parses well-formed alone ($(ls "$tmp"/raw | wc -l))" ||
+  fail "sipscope parse of the stored messages: $(grep -m3 -i error "$tmp/parse.out")"
 jl=$(wc -l <"$tmp/all.jsonl"); rows=$(sql "$db" "SELECT sum(records) FROM captures")
 [ "$jl" = "$rows" ] && pass "--jsonl has one line per record ($jl)" || fail "--jsonl has $jl lines, captures say $rows records"
 csvrows=$(($(wc -l <"$tmp/csv/calls.csv") - 1)); dbcalls=$(sql "$db" "SELECT count(*) FROM calls")

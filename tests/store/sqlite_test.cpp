@@ -272,6 +272,7 @@ TEST(store_sqlite, migrates_a_version_1_database) {
   for (const char* t : {"calls", "registrations", "events"})
     for (const char* c : {"verdict", "verdict_category", "verdict_text", "verdict_confidence"})
       q(d.path, std::string("ALTER TABLE ") + t + " DROP COLUMN " + c);
+  q(d.path, "ALTER TABLE messages DROP COLUMN raw");
   q(d.path, "DELETE FROM schema_migrations WHERE version = 2");
   q(d.path, "PRAGMA user_version = 1");
   ASSERT_EQ(q(d.path, "SELECT count(*) FROM pragma_table_info('calls') WHERE name = 'verdict'"), "0");
@@ -281,6 +282,7 @@ TEST(store_sqlite, migrates_a_version_1_database) {
   EXPECT_EQ(q(d.path, "PRAGMA user_version"), "2");
   EXPECT_EQ(q(d.path, "SELECT count(*) FROM schema_migrations"), "2");
   EXPECT_EQ(q(d.path, "SELECT call_id || ':' || (verdict IS NULL) FROM calls"), "abc@host:1");
+  EXPECT_EQ(q(d.path, "SELECT count(*) FROM messages WHERE raw IS NULL"), "2");
   ASSERT_EQ(s->begin_capture(meta("new.pcap", "h-new"), false, detail), st::begin_status::started);
   cr::record r = sample_call();
   r.call_id = "new@host";

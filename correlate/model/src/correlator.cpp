@@ -307,6 +307,7 @@ void correlator::impl::on_sip(const capture::sip_event& e) {
 
   message_entry me;
   me.frame = e.frame;
+  if (opt.keep_raw) me.raw.assign(e.bytes);
   if (e.pieces.count > 1) me.pieces.assign(e.pieces.begin(), e.pieces.end());
   me.time = e.time;
   me.src = e.src;

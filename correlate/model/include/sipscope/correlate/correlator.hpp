@@ -28,6 +28,7 @@ struct correlator_options {
   // Headers that carry the Call-ID of the other leg through a B2BUA (case-insensitive names).
   std::vector<std::string> leg_headers = {"X-CID", "X-Call-ID", "X-Orig-Call-ID", "X-Leg-ID"};
   bool link_by_media = true;        // fallback: legs share an SDP media address
+  bool keep_raw = false;            // message_entry::raw: each message's bytes (export --with-messages)
   // Fallback for B2BUAs that derive the B leg's Call-ID from the A leg's (a prefix or suffix
   // added): an ECMAScript regex whose first capture group is the part both legs share, e.g.
   // "^(.*)-b2b(-\\d+)?$" or "^b2b_\\d+_(.*)$"; empty = off. Calls whose Call-IDs give the

@@ -81,6 +81,7 @@ struct message_entry {
   std::uint16_t errors = 0;         // parser diagnostics of severity error
   std::uint16_t warnings = 0;
   std::int32_t dialog = -1;         // index into record::dialogs
+  std::string raw;                  // the message's bytes, only with correlator_options::keep_raw
 };
 
 // A header field worth quoting as evidence of what went wrong (explain, issue 10): Reason
