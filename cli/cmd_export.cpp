@@ -363,6 +363,9 @@ class worker_handler : public capture::handler {
       : c_(c), progress_(progress), ctx_(ctx) {}
   void on_sip(const capture::sip_event& e) override { c_.on_sip(e); }
   void on_udp(const capture::udp_event& e) override { c_.on_udp(e); }
+  // ICMP unreachables and TCP SYN/RST: evidence of explain's verdicts, as in `sipscope calls`
+  void on_icmp(const capture::icmp_event& e) override { c_.on_icmp(e); }
+  void on_tcp(const capture::tcp_event& e) override { c_.on_tcp(e); }
   void on_diag(const capture::diag_event& e) override {
     if (e.kind == capture::diag_kind::cannot_open || e.kind == capture::diag_kind::not_a_capture) {
       if (file_error.empty()) file_error = std::string(e.what);

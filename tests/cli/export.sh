@@ -66,6 +66,17 @@ for f in "$corpus"/calls/*.pcap; do
   n=$((n + 1))
 done
 pass "$n corpus/calls captures: rows equal calls --all --messages JSON"
+# corpus/explain: a capture per verdict rule (ICMP, TCP SYN/RST, capture losses as evidence):
+# the stored verdicts equal those of calls
+xdb="$tmp/explain.sqlite"
+expect_rc 0 "export corpus/explain" -- "$bin" export -q --db "$xdb" "$corpus"/explain/*.pcap
+n=0
+for f in "$corpus"/explain/*.pcap; do
+  "$bin" calls --all --format json --messages -q "$f" >"$tmp/one.json" || fail "calls on $f"
+  python3 "$here/../store/export_compare.py" "$xdb" "$f" "$tmp/one.json" >"$tmp/cmp" 2>&1 || { fail "$(basename "$f"): rows differ"; head -10 "$tmp/cmp"; }
+  n=$((n + 1))
+done
+pass "$n corpus/explain captures: rows and verdicts equal calls --all JSON"
 [ "$(sql "$db" "SELECT count(*) FROM messages WHERE raw IS NOT NULL")" = 0 ] &&
   pass "without --with-messages, messages.raw is NULL" || fail "messages.raw filled without --with-messages"
 
