@@ -67,7 +67,12 @@ class builder {
   void item(std::size_t h, const ps::header_item& it, std::size_t index, std::size_t count) {
     // A list header (Via, Contact...) gets one node per element; a single value hangs directly.
     std::size_t n = h;
-    if (count > 1) n = add(h, "[" + std::to_string(index) + "]", it.raw);
+    if (count > 1) {
+      std::string label = "[";   // not "[" + ... + "]": GCC 12 -O3 warns -Wrestrict on the chain
+      label += std::to_string(index);
+      label += ']';
+      n = add(h, label, it.raw);
+    }
     switch (it.type) {
       case ps::value_type::name_addr: {
         const ps::name_addr& a = it.addr;

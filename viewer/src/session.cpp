@@ -30,6 +30,9 @@ class feeder : public capture::handler {
     c_.on_udp(e);
     if ((++udp_ & 0xfff) == 0) check();
   }
+  // ICMP unreachables and TCP SYN/RST: the evidence explain's verdicts cite (as `sipscope calls`)
+  void on_icmp(const capture::icmp_event& e) override { c_.on_icmp(e); }
+  void on_tcp(const capture::tcp_event& e) override { c_.on_tcp(e); }
   void on_diag(const capture::diag_event& e) override {
     if (e.frame.number != 0 || !e.error) return;   // file level only: the rest is counted by the CLI
     std::lock_guard<std::mutex> g(m_);
