@@ -309,7 +309,7 @@ def challenge(f, realm, nonce, stale=False, proxy=True):
     return [(h, v)]
 
 
-def auth_attempts(f, name, desc, n_creds, final_stale=False, proxy=True):
+def auth_attempts(f, name, desc, n_creds, final_stale=False, proxy=True, cred_realm=None):
     """Alice - Proxy 1: INVITE, 407 (ACKed); then n_creds retries with Proxy-Authorization, each
     challenged again (the password is wrong); Alice gives up after the last challenge."""
     cid, ftag = f.new_call_id('atlanta.example.com'), f.tag()
@@ -327,7 +327,8 @@ def auth_attempts(f, name, desc, n_creds, final_stale=False, proxy=True):
         _, t = f.send_resp(t + ms(1.6), hops, path, code, to_tag=f.tag(),
                            extra=challenge(f, realm, nonce, stale=final_stale and n == n_creds, proxy=proxy))
         t += ms(21)
-        creds.append(mc.digest('alice', realm, 'wrong-password', 'INVITE', U_BOB.aor, nonce, f.tok('cn', 8)))
+        creds.append(mc.digest('alice', cred_realm or realm, 'wrong-password', 'INVITE', U_BOB.aor, nonce,
+                               f.tok('cn', 8)))
     return cid
 
 
@@ -360,6 +361,18 @@ def auth_loop():
     cid = auth_attempts(f, 'auth-loop', '', 3, proxy=False)
     f.expect(cid, 'auth_loop', 'high', [resp(401, cseq=1), resp(401, cseq=4)],
              contains=['Authentication loop', 'challenged 4 times'])
+    return f
+
+
+@flow
+def auth_wrong_realm():
+    f = XFlow('auth-wrong-realm', 'Credentials for another realm (RFC 3261 22.4, RFC 2617 3.2.2): Proxy 1 '
+              'challenges the INVITE with realm atlanta.example.com; Alice answers with credentials for '
+              'realm biloxi.example.com (a phone with two accounts mixing them up); Proxy 1 challenges '
+              'again and Alice gives up.')
+    cid = auth_attempts(f, 'auth-wrong-realm', '', 1, cred_realm='biloxi.example.com')
+    f.expect(cid, 'auth_rejected', 'high', [resp(407, cseq=1), req('INVITE', cseq=2), resp(407, cseq=2)],
+             contains=['wrong realm', 'biloxi.example.com', 'atlanta.example.com'])
     return f
 
 
@@ -444,6 +457,42 @@ def media_refused_codec():
     f.send_resp(t + ms(2.4), hops, [ALICE, BOB], 488, to_tag=f.tag())
     f.expect(cid, 'media_refused', 'high', [req('INVITE', cseq=2), resp(488)],
              contains=['G729', 'PCMU', 'none in common'])
+    return f
+
+
+@flow
+def media_refused_ptime():
+    f = XFlow('media-refused-ptime', '488 for a packetization time (RFC 3264 6, RFC 4566 6 a=ptime): Bob '
+              'offered PCMU with a=ptime:30 in an earlier 183 of the same Call-ID; Alice retries with PCMU '
+              'at a=ptime:20 and Bob, a gateway that only frames 30 ms, answers 488.')
+    cid, ftag = f.new_call_id('atlanta.example.com'), f.tag()
+    offer1 = sdp('alice', 2890844526, 2890844526, ALICE, 49172, pts=(0, 101))
+    inv1 = invite(f, U_ALICE, U_BOB, cid, ftag, cseq=1, body=offer1)
+    hops, t = f.send_req(0, inv1, [ALICE, BOB])
+    btag = f.tag()
+    ans = sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0, 101)).replace('a=ptime:20', 'a=ptime:30')
+    _, t = f.send_resp(t + ms(80), hops, [ALICE, BOB], 183, to_tag=btag, contact=f'<{BOB_URI}>', body=ans)
+    _, t = f.send_resp(t + ms(900), hops, [ALICE, BOB], 480, to_tag=btag, reason='Temporarily Unavailable')
+    offer2 = sdp('alice', 2890844526, 2890844527, ALICE, 49172, pts=(0, 101))
+    inv2 = invite(f, U_ALICE, U_BOB, cid, ftag, cseq=2, body=offer2)
+    hops, t = f.send_req(t + ms(30), inv2, [ALICE, BOB])
+    f.send_resp(t + ms(2.4), hops, [ALICE, BOB], 488, to_tag=f.tag())
+    f.expect(cid, 'media_refused', 'high', [req('INVITE', cseq=2), resp(488)],
+             contains=['ptime 20 ms', '30 ms'])
+    return f
+
+
+@flow
+def unsupported_media_415():
+    f = XFlow('unsupported-media-415', '415 Unsupported Media Type (RFC 3261 21.4.13): Alice sends her '
+              'SDP gzip-compressed (Content-Encoding: gzip); Bob\'s UA does not decode it and answers 415 '
+              'with Accept-Encoding: identity.')
+    inv, cid, _ = plain_invite(f, extra=[('Content-Encoding', 'gzip')])
+    hops, t = f.send_req(0, inv, [ALICE, BOB])
+    f.send_resp(t + ms(2.9), hops, [ALICE, BOB], 415, to_tag=f.tag(), reason='Unsupported Media Type',
+                extra=[('Accept', 'application/sdp'), ('Accept-Encoding', 'identity')])
+    f.expect(cid, 'media_refused', 'medium', [req('INVITE'), resp(415)],
+             contains=['415', 'Content-Encoding'])
     return f
 
 
@@ -685,6 +734,40 @@ def ack_fragment_lost():
                                                req('BYE')], not_seen=1,
              contains=['never retransmitted', 'the capture itself lost packets', 'fragment_timeout'],
              also=['capture_lost_packets'])
+    return f
+
+
+@flow
+def no_response_fragments():
+    f = XFlow('no-response-fragments', 'Timer B with a capture blind spot (RFC 3261 17.1.1.2): Bob answers '
+              'every INVITE with a 200 OK whose SDP is long (many codecs and attributes), so it goes in two '
+              'IP fragments; the capture holds only the first fragment of each, so no answer can be '
+              'reassembled. Alice retransmits until Timer B. explain says no response was captured and that '
+              'the capture itself lost fragments during the call: the network is not blamed.')
+    inv, cid, atag = plain_invite(f)
+    got = f.arrive(inv, ALICE)
+    btag = f.tag()
+    big = sdp('bob', 2890844527, 2890844527, BOB, 3456, pts=(0,)) + ''.join(
+        f'a=x-bob-capability-{i}:' + 'y' * 40 + '\r\n' for i in range(40))
+    ok = make_resp(got, 200, to_tag=btag, contact=f'<{BOB_URI}>', body=big)
+    times = [0, 500, 1500, 3500, 7500, 15500, 31500]
+    for i, t0 in enumerate(times):
+        f.send(ms(t0), ALICE, BOB, inv, retrans=i > 0)
+        f.udp(ms(t0) + ms(3), BOB, BOB.port, ALICE, ALICE.port, ok.encode())
+        t, order, frame = f.frames.pop()
+        eth, ip = frame[:14], frame[14:]
+        ihl = (ip[0] & 0x0f) * 4
+        part = ip[ihl:ihl + 1480]
+        hdr = bytearray(ip[:ihl])
+        struct.pack_into('!H', hdr, 2, ihl + len(part))
+        struct.pack_into('!H', hdr, 4, 0x4000 + i)      # its own IP identification
+        struct.pack_into('!H', hdr, 6, 0x2000)          # MF, offset 0
+        struct.pack_into('!H', hdr, 10, 0)
+        struct.pack_into('!H', hdr, 10, mc.csum16(bytes(hdr)))
+        f.frames.append((t, order, eth + bytes(hdr) + part))
+    keepalive(f, sec(40))
+    f.expect(cid, 'no_response', 'medium', [lambda e, t=t0: e['t'] == ms(t) for t0 in times], not_seen=1,
+             contains=['never answered', 'the capture itself lost', 'fragment'])
     return f
 
 
