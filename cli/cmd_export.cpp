@@ -485,7 +485,7 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     if (!finishing) {
       const cr::timestamp_ns end = ctx.capture_end;
       const std::uint64_t rtp = ctx.rtp_packets;
-      ctx.capture_end = end + 86'400'000'000'000;
+      ctx.capture_end = capture::later(end, 86'400'000'000'000);
       ctx.rtp_packets = rtp + 1;
       const explain::verdict later = explain::explain(r, ctx);
       ctx.capture_end = end;

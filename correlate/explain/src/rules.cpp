@@ -368,7 +368,7 @@ bool no_response(const record& r, const context& c, verdict& v) {
   }
   v.chain.push_back(not_seen(cat("any response from ", host_of(req->dst), " within 64*T1 = 32 s (Timer ",
                                  method == "INVITE" ? "B" : "F", ")"),
-                             req->time + timer_b_ns));
+                             capture::later(req->time, timer_b_ns)));
   const bool udp = req->proto == capture::transport::udp;
   const std::size_t retx = copies.size() - 1;
   v.text = cat(host_of(req->dst), " never answered the ", method, ": ");
@@ -1287,7 +1287,7 @@ bool t38_fax(const record& r, const context&, verdict& v) {
   const message_entry& at = r.messages[fax->message];
   const sdp_media* back = nullptr;
   for (const sdp_media& m : r.sdp)
-    if (m.media == "audio" && m.address.port && r.messages[m.message].time > at.time + s_ns && m.from == fax->from && !back) back = &m;
+    if (m.media == "audio" && m.address.port && r.messages[m.message].time > capture::later(at.time, s_ns) && m.from == fax->from && !back) back = &m;
   if (back) v.chain.push_back(sdp_step(r, *back, "back to audio"));
   v.text = cat("The call switched to T.38 fax: ", side_name(fax->from), " offered m=image ", fax->proto, " in a re-INVITE at ",
                clock_text(at.time), back ? cat(" and went back to audio at ", clock_text(r.messages[back->message].time)) : std::string(),
@@ -1376,7 +1376,7 @@ bool rtp_stops(const record& r, const context&, verdict& v) {
   for (const stream_info& st : r.streams) {
     if (!st.packets || st.from == side::none) continue;
     bool others_go_on = false;
-    for (const stream_info& o : r.streams) others_go_on |= &o != &st && o.packets && o.end > st.end + 5 * s_ns;
+    for (const stream_info& o : r.streams) others_go_on |= &o != &st && o.packets && o.end > capture::later(st.end, 5 * s_ns);
     if (r.times.bye && end - st.end > 5 * s_ns && others_go_on && !stopped) stopped = &st;
     if (st.max_delta_ms > 2000 && !gap) gap = &st;
   }

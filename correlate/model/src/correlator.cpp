@@ -833,7 +833,7 @@ void correlator::impl::handle_links(live& l, const detail::sip_view& v) {
 // ---- finalisation ------------------------------------------------------------------------------
 
 void correlator::impl::sweep() {
-  next_sweep = now + 1'000'000'000;
+  next_sweep = capture::later(now, 1'000'000'000);
   std::vector<std::string> expired;
   constexpr timestamp_ns timer_b = 32'000'000'000;   // 64*T1: Timer B / Timer F (RFC 3261 17.1)
   for (auto& [id, l] : active) {

@@ -32,6 +32,12 @@ inline timestamp_ns elapsed(timestamp_ns now, timestamp_ns then) noexcept {
   if (__builtin_sub_overflow(now, then, &d)) return now > then ? INT64_MAX : INT64_MIN;
   return d;
 }
+// t + d, saturated: a time some duration after another, for the same reason.
+inline timestamp_ns later(timestamp_ns t, timestamp_ns d) noexcept {
+  timestamp_ns r;
+  if (__builtin_add_overflow(t, d, &r)) return d > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
 
 struct ip_address {
   std::uint8_t family = 0;                 // 4 or 6; 0 = none
