@@ -313,7 +313,7 @@ fi
 # `messages` rows, the message re-read from the capture it names.
 sipscope=$(dirname "$view")/sipscope
 if [ -x "$sipscope" ]; then
-  "$sipscope" export -q --db "$tmp/calls.sqlite" "$corpus/explain/one-way-audio.pcap" "$corpus/calls/b2bua.pcap" >"$tmp/out" 2>&1
+  "$sipscope" export -q --jobs 1 --db "$tmp/calls.sqlite" "$corpus/explain/one-way-audio.pcap" "$corpus/calls/b2bua.pcap" >"$tmp/out" 2>&1
   shot "$tmp/db.png" --size 1280x800 --message 1 --layout-json "$tmp/db.json" "$tmp/calls.sqlite"
   rc=$?
   got=$(jq_ "$tmp/db.json" "d['listed'], len(d['rows']), d['tree_nodes'] > 30")
