@@ -699,6 +699,23 @@ def cancel_by_proxy():
     return f
 
 
+def keep_first_fragment(f, ident=None):
+    """Replaces the last frame written (one UDP datagram in IPv4) by its first IP fragment only
+    (MF set, 1480 bytes of UDP): what a capture that lost the second fragment holds."""
+    t, order, frame = f.frames.pop()
+    eth, ip = frame[:14], frame[14:]
+    ihl = (ip[0] & 0x0f) * 4
+    part = ip[ihl:ihl + 1480]
+    hdr = bytearray(ip[:ihl])
+    struct.pack_into('!H', hdr, 2, ihl + len(part))
+    if ident is not None:
+        struct.pack_into('!H', hdr, 4, ident)      # its own IP identification
+    struct.pack_into('!H', hdr, 6, 0x2000)          # MF, offset 0
+    struct.pack_into('!H', hdr, 10, 0)
+    struct.pack_into('!H', hdr, 10, mc.csum16(bytes(hdr)))
+    f.frames.append((t, order, eth + bytes(hdr) + part))
+
+
 @flow
 def ack_fragment_lost():
     f = XFlow('ack-fragment-lost', 'A capture blind spot: Alice\'s ACK is long (her UA adds a long '
@@ -719,16 +736,7 @@ def ack_fragment_lost():
     ack = dlg.req('a', 'ACK', cseq=1, extra=[('User-Agent', 'Example-SoftPhone/7.4.2 (' + 'x' * 1500 + ')')])
     # The whole datagram, then only its first IP fragment (MF set, 1480 bytes of UDP) is kept.
     f.udp(sec(3) + ms(4), ALICE, ALICE.port, BOB, BOB.port, ack.encode())
-    t, order, frame = f.frames.pop()
-    eth, ip = frame[:14], frame[14:]
-    ihl = (ip[0] & 0x0f) * 4
-    part = ip[ihl:ihl + 1480]
-    hdr = bytearray(ip[:ihl])
-    struct.pack_into('!H', hdr, 2, ihl + len(part))
-    struct.pack_into('!H', hdr, 6, 0x2000)          # MF, offset 0
-    struct.pack_into('!H', hdr, 10, 0)
-    struct.pack_into('!H', hdr, 10, mc.csum16(bytes(hdr)))
-    f.frames.append((t, order, eth + bytes(hdr) + part))
+    keep_first_fragment(f)
     dlg.bye(sec(9), 'a')
     f.expect(cid, 'ack_not_captured', 'high', [lambda e: not e['msg'].is_req and e['msg'].status == 200 and e['msg'].cseq[1] == 'INVITE',
                                                req('BYE')], not_seen=1,
@@ -754,17 +762,7 @@ def no_response_fragments():
     for i, t0 in enumerate(times):
         f.send(ms(t0), ALICE, BOB, inv, retrans=i > 0)
         f.udp(ms(t0) + ms(3), BOB, BOB.port, ALICE, ALICE.port, ok.encode())
-        t, order, frame = f.frames.pop()
-        eth, ip = frame[:14], frame[14:]
-        ihl = (ip[0] & 0x0f) * 4
-        part = ip[ihl:ihl + 1480]
-        hdr = bytearray(ip[:ihl])
-        struct.pack_into('!H', hdr, 2, ihl + len(part))
-        struct.pack_into('!H', hdr, 4, 0x4000 + i)      # its own IP identification
-        struct.pack_into('!H', hdr, 6, 0x2000)          # MF, offset 0
-        struct.pack_into('!H', hdr, 10, 0)
-        struct.pack_into('!H', hdr, 10, mc.csum16(bytes(hdr)))
-        f.frames.append((t, order, eth + bytes(hdr) + part))
+        keep_first_fragment(f, ident=0x4000 + i)
     keepalive(f, sec(40))
     f.expect(cid, 'no_response', 'medium', [lambda e, t=t0: e['t'] == ms(t) for t0 in times], not_seen=1,
              contains=['never answered', 'the capture itself lost', 'fragment'])
