@@ -59,24 +59,26 @@ expect_rc 0 "export corpus/calls" -- "$bin" export -q --db "$db" --jsonl "$tmp/a
 [ "$(sql "$db" "PRAGMA integrity_check")" = ok ] || fail "integrity_check after export"
 [ "$(sql "$db" "PRAGMA user_version")" = 2 ] || fail "user_version is not 2"
 [ "$(sql "$db" "SELECT group_concat(version) FROM schema_migrations")" = "1,2" ] || fail "schema_migrations are not versions 1 and 2"
-n=0
-for f in "$corpus"/calls/*.pcap; do
-  "$bin" calls --all --format json --messages -q "$f" >"$tmp/one.json" || fail "calls on $f"
-  python3 "$here/../store/export_compare.py" "$db" "$f" "$tmp/one.json" >"$tmp/cmp" 2>&1 || { fail "$(basename "$f"): rows differ"; head -10 "$tmp/cmp"; }
-  n=$((n + 1))
-done
-pass "$n corpus/calls captures: rows equal calls --all --messages JSON"
+# Each capture's rows in database $1 against `calls --all --messages` of that capture alone;
+# sets `compared` (not a $(...): fail must count in this shell).
+compare_each() {
+  local db=$1 f
+  compared=0
+  shift
+  for f in "$@"; do
+    "$bin" calls --all --format json --messages -q "$f" >"$tmp/one.json" || fail "calls on $f"
+    python3 "$here/../store/export_compare.py" "$db" "$f" "$tmp/one.json" >"$tmp/cmp" 2>&1 || { fail "$(basename "$f"): rows differ"; head -10 "$tmp/cmp"; }
+    compared=$((compared + 1))
+  done
+}
+compare_each "$db" "$corpus"/calls/*.pcap
+pass "$compared corpus/calls captures: rows equal calls --all --messages JSON"
 # corpus/explain: a capture per verdict rule (ICMP, TCP SYN/RST, capture losses as evidence):
 # the stored verdicts equal those of calls
 xdb="$tmp/explain.sqlite"
 expect_rc 0 "export corpus/explain" -- "$bin" export -q --db "$xdb" "$corpus"/explain/*.pcap
-n=0
-for f in "$corpus"/explain/*.pcap; do
-  "$bin" calls --all --format json --messages -q "$f" >"$tmp/one.json" || fail "calls on $f"
-  python3 "$here/../store/export_compare.py" "$xdb" "$f" "$tmp/one.json" >"$tmp/cmp" 2>&1 || { fail "$(basename "$f"): rows differ"; head -10 "$tmp/cmp"; }
-  n=$((n + 1))
-done
-pass "$n corpus/explain captures: rows and verdicts equal calls --all JSON"
+compare_each "$xdb" "$corpus"/explain/*.pcap
+pass "$compared corpus/explain captures: rows and verdicts equal calls --all JSON"
 [ "$(sql "$db" "SELECT count(*) FROM messages WHERE raw IS NOT NULL")" = 0 ] &&
   pass "without --with-messages, messages.raw is NULL" || fail "messages.raw filled without --with-messages"
 
