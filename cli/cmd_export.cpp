@@ -149,9 +149,7 @@ std::optional<int> parse_args(args a, options& o) {
     if (c.option("--limit", v, err)) {
       if (!err.empty()) return usage(err);
       if (v == "list") {
-        for (const limit_info& l : known_limits())
-          std::printf("%-24s %12llu  %.*s\n", std::string(l.name).c_str(),
-                      static_cast<unsigned long long>(l.default_value), static_cast<int>(l.what.size()), l.what.data());
+        print_known_limits();
         return exit_ok;
       }
       std::string name;

@@ -215,6 +215,13 @@ bool parse_limit(std::string_view text, std::string& name, std::uint64_t& value,
   return true;
 }
 
+// The table users need to choose a value: name, default, what happens at the limit.
+void print_known_limits() {
+  for (const limit_info& l : known_limits())
+    std::printf("%-24s %12llu  %.*s\n", std::string(l.name).c_str(), static_cast<unsigned long long>(l.default_value),
+                static_cast<int>(l.what.size()), l.what.data());
+}
+
 void apply_limits(const common_options& o, capture::module_limits& m, cr::correlator_options& c) {
   for (const auto& [name, value] : o.limits)
     if (const limit_slot* slot = find_limit(name)) slot->set(m, c, value);
@@ -403,10 +410,7 @@ parsed parse_common(arg_cursor& c, common_options& o) {
   if (c.option("--limit", v, err)) {
     if (!err.empty()) return fail(err);
     if (v == "list") {
-      // The table users need to choose a value: name, default, what happens at the limit.
-      for (const limit_info& l : known_limits())
-        std::printf("%-24s %12llu  %.*s\n", std::string(l.name).c_str(),
-                    static_cast<unsigned long long>(l.default_value), static_cast<int>(l.what.size()), l.what.data());
+      print_known_limits();
       std::fflush(stdout);
       std::exit(0);
     }

@@ -114,6 +114,8 @@ std::vector<limit_info> known_limits();
 // "records=500000", "tcp-buffer=64M" (K, M, G: binary multiples) -> name, value; false with
 // `error` set on an unknown name or a bad value.
 bool parse_limit(std::string_view text, std::string& name, std::uint64_t& value, std::string& error);
+// `--limit list`: every limit with its default and what happens at it, one per line on stdout.
+void print_known_limits();
 // Applies --limit values to the capture modules' and the correlator's options.
 void apply_limits(const common_options& o, capture::module_limits& m, cr::correlator_options& c);
 
