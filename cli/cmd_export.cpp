@@ -246,9 +246,11 @@ void add_directory(const fs::path& dir, bool recursive, bool per_file, std::vect
 struct begin_msg {
   st::capture_meta meta;
 };
+// Records leave their worker as rows (store::row_batch) and, with --jsonl, as their JSON
+// lines: the writer, the one serial thread of an export, only hands them on.
 struct records_msg {
-  std::vector<cr::record> records;
-  std::vector<explain::verdict> verdicts;   // one per record, without their evidence
+  st::row_batch rows;
+  std::string jsonl;
 };
 struct end_msg {
   st::capture_summary summary;
@@ -462,11 +464,21 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   records_msg batch;
   std::vector<cr::record> held;
   bool stopped = false, finishing = false;
-  auto slim = [](explain::verdict v) {
-    v.chain = {};
-    v.next = {};
-    v.also = {};
-    return v;
+  const bool jsonl = !s.o->jsonl.empty();
+  auto add = [&](const cr::record& r, const explain::verdict& v) {
+    batch.rows.add(r, st::verdict_fields{v.rule, explain::to_string(v.cat), v.text, explain::to_string(v.conf)});
+    if (jsonl) {
+      json_writer w(false);
+      cr::json_options jo;
+      jo.messages = false;
+      jo.extra = [&](json_writer& jw, const cr::record&) {   // as `sipscope calls` writes it
+        jw.key("verdict");
+        explain::write_json(jw, v, false);
+      };
+      cr::write_json(w, r, jo);
+      batch.jsonl += w.str();
+      batch.jsonl += '\n';
+    }
   };
   auto send = [&] {
     if (!ch->push(std::move(batch))) {
@@ -493,9 +505,8 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
         return;
       }
     }
-    batch.records.push_back(std::move(r));
-    batch.verdicts.push_back(slim(std::move(v)));
-    if (batch.records.size() >= channel::batch) send();
+    add(r, v);
+    if (batch.rows.records() >= channel::batch) send();
   });
   worker_handler h(c, s.in_progress[worker], ctx);
   {
@@ -512,14 +523,13 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   c.finish();
   ctx.capture_end = c.stats().last_time;
   ctx.rtp_packets = c.stats().rtp_packets;
-  for (cr::record& r : held) {
-    batch.verdicts.push_back(slim(explain::explain(r, ctx)));
-    batch.records.push_back(std::move(r));
-    if (batch.records.size() >= channel::batch) send();
+  for (const cr::record& r : held) {
+    add(r, explain::explain(r, ctx));
+    if (batch.rows.records() >= channel::batch) send();
     if (stopped) return;
   }
   held.clear();
-  if (!batch.records.empty() && !ch->push(std::move(batch))) return;
+  if (!batch.rows.empty() && !ch->push(std::move(batch))) return;
   if (!h.file_error.empty()) {
     ch->push(fail_msg{h.file_error});
     return;
@@ -599,31 +609,16 @@ void writer_main(shared_state& s, st::store& db, st::store* csv, std::FILE* json
           stop_all(s, db.last_error());
         }
       } else if (auto* r = std::get_if<records_msg>(&m)) {
-        for (std::size_t i = 0; i < r->records.size(); ++i) {
-          const cr::record& rec = r->records[i];
-          const explain::verdict& v = r->verdicts[i];
-          const st::verdict_fields vf{v.rule, explain::to_string(v.cat), v.text, explain::to_string(v.conf)};
-          if (!db.add(rec, vf) || (csv && !csv->add(rec, vf))) {
-            stop_all(s, csv && csv->last_error().kind != st::error_kind::none ? csv->last_error() : db.last_error());
-            db.abort_capture();
-            ch->drop();
-            done = true;
-            break;
-          }
-          (rec.kind == cr::record_kind::call ? s.calls : s.others)++;
-          if (jsonl) {
-            json_writer w(false);
-            cr::json_options jo;
-            jo.messages = false;
-            jo.extra = [&](json_writer& jw, const cr::record&) {   // as `sipscope calls` writes it
-              jw.key("verdict");
-              explain::write_json(jw, v, false);
-            };
-            cr::write_json(w, rec, jo);
-            std::fwrite(w.str().data(), 1, w.str().size(), jsonl);
-            std::fputc('\n', jsonl);
-          }
+        if (!db.add(r->rows) || (csv && !csv->add(r->rows))) {
+          stop_all(s, csv && csv->last_error().kind != st::error_kind::none ? csv->last_error() : db.last_error());
+          db.abort_capture();
+          ch->drop();
+          done = true;
+          continue;
         }
+        s.calls += r->rows.calls();
+        s.others += r->rows.records() - r->rows.calls();
+        if (jsonl) std::fwrite(r->jsonl.data(), 1, r->jsonl.size(), jsonl);
       } else if (auto* e = std::get_if<end_msg>(&m)) {
         done = true;
         if (!open) continue;

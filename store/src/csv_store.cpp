@@ -56,6 +56,14 @@ class csv_store final : public store, private row_sink {
     ++records_;
     return check();
   }
+  bool add(const row_batch& b) override {
+    if (!replay_rows(b.bytes(), capture_id_, *this, counts_)) {
+      err_ = {error_kind::other, "a row batch that is not one (internal error)"};
+      return false;
+    }
+    records_ += b.records();
+    return check();
+  }
   bool commit_capture(const capture_summary& s) override {
     line_.clear();
     field(std::to_string(capture_id_));

@@ -148,6 +148,20 @@ class pg_store final : public store, private row_sink {
     return true;
   }
 
+  bool add(const row_batch& b) override {
+    if (!in_tx_) {
+      err_ = {error_kind::other, "add() outside a capture"};
+      return false;
+    }
+    if (!replay_rows(b.bytes(), id_num_, *this, counts_)) {
+      err_ = {error_kind::other, "a row batch that is not one (internal error)"};
+      return false;
+    }
+    records_ += b.records();
+    if (buffered_ >= flush_bytes) return flush();
+    return true;
+  }
+
   bool commit_capture(const capture_summary& s) override {
     if (!in_tx_ || !flush()) {
       abort_capture();

@@ -1,6 +1,7 @@
 #include "schema.hpp"
 
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <ctime>
 
@@ -245,6 +246,125 @@ void emit_rows(const cr::record& r, std::int64_t cap, const verdict_fields& v, r
     w.i(cap).i(idx).i(seq++).t(f.kind).t(f.text);
   }
 }
+
+// ---- row_batch: rows encoded on a worker, replayed by the store's thread ----------------------
+//
+// Per row: the table id (1 byte), then every column but the first (capture_id, which only the
+// store knows: replay_rows() puts it back) as a tag byte and its value: 'n' NULL, 'i' int64
+// and 'r' double (8 bytes each, host order: the batch never leaves the process), 't' text
+// (4-byte length, then the bytes, already clean_text()ed).
+
+namespace {
+
+class encoder final : public row_sink {
+ public:
+  explicit encoder(std::string& out) : out_(out) {}
+  void begin_row(table_id t) override {
+    out_.push_back(static_cast<char>(t));
+    first_ = true;
+  }
+  void null() override {
+    if (skip()) return;
+    out_.push_back('n');
+  }
+  void integer(std::int64_t v) override {
+    if (skip()) return;
+    put('i', &v, sizeof v);
+  }
+  void real(double v) override {
+    if (skip()) return;
+    put('r', &v, sizeof v);
+  }
+  void text(std::string_view v) override {
+    if (skip()) return;
+    const auto n = static_cast<std::uint32_t>(v.size());
+    put('t', &n, sizeof n);
+    out_.append(v);
+  }
+  void end_row() override {}
+
+ private:
+  bool skip() {   // the first column of every record table is capture_id
+    const bool f = first_;
+    first_ = false;
+    return f;
+  }
+  void put(char tag, const void* p, std::size_t n) {
+    const std::size_t at = out_.size();
+    out_.resize(at + 1 + n);
+    out_[at] = tag;
+    std::memcpy(out_.data() + at + 1, p, n);
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+bool replay_rows(std::string_view b, std::int64_t cap, row_sink& s, row_counts& n) {
+  const auto tables = record_tables();
+  const char* p = b.data();
+  const char* const end = p + b.size();
+  auto take = [&](void* out, std::size_t k) {
+    if (static_cast<std::size_t>(end - p) < k) return false;
+    std::memcpy(out, p, k);
+    p += k;
+    return true;
+  };
+  while (p < end) {
+    const auto t = static_cast<unsigned char>(*p++);
+    if (t >= t_count) return false;
+    const std::size_t cols = tables[t].columns.size();
+    s.begin_row(static_cast<table_id>(t));
+    ++n.per_table[t];
+    s.integer(cap);
+    for (std::size_t c = 1; c < cols; ++c) {
+      if (p == end) return false;
+      const char tag = *p++;
+      if (tag == 'n') {
+        s.null();
+      } else if (tag == 'i') {
+        std::int64_t v;
+        if (!take(&v, sizeof v)) return false;
+        s.integer(v);
+      } else if (tag == 'r') {
+        double v;
+        if (!take(&v, sizeof v)) return false;
+        s.real(v);
+      } else if (tag == 't') {
+        std::uint32_t k;
+        if (!take(&k, sizeof k) || static_cast<std::size_t>(end - p) < k) return false;
+        s.text(std::string_view(p, k));
+        p += k;
+      } else {
+        return false;
+      }
+    }
+    s.end_row();
+  }
+  return true;
+}
+
+}  // namespace sipscope::store::detail
+
+namespace sipscope::store {
+
+void row_batch::add(const correlate::record& r, const verdict_fields& v) {
+  detail::encoder e(bytes_);
+  detail::row_counts unused;
+  detail::emit_rows(r, 0, v, e, unused);
+  ++records_;
+  if (r.kind == correlate::record_kind::call) ++calls_;
+}
+
+void row_batch::clear() noexcept {
+  bytes_.clear();
+  records_ = calls_ = 0;
+}
+
+}  // namespace sipscope::store
+
+namespace sipscope::store::detail {
 
 bool is_clean(std::string_view s) noexcept {
   for (std::size_t i = 0; i < s.size();) {

@@ -56,6 +56,10 @@ struct row_counts {
 void emit_rows(const correlate::record& r, std::int64_t capture_id, const verdict_fields& v, row_sink& s,
                row_counts& n);
 
+// The rows of a row_batch (store.hpp) into `s`, with `capture_id` as every row's first
+// column; false when the bytes are not a batch's encoding (nothing in them is trusted).
+bool replay_rows(std::string_view bytes, std::int64_t capture_id, row_sink& s, row_counts& n);
+
 // Text as both databases take it: valid UTF-8 unchanged; a byte that is not part of valid UTF-8
 // becomes the code point U+00XX (what the model's JSON writes as \u00XX); NUL becomes U+FFFD
 // (PostgreSQL text cannot hold it). Appends to `out`.

@@ -148,6 +148,19 @@ class sqlite_store final : public store, private row_sink {
     return !row_failed_;
   }
 
+  bool add(const row_batch& b) override {
+    if (!in_tx_) {
+      err_ = {error_kind::other, "add() outside a capture"};
+      return false;
+    }
+    if (!replay_rows(b.bytes(), capture_id_, *this, counts_)) {
+      err_ = {error_kind::other, "a row batch that is not one (internal error)"};
+      return false;
+    }
+    records_ += b.records();
+    return !row_failed_;
+  }
+
   bool commit_capture(const capture_summary& s) override {
     if (!in_tx_ || row_failed_ || !flush_all()) {
       abort_capture();

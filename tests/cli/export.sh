@@ -101,6 +101,14 @@ PY
   fail "sipscope parse of the stored messages: $(grep -m3 -i error "$tmp/parse.out")"
 jl=$(wc -l <"$tmp/all.jsonl"); rows=$(sql "$db" "SELECT sum(records) FROM captures")
 [ "$jl" = "$rows" ] && pass "--jsonl has one line per record ($jl)" || fail "--jsonl has $jl lines, captures say $rows records"
+# ... and those lines are what `sipscope calls --all --format jsonl` prints, verdicts included
+# (the workers write them; the lines of several captures may interleave, hence sorted)
+for f in "$corpus"/calls/*.pcap; do "$bin" calls -q --all --format jsonl "$f"; done >"$tmp/calls.jsonl"
+python3 - "$tmp/all.jsonl" "$tmp/calls.jsonl" <<'PY' && pass "--jsonl lines equal calls --all --format jsonl ($jl)" || fail "--jsonl lines differ from calls' JSON"
+import json, sys
+a, b = ([json.dumps(json.loads(l), sort_keys=True) for l in open(p)] for p in sys.argv[1:3])
+sys.exit(0 if sorted(a) == sorted(b) else 1)
+PY
 csvrows=$(($(wc -l <"$tmp/csv/calls.csv") - 1)); dbcalls=$(sql "$db" "SELECT count(*) FROM calls")
 [ "$csvrows" = "$dbcalls" ] && pass "--csv calls.csv has the calls ($csvrows)" || fail "calls.csv has $csvrows rows, db $dbcalls"
 

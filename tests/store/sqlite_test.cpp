@@ -293,3 +293,146 @@ TEST(store_sqlite, migrates_a_version_1_database) {
             "busy|signalling|The callee was busy (486).|high");
   EXPECT_EQ(q(d.path, "PRAGMA integrity_check"), "ok");
 }
+
+namespace {
+
+// Every row of a table, each value with its SQL type, in rowid order.
+std::string dump(const std::string& db, const std::string& table, const std::string& columns = "*") {
+  sqlite3* h = nullptr;
+  sqlite3_open(db.c_str(), &h);
+  sqlite3_stmt* s = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(h, ("SELECT " + columns + " FROM " + table + " ORDER BY rowid").c_str(), -1, &s, nullptr) ==
+      SQLITE_OK) {
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(s); ++c) {
+        const unsigned char* t = sqlite3_column_text(s, c);
+        out += std::to_string(sqlite3_column_type(s, c)) + ":" + (t ? reinterpret_cast<const char*>(t) : "") + "|";
+      }
+      out += "\n";
+    }
+  } else {
+    out = "<error " + std::string(sqlite3_errmsg(h)) + ">";
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(h);
+  return out;
+}
+
+// Records of every kind and shape the tables have: a call with every child row, a
+// registration, an event, a call with NULL times and no children, texts that are not UTF-8.
+std::vector<std::pair<cr::record, st::verdict_fields>> varied_records() {
+  std::vector<std::pair<cr::record, st::verdict_fields>> v;
+  cr::record c = sample_call();
+  c.messages[1].src.ip.family = 4;
+  c.messages[1].src.ip.bytes[0] = 192;
+  c.messages[1].src.port = 5060;
+  c.messages[1].raw = "SIP/2.0 200 OK\r\n\r\n";
+  c.user_agents = {"UA one", std::string("UA \x80two", 8)};
+  v.push_back({c, {"busy", "signalling", "The callee was busy (486).", "high"}});
+  cr::record reg;
+  reg.index = 8;
+  reg.kind = cr::record_kind::registration;
+  reg.call_id = "reg@host";
+  reg.aor = "sip:alice@a.example";
+  reg.expires = 3600;
+  reg.first_time = 1'700'000'000'000'000'000;
+  v.push_back({reg, {}});
+  cr::record ev;
+  ev.index = 9;
+  ev.kind = cr::record_kind::options;
+  ev.call_id = std::string("ev\0il", 5);   // a NUL
+  ev.first_method = "OPTIONS";
+  v.push_back({ev, {"no_response", "network", "No answer.", "medium"}});
+  cr::record bare;
+  bare.index = 10;
+  bare.kind = cr::record_kind::call;
+  bare.call_id = "bare@host";
+  v.push_back({bare, {}});
+  return v;
+}
+
+}  // namespace
+
+// The export's workers hand the writer rows (row_batch), not records: both ways must write the
+// same rows, values and types, and the same capture counts.
+TEST(store_sqlite, row_batch_writes_what_add_writes) {
+  temp_db by_record, by_batch;
+  st::error e;
+  auto a = st::open(by_record.path, e);
+  ASSERT_TRUE(a) << e.text;
+  auto b = st::open(by_batch.path, e);
+  ASSERT_TRUE(b) << e.text;
+  std::string detail;
+  const auto recs = varied_records();
+  for (int capture : {0, 1}) {
+    const auto m = meta("c" + std::to_string(capture) + ".pcap", "hc" + std::to_string(capture));
+    ASSERT_EQ(a->begin_capture(m, false, detail), st::begin_status::started);
+    ASSERT_EQ(b->begin_capture(m, false, detail), st::begin_status::started);
+    st::row_batch batch;
+    for (int rep = 0; rep < 20; ++rep)   // past one statement's 32 rows
+      for (auto [r, v] : recs) {
+        r.index += static_cast<std::size_t>(rep) * 100;   // (capture, record_index) is a key
+        ASSERT_TRUE(a->add(r, v)) << a->last_error().text;
+        batch.add(r, v);
+      }
+    EXPECT_EQ(batch.records(), 20 * recs.size());
+    EXPECT_EQ(batch.calls(), 40u);
+    ASSERT_TRUE(b->add(batch)) << b->last_error().text;
+    ASSERT_TRUE(a->commit_capture({})) << a->last_error().text;
+    ASSERT_TRUE(b->commit_capture({})) << b->last_error().text;
+  }
+  a.reset();
+  b.reset();
+  for (const char* t : {"calls", "registrations", "events", "dialogs", "legs", "messages", "streams", "findings"}) {
+    const std::string x = dump(by_record.path, t);
+    EXPECT_FALSE(x.empty()) << t;
+    EXPECT_EQ(x, dump(by_batch.path, t)) << t;
+  }
+  const std::string counts = "id, path, status, records, calls, registrations, events, messages, streams";
+  EXPECT_EQ(dump(by_record.path, "captures", counts), dump(by_batch.path, "captures", counts));
+  EXPECT_EQ(q(by_batch.path, "SELECT records || '/' || calls || '/' || messages FROM captures WHERE id = 2"),
+            "80/40/40");
+}
+
+// The same for the CSV files, byte for byte.
+TEST(store_csv, row_batch_writes_what_add_writes) {
+  const auto base = std::filesystem::temp_directory_path() / ("store_csv_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  st::error e;
+  auto a = st::open_csv((base / "a").string(), e);
+  ASSERT_TRUE(a) << e.text;
+  auto b = st::open_csv((base / "b").string(), e);
+  ASSERT_TRUE(b) << e.text;
+  std::string detail;
+  const auto m = meta("c.pcap", "hc");
+  ASSERT_EQ(a->begin_capture(m, false, detail), st::begin_status::started);
+  ASSERT_EQ(b->begin_capture(m, false, detail), st::begin_status::started);
+  st::row_batch batch;
+  for (const auto& [r, v] : varied_records()) {
+    ASSERT_TRUE(a->add(r, v));
+    batch.add(r, v);
+  }
+  ASSERT_TRUE(b->add(batch));
+  ASSERT_TRUE(a->commit_capture({}));
+  ASSERT_TRUE(b->commit_capture({}));
+  a.reset();
+  b.reset();
+  auto read = [](const std::filesystem::path& p) {
+    std::FILE* f = std::fopen(p.c_str(), "rb");
+    std::string s;
+    if (!f) return std::string("<missing>");
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+    std::fclose(f);
+    return s;
+  };
+  int files = 0;
+  for (const auto& ent : std::filesystem::directory_iterator(base / "a")) {
+    ++files;
+    EXPECT_EQ(read(ent.path()), read(base / "b" / ent.path().filename())) << ent.path();
+  }
+  EXPECT_EQ(files, 9);
+  EXPECT_NE(read(base / "b" / "messages.csv").find("192.0.0.0:5060"), std::string::npos);
+  std::filesystem::remove_all(base);
+}

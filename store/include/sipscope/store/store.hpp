@@ -82,6 +82,28 @@ struct verdict_fields {
   std::string_view rule, category, text, confidence;
 };
 
+// The rows of records, encoded where the records are made. An export has N workers and one
+// writer: the writer is its serial part, so the workers turn their records into rows (texts
+// cleaned, endpoints and times formatted, the records freed) and the writer only hands the
+// values to the database. add() may run on any thread; the batch then goes to
+// store::add(const row_batch&) on the store's thread. The capture id, which only the store
+// knows, is filled in there.
+class row_batch {
+ public:
+  // Every row of one record (calls/registrations/events, dialogs, legs, messages, streams,
+  // findings), exactly as store::add(r, v) would write them.
+  void add(const correlate::record& r, const verdict_fields& v = {});
+  std::size_t records() const noexcept { return records_; }
+  std::size_t calls() const noexcept { return calls_; }      // records of kind call
+  bool empty() const noexcept { return records_ == 0; }
+  void clear() noexcept;
+  std::string_view bytes() const noexcept { return bytes_; }   // the encoding (schema.cpp)
+
+ private:
+  std::string bytes_;
+  std::size_t records_ = 0, calls_ = 0;
+};
+
 class store {
  public:
   virtual ~store() = default;
@@ -96,6 +118,8 @@ class store {
   // fields are stored as NULL.
   virtual bool add(const correlate::record& r, const verdict_fields& v) = 0;
   bool add(const correlate::record& r) { return add(r, verdict_fields{}); }
+  // The rows of a batch, as if each of its records had been add()ed.
+  virtual bool add(const row_batch& b) = 0;
   virtual bool commit_capture(const capture_summary& s) = 0;
   virtual void abort_capture() = 0;
   // A capture that could not be read: a row with status 'failed' and why, no records (a later
