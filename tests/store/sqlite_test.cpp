@@ -436,3 +436,37 @@ TEST(store_csv, row_batch_writes_what_add_writes) {
   EXPECT_NE(read(base / "b" / "messages.csv").find("192.0.0.0:5060"), std::string::npos);
   std::filesystem::remove_all(base);
 }
+
+// A row that fails inside a multi-row INSERT (INSERT OR FAIL keeps the statement's earlier
+// rows until the transaction ends): the capture cannot commit, and once aborted nothing of it
+// is left, not even the rows before the failing one in that statement; the next capture goes in.
+TEST(store_sqlite, a_failing_row_leaves_nothing_of_its_capture) {
+  temp_db d;
+  st::error e;
+  auto s = st::open(d.path, e);
+  ASSERT_TRUE(s) << e.text;
+  std::string detail;
+  ASSERT_EQ(s->begin_capture(meta("dup.pcap", "hd"), false, detail), st::begin_status::started);
+  st::row_batch batch;
+  for (int i = 0; i < 40; ++i) {   // rows 0..39, then row 5 again: the second statement fails
+    cr::record r = sample_call();
+    r.index = static_cast<std::size_t>(i);
+    batch.add(r);
+  }
+  cr::record again = sample_call();
+  again.index = 5;
+  batch.add(again);
+  bool ok = s->add(batch);
+  if (ok) ok = s->commit_capture({});   // the last rows go in at commit
+  EXPECT_FALSE(ok);
+  EXPECT_NE(s->last_error().text.find("UNIQUE"), std::string::npos) << s->last_error().text;
+  s->abort_capture();
+  EXPECT_EQ(q(d.path, "SELECT (SELECT count(*) FROM captures) || '/' || (SELECT count(*) FROM calls) || '/' || "
+                      "(SELECT count(*) FROM messages)"),
+            "0/0/0");
+  ASSERT_EQ(s->begin_capture(meta("good.pcap", "hg"), false, detail), st::begin_status::started);
+  ASSERT_TRUE(s->add(sample_call()));
+  ASSERT_TRUE(s->commit_capture({})) << s->last_error().text;
+  EXPECT_EQ(q(d.path, "SELECT count(*) || '/' || max(path) FROM captures c JOIN calls k ON k.capture_id = c.id"),
+            "1/good.pcap");
+}
