@@ -89,6 +89,43 @@ bool is_hostname(std::string_view s) noexcept;
 // 2 ipv4, 3 ipv6 (the values of host_kind).
 std::uint8_t classify_host(std::string_view s) noexcept;
 
+// The hostname / IPv4address starting at p (the SIP URI and Via hosts): sets kind to what
+// classify_host() says of the run of alphanum, "-" and "." starting at p (1 hostname, 2 ipv4,
+// 0 neither) and returns the end of that run; returns p (kind 0) when the run is empty.
+// An IPv4address (most hosts in SIP traffic) is read in one pass: four groups of 1 to 3
+// digits, each at most 255, and no host character after them; anything else is scanned as
+// a run first and classified as before.
+inline constexpr char_table host_table{".-", true};  // hostname / IPv4 characters
+inline const char* scan_host(const char* p, const char* last, std::uint8_t& kind) noexcept {
+  const char* q = p;
+  for (int part = 0;; ++part) {
+    if (q == last) break;
+    unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*q)) - '0';
+    if (d > 9) break;
+    unsigned v = d;
+    ++q;
+    if (q != last && (d = static_cast<unsigned>(static_cast<unsigned char>(*q)) - '0') <= 9) {
+      v = v * 10 + d;
+      ++q;
+      if (q != last && (d = static_cast<unsigned>(static_cast<unsigned char>(*q)) - '0') <= 9) {
+        v = v * 10 + d;
+        ++q;
+        if (v > 255) break;
+      }
+    }
+    if (part == 3) {
+      if (q != last && host_table(*q)) break;  // the run goes on: no IPv4address
+      kind = 2;
+      return q;
+    }
+    if (q == last || *q != '.') break;
+    ++q;
+  }
+  q = scan_span<host_table>(p, last);
+  kind = q == p ? 0 : classify_host(std::string_view(p, static_cast<std::size_t>(q - p)));
+  return q;
+}
+
 // Parses up to max_digits decimal digits into *out, false on overflow beyond `max`.
 bool to_uint_slow(std::string_view s, std::uint64_t max, std::uint64_t* out) noexcept;
 // Numbers are short (ports, CSeq, lengths): up to 9 digits cannot overflow, so the bound is

@@ -12,7 +12,16 @@
 #include <functional>
 #include <string_view>
 
+namespace sipscope::parser {
+struct uri;
+struct uri_result;
+}  // namespace sipscope::parser
+
 namespace sipscope::parser::grammar {
+
+// parse_uri() into a uri that is default-constructed already (a name_addr's, just built by
+// parse_elements): the same, without resetting every field first. rfc3261_uri.cpp.
+uri_result parse_fresh_uri(std::string_view text, uri& out) noexcept;
 
 namespace x3 = boost::spirit::x3;
 using iterator = const char*;
@@ -121,8 +130,8 @@ struct escaped_span_parser : x3::parser<escaped_span_parser<Table, Min>> {
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" )
 inline constexpr char_table token_table{"-.!%*_+`'~", true};
 inline constexpr char_table digit_table{"0123456789", false};
-// hostname / IPv4 characters (IPv6 references are matched separately)
-inline constexpr char_table host_table{".-", true};
+// hostname / IPv4 characters (IPv6 references are matched separately): host_table, in
+// addresses.hpp (scan_host)
 
 // user = 1*( unreserved / escaped / user-unreserved )
 inline constexpr char_table user_table{"-_.!~*'()&=+$,;?/", true};

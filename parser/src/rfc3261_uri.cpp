@@ -49,11 +49,8 @@ uri_result run(Rule const& rule, std::string_view text, std::size_t skip, uri& o
 }
 
 }  // namespace
-}  // namespace grammar
 
-uri_result parse_uri(std::string_view text, uri& out) noexcept {
-  using namespace grammar;
-  out = uri{};
+uri_result parse_fresh_uri(std::string_view text, uri& out) noexcept {
   out.raw = text;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
   // "sip:" (any case) is nearly every URI of a message: no scheme scan, no comparison
@@ -96,6 +93,13 @@ uri_result parse_uri(std::string_view text, uri& out) noexcept {
     return {false, static_cast<std::uint32_t>(first - text.data()), "uric (RFC 2396 absoluteURI characters)"};
   }
   return {true, 0, {}};
+}
+
+}  // namespace grammar
+
+uri_result parse_uri(std::string_view text, uri& out) noexcept {
+  out = uri{};
+  return grammar::parse_fresh_uri(text, out);
 }
 
 std::string_view to_string(uri_scheme s) noexcept {

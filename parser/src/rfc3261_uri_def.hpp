@@ -67,14 +67,16 @@ struct uri_hostport_parser : x3::parser<uri_hostport_parser> {
   bool parse(It& first, It const& last, Ctx const& ctx, uri& u, Attr&) const {
     const char* const h0 = first;
     const char* h1 = nullptr;
+    std::uint8_t k = 0;
     if (h0 != last && *h0 == '[') {
       const char* q = scan_span<ipv6_table>(h0 + 1, last);
-      if (q != h0 + 1 && q != last && *q == ']') h1 = q + 1;
+      if (q != h0 + 1 && q != last && *q == ']') {
+        h1 = q + 1;
+        k = classify_host(to_sv(h0, h1));
+      }
     } else {
-      const char* q = scan_span<host_table>(h0, last);
-      if (q != h0) h1 = q;
+      h1 = scan_host(h0, last, k);  // the host run and classify_host() of it, in one pass
     }
-    std::uint8_t k = h1 ? classify_host(to_sv(h0, h1)) : 0;
     if (k == 0) {
       x3::get<failure_tag>(ctx).get().note(h0, "host");
       return false;

@@ -78,6 +78,48 @@ TEST(Uri, HostsAndPorts) {
   parse_bad("sip:");
 }
 
+// An IPv4address is four groups of 1 to 3 digits, each at most 255, and nothing of a host
+// after it; what fails to be one is a hostname when its last label starts with a letter.
+TEST(Uri, Ipv4OrHostnameBoundaries) {
+  struct case_ {
+    const char* text;
+    sp::host_kind kind;   // none: the URI is rejected at its host (offset 4)
+    const char* host;
+  };
+  const case_ cases[] = {
+      {"sip:0.0.0.0", sp::host_kind::ipv4, "0.0.0.0"},
+      {"sip:255.255.255.255:5060", sp::host_kind::ipv4, "255.255.255.255"},
+      {"sip:010.001.1.1;lr", sp::host_kind::ipv4, "010.001.1.1"},   // 1*3DIGIT: leading zeros allowed
+      {"sip:u@192.0.2.4?h=v", sp::host_kind::ipv4, "192.0.2.4"},
+      {"sip:1.2.3.4.example.com", sp::host_kind::hostname, "1.2.3.4.example.com"},
+      {"sip:1.2.3.4-a.example", sp::host_kind::hostname, "1.2.3.4-a.example"},
+      {"sip:9host.example.com.", sp::host_kind::hostname, "9host.example.com."},
+      {"sip:a", sp::host_kind::hostname, "a"},
+      {"sip:256.1.1.1", sp::host_kind::none, nullptr},      // neither: last label "1"
+      {"sip:1.2.3.4.", sp::host_kind::none, nullptr},
+      {"sip:1.2.3", sp::host_kind::none, nullptr},
+      {"sip:1.2.3.4.5", sp::host_kind::none, nullptr},
+      {"sip:1.2.3.1000", sp::host_kind::none, nullptr},
+      {"sip:1.2.3.4a", sp::host_kind::none, nullptr},
+      {"sip:1..2.3.4", sp::host_kind::none, nullptr},
+      {"sip:a..example.com", sp::host_kind::none, nullptr},
+      {"sip:example.com..", sp::host_kind::none, nullptr},
+  };
+  for (const auto& c : cases) {
+    sp::uri u;
+    sp::uri_result r = sp::parse_uri(c.text, u);
+    if (c.kind == sp::host_kind::none) {
+      EXPECT_FALSE(r.ok) << c.text;
+      EXPECT_EQ(r.error_offset, 4u) << c.text;
+      EXPECT_EQ(r.expected, "host") << c.text;
+      continue;
+    }
+    EXPECT_TRUE(r.ok) << c.text << ": error at " << r.error_offset << ", expected " << r.expected;
+    EXPECT_EQ(u.host_type, c.kind) << c.text;
+    EXPECT_EQ(u.host, c.host) << c.text;
+  }
+}
+
 TEST(Uri, TelAndOtherSchemes) {
   auto u = parse_ok("tel:+1-201-555-0123");
   EXPECT_EQ(u.kind, sp::uri_scheme::tel);
