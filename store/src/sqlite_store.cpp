@@ -54,6 +54,10 @@ class sqlite_store final : public store, private row_sink {
     }
     sqlite3_busy_timeout(db_, 600'000);   // another export's capture transaction
     sqlite3_extended_result_codes(db_, 1);
+    // 8 KiB pages for a new database (an existing one keeps its own): the writer thread,
+    // the export's serial part, took 7% less CPU than with 4 KiB (fewer page splits and WAL
+    // frames, 20 x 52 MB benchmark; the file is 0.6% larger; 16 KiB gained no more).
+    if (!exec("PRAGMA page_size=8192")) return false;
     if (!exec("PRAGMA journal_mode=WAL") || !exec("PRAGMA synchronous=NORMAL")) return false;
     return migrate() && prepare();
   }
