@@ -6,6 +6,7 @@
 #include "sipscope/parser/message.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -162,13 +163,22 @@ auto const sip_version = (x3::lit('S') | 's') >> (x3::lit('I') | 'i') >> (x3::li
 // Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP / HTAB)
 auto const reason_char = x3::char_("a-zA-Z0-9_.!~*'();/?:@&=+$, \t-") | escaped | x3::char_('\x80', '\xFF');
 
-// The first LF in [p, e), or null. Header lines are 20 to 200 bytes: an inline SSE2 loop costs
-// less than the call to memchr (whose set-up dominates on lines this short).
+// The first LF in [p, e), or null. Header lines are 20 to 200 bytes, three in four of them
+// (corpus/bench) within 64: the first 64 bytes are tested at once, without a branch per 16
+// (the loop's exit, at an unpredictable iteration, was a mispredicted branch per line).
 inline const char* find_lf(const char* p, const char* e) {
 #if defined(__SSE2__)
   const __m128i lf = _mm_set1_epi8('\n');
+  auto m16 = [&](const char* q) {
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), lf)));
+  };
+  if (e - p >= 64) {
+    const std::uint64_t m = m16(p) | m16(p + 16) << 16 | static_cast<std::uint64_t>(m16(p + 32) | m16(p + 48) << 16) << 32;
+    if (m) return p + std::countr_zero(m);
+    p += 64;
+  }
   while (e - p >= 16) {
-    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), lf)));
+    unsigned m = m16(p);
     if (m) return p + __builtin_ctz(m);
     p += 16;
   }
@@ -210,7 +220,9 @@ class parser_run {
     return lf;
   }
   bool start_line(const char* b, const char* e);
-  void header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next, bool folded);
+  bool field_name(const char* p, const char* fe, const char** name_end, const char** colon, header_kind* kind, bool* compact);
+  void header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next, bool folded,
+                    header_kind kind, bool compact);
   void semantic_checks();
   parse_result finish(status s, std::size_t consumed) {
     m_.size = static_cast<std::uint32_t>(consumed);
@@ -374,8 +386,44 @@ bool parser_run::start_line(const char* b, const char* e) {
   return true;
 }
 
+// The field name of the line at p (field end fe) the fast way: the first ':' among the line's
+// first 32 bytes, the name before it (less trailing SP / HTAB), then the header table. A known
+// name is made of letters and '-' only, so finding it there also proves it a token (a CR is
+// excluded first: lookup_header folds case by OR-ing 0x20, which turns CR into '-'); an
+// unknown name is tested against token. False when the line needs the byte-by-byte path
+// (long name, no colon yet, invalid name): that path finds the same name and reports errors.
+bool parser_run::field_name(const char* p, const char* fe, const char** name_end, const char** colon, header_kind* kind,
+                            bool* compact) {
+#if defined(__SSE2__)
+  if (in_.data() + in_.size() - p < 32) return false;
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+  const __m128i cl = _mm_set1_epi8(':'), cr = _mm_set1_epi8('\r');
+  const std::uint32_t cm = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, cl))) |
+                           static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, cl))) << 16;
+  if (!cm) return false;
+  const unsigned ci = static_cast<unsigned>(std::countr_zero(cm));
+  const std::uint32_t crm = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, cr))) |
+                            static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, cr))) << 16;
+  const char* c = p + ci;
+  if (c >= fe || (crm & ((1u << ci) - 1))) return false;
+  const char* n = c;
+  while (n > p && (n[-1] == ' ' || n[-1] == '\t')) --n;
+  if (n == p) return false;
+  const header_kind k = lookup_header(to_sv(p, n), compact);
+  if (k == header_kind::other && scan_span<token_table>(p, n) != n) return false;
+  *name_end = n;
+  *colon = c;
+  *kind = k;
+  return true;
+#else
+  (void)p, (void)fe, (void)name_end, (void)colon, (void)kind, (void)compact;
+  return false;
+#endif
+}
+
 void parser_run::header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next,
-                              bool folded) {
+                              bool folded, header_kind kind, bool compact) {
   if (m_.headers.size() >= o_.limit.max_headers) {
     if (!headers_limited_) {
       headers_limited_ = true;
@@ -387,7 +435,8 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
   h.name = to_sv(b, name_end);
   h.offset = static_cast<std::uint32_t>(off(b));
   h.length = static_cast<std::uint32_t>(next - b);
-  h.kind = lookup_header(h.name, &h.compact);
+  h.kind = kind;
+  h.compact = compact;
   if (h.kind != header_kind::other && h.kind != header_kind::content_length) {
     const auto k = static_cast<std::size_t>(h.kind);
     if (!seen_[k]) first_[k] = static_cast<std::uint32_t>(m_.headers.size() - 1);
@@ -510,14 +559,23 @@ parse_result parser_run::run() {
     }
     if (!fe) break;
     // field-name = token; HCOLON = *( SP / HTAB ) ":" SWS
-    const char* n = scan_span<token_table>(p, fe);
-    const char* c = n;
-    while (c < fe && (*c == ' ' || *c == '\t')) ++c;
-    if (n == p || c == fe || *c != ':') {
-      diag(diag_code::bad_header_line, severity::error, off(n == p ? p : c), 1, "message-header",
-           n == p ? "a header field name (token)" : "\":\" after the header field name");
+    const char* n;
+    const char* c;
+    header_kind kind;
+    bool compact;
+    if (field_name(p, fe, &n, &c, &kind, &compact)) {
+      header_field(p, n, c, fe, fnext, fe != le, kind, compact);
     } else {
-      header_field(p, n, c, fe, fnext, fe != le);
+      n = scan_span<token_table>(p, fe);
+      c = n;
+      while (c < fe && (*c == ' ' || *c == '\t')) ++c;
+      if (n == p || c == fe || *c != ':') {
+        diag(diag_code::bad_header_line, severity::error, off(n == p ? p : c), 1, "message-header",
+             n == p ? "a header field name (token)" : "\":\" after the header field name");
+      } else {
+        kind = lookup_header(to_sv(p, n), &compact);
+        header_field(p, n, c, fe, fnext, fe != le, kind, compact);
+      }
     }
     p = fnext;
     if (m_.headers.size() > o_.limit.max_headers) break;
