@@ -26,7 +26,7 @@ namespace pr = process;
 namespace fs = std::filesystem;
 
 const char* const export_usage =
-    R"(usage: sipscope-bench export [--sipscope PATH] [--work DIR] [--jobs N] [--reps N] CAPTURE_DIR
+    R"(usage: sipscope-bench export [--sipscope PATH] [--work DIR] [--jobs N] [--reps N] [--merged] CAPTURE_DIR
 
 Batch export throughput (issue 7). Runs, each in its own process (wall time fork to exit,
 CPU time, peak RSS), on the capture files of CAPTURE_DIR (regular files, name order):
@@ -45,6 +45,9 @@ options:
   --work DIR        where the databases go (default /tmp); they are deleted afterwards
   --jobs N          the parallel export's --jobs (default 2)
   --reps N          repetitions of the three runs (default 5); medians are reported
+  --merged          (b) and (c) without --per-file: the directory is one capture (a probe's
+                    rotated files, calls spanning files merged), which --jobs 2 reads and
+                    correlates on two threads (two stages) instead of two captures at a time
 Make an input with
   ../shared/bench/gen-capture -o /tmp/exp/rot/rot.pcap --truth /tmp/exp/rot.json --size 400M --split 20M --seed 9
 )";
@@ -83,15 +86,18 @@ measured run_calls_baseline(const std::string& bin, const std::vector<std::strin
 
 // The export's summary line goes to stderr: the child is `sh -c 'exec sipscope ... 2>LOG'`
 // (exec: the rusage is sipscope's own).
+bool merged = false;   // --merged
+
 measured run_export(const std::string& bin, const std::string& dir, const std::string& db, unsigned jobs,
                     const std::string& log) {
   std::error_code ec;
   for (const char* ext : {"", "-wal", "-shm", "-journal"}) fs::remove(db + ext, ec);
   measured m;
   const auto c0 = pr::sample_cpu();
-  m.run = pr::spawn({"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"$LOGFILE\"", bin, "export", "--per-file", "--jobs",
-                     std::to_string(jobs), "--db", db, dir},
-                    false);
+  std::vector<std::string> args{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"$LOGFILE\"", bin, "export"};
+  if (!merged) args.push_back("--per-file");
+  for (const std::string& a : {std::string("--jobs"), std::to_string(jobs), std::string("--db"), db, dir}) args.push_back(a);
+  m.run = pr::spawn(args, false);
   m.busy = pr::busy_percent(c0, pr::sample_cpu());
   std::ifstream in(log);
   std::stringstream ss;
@@ -123,6 +129,8 @@ int run_export(int argc, char** argv) {
       work = argv[++i];
     } else if (a == "--jobs" && i + 1 < argc) {
       jobs = static_cast<unsigned>(std::max(2, std::atoi(argv[++i])));
+    } else if (a == "--merged") {
+      merged = true;
     } else if (a == "--reps" && i + 1 < argc) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else if (!a.empty() && a[0] != '-' && dir.empty()) {
@@ -190,15 +198,16 @@ int run_export(int argc, char** argv) {
               busy_all);
   std::printf("%-28s %8s %8s %9s %8s %8s %9s %7s\n", "run", "seconds", "MB/s", "calls", "calls/s", "cpu s",
               "RSS MB", "busy%");
-  auto row = [&](const char* name, const measured& m) {
-    std::printf("%-28s %8.2f %8.1f %9llu %8.0f %8.2f %9.1f %7.0f\n", name, m.run.seconds, mb / m.run.seconds, m.calls,
+  auto row = [&](const std::string& name, const measured& m) {
+    std::printf("%-28s %8.2f %8.1f %9llu %8.0f %8.2f %9.1f %7.0f\n", name.c_str(), m.run.seconds, mb / m.run.seconds, m.calls,
                 double(m.calls) / m.run.seconds, m.run.cpu, double(m.run.rss_kb) / 1024, m.busy);
   };
   if (reps > 1) std::printf("(medians of %d interleaved repetitions)\n", reps);
   row("calls --all --format jsonl", a);
-  row("export --per-file --jobs 1", b);
-  const std::string cname = "export --per-file --jobs " + std::to_string(jobs);
-  row(cname.c_str(), c);
+  const std::string mode = merged ? "export (merged) --jobs " : "export --per-file --jobs ";
+  row(mode + "1", b);
+  const std::string cname = mode + std::to_string(jobs);
+  row(cname, c);
   const double scaling = b.run.seconds / c.run.seconds;
   const double vs1 = a.run.seconds / b.run.seconds;
   const double vsN = a.run.seconds / c.run.seconds;
@@ -213,8 +222,9 @@ int run_export(int argc, char** argv) {
                   100 * as[r].run.seconds / bs[r].run.seconds, as[r].busy, bs[r].busy, cs[r].busy);
   }
   std::printf("export records: jobs 1 %llu calls + %llu others, jobs %u %llu calls + %llu others "
-              "(calls spanning files are split by --per-file)\n",
-              b.calls, b.others, jobs, c.calls, c.others);
+              "%s\n",
+              b.calls, b.others, jobs, c.calls, c.others,
+              merged ? "(one capture: calls spanning files are one record)" : "(calls spanning files are split by --per-file)");
   return 0;
 }
 

@@ -29,6 +29,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "sipscope/capture/relay.hpp"
 #include "sipscope/correlate/json.hpp"
 #include "sipscope/explain/explain.hpp"
 #include "sipscope/json_writer.hpp"
@@ -339,6 +340,9 @@ struct shared_state {
   std::mutex lookup_mu;
   st::store* lookup = nullptr;
   std::atomic<bool> fatal{false};
+  // Fewer captures than half the jobs (one probe's directory, say): each capture is read on
+  // two threads, one reading and decoding the files, the other correlating (capture::relay).
+  bool two_stage = false;
   std::mutex msg_mu;   // stderr lines from several threads
   // Progress and summary.
   std::atomic<std::uint64_t> bytes_done{0}, units_done{0}, files_done{0};
@@ -397,17 +401,34 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   st::capture_meta meta;
   meta.path = u.path;
   meta.tool_version = "sipscope " SIPSCOPE_VERSION;
-  for (const std::string& f : u.files) {
-    st::capture_file cf;
-    cf.path = f;
-    std::string err;
-    if (!st::content_hash(f, cf.hash, cf.size, err)) {
-      say(s, "cannot read '" + f + "': " + err + " (skipped: check its permissions)");
-      ++s.failed;
-      return;
+  {
+    // The content hash of each file; in the two-stage mode on two threads (the files of a
+    // probe's directory are hashed before any is read).
+    std::vector<st::capture_file> files(u.files.size());
+    std::vector<std::string> errors(u.files.size());
+    std::vector<char> ok(u.files.size(), 0);
+    auto hash = [&](std::size_t first, std::size_t step) {
+      for (std::size_t i = first; i < files.size(); i += step) {
+        files[i].path = u.files[i];
+        ok[i] = st::content_hash(u.files[i], files[i].hash, files[i].size, errors[i]);
+      }
+    };
+    if (s.two_stage && files.size() > 1) {
+      std::thread other(hash, 1, 2);
+      hash(0, 2);
+      other.join();
+    } else {
+      hash(0, 1);
     }
-    meta.size += cf.size;
-    meta.files.push_back(std::move(cf));
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (!ok[i]) {
+        say(s, "cannot read '" + u.files[i] + "': " + errors[i] + " (skipped: check its permissions)");
+        ++s.failed;
+        return;
+      }
+      meta.size += files[i].size;
+      meta.files.push_back(std::move(files[i]));
+    }
   }
   meta.key = st::unit_key(meta.files);
   {
@@ -513,7 +534,20 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     std::lock_guard l(s.pipelines_mu);
     s.pipelines[worker] = &p;
   }
-  p.run(h);
+  if (s.two_stage) {
+    // This thread correlates; another reads and decodes, a bounded queue between them. A
+    // stop (fatal error, the writer dropping the capture) stops the pipeline, whose thread
+    // then closes the relay.
+    capture::relay r;
+    std::thread reader([&] {
+      p.run(r);
+      r.close();
+    });
+    r.drain(h);
+    reader.join();
+  } else {
+    p.run(h);
+  }
   {
     std::lock_guard l(s.pipelines_mu);
     s.pipelines[worker] = nullptr;
@@ -711,6 +745,7 @@ int cmd_export(args a) {
     total_files += u.files.size();
   }
   unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  s.two_stage = jobs >= 2 * s.units.size();
   jobs = static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(1, s.units.size())));
   s.in_progress = std::vector<std::atomic<std::uint64_t>>(jobs);
   s.pipelines.assign(jobs, nullptr);
