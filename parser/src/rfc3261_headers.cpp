@@ -279,7 +279,9 @@ template <typename Rule, typename Member>
     if (items.size() >= max_items) return fail(it, "fewer list elements (limit reached)", static_cast<std::uint16_t>(diag_code::too_many_headers));
     header_item& item = items.emplace_back();
     item.type = type;
-    ::new (static_cast<void*>(&(item.*member))) Member();
+    // default-initialised: every member of the value structs has a default initializer, and
+    // Member() would first zero the whole struct (a `rep stos` for a Via or a name-addr)
+    ::new (static_cast<void*>(&(item.*member))) Member;
     failure f;
     const char* start = it;
     bool ok = x3::parse(it, end, x3::with<failure_tag>(std::ref(f))[rule], item.*member);

@@ -147,7 +147,9 @@ struct header_item {
   std::uint32_t offset = 0;       // of `raw` in the message
   value_type type = value_type::raw;
   // The member named by `type` is the live one (raw and call_id use none). The parser
-  // constructs only that member, so adding an item costs the size of its own type.
+  // constructs only that member, so adding an item costs the size of its own type. It is
+  // default-initialised (`new (p) T`, no zeroing first): every field of these structs (and
+  // of uri) must keep a default member initializer or a default constructor.
   union {
     char none_;
     name_addr addr;
