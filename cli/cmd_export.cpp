@@ -402,52 +402,100 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   st::capture_meta meta;
   meta.path = u.path;
   meta.tool_version = "sipscope " SIPSCOPE_VERSION;
-  {
-    // The content hash of each file; in the two-stage mode on two threads (the files of a
-    // probe's directory are hashed before any is read).
-    std::vector<st::capture_file> files(u.files.size());
-    std::vector<std::string> errors(u.files.size());
-    std::vector<char> ok(u.files.size(), 0);
-    auto hash = [&](std::size_t first, std::size_t step) {
-      for (std::size_t i = first; i < files.size(); i += step) {
-        files[i].path = u.files[i];
-        ok[i] = st::content_hash(u.files[i], files[i].hash, files[i].size, errors[i]);
-      }
-    };
-    if (s.two_stage && files.size() > 1) {
+  // The content hash of each file, which identifies the capture (a re-run skips it).
+  std::vector<st::capture_file> files(u.files.size());
+  std::vector<std::string> errors(u.files.size());
+  std::vector<char> ok(u.files.size(), 0);
+  auto hash = [&](std::size_t first, std::size_t step) {
+    for (std::size_t i = first; i < files.size(); i += step) {
+      files[i].path = u.files[i];
+      ok[i] = st::content_hash(u.files[i], files[i].hash, files[i].size, errors[i]);
+    }
+  };
+  // In the two-stage mode, a capture of several files whose first file the database does not
+  // know (not a re-run) is read while its other files are hashed, on a thread of its own at a
+  // low priority in the correlating thread's spare time. Its records wait in the worker until
+  // the hashes say whether it is imported already. Otherwise every file is hashed first (on
+  // two threads in the two-stage mode).
+  bool speculate = false;
+  std::jthread hasher;
+  std::atomic<bool> hashed{false};
+  if (s.two_stage && files.size() > 1) {
+    hash(0, 1 << 30);   // the first file only
+    if (ok[0]) {
+      st::capture_meta first;
+      first.path = u.path;
+      first.files.push_back(files[0]);
+      first.key = st::unit_key(first.files);
+      std::lock_guard l(s.lookup_mu);
+      speculate = s.lookup->lookup(first).status == st::begin_status::started;
+    }
+    if (speculate) {
+      hasher = std::jthread([&] {
+        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+        hash(1, 1);
+        hashed = true;
+      });
+    } else {
       std::thread other(hash, 1, 2);
       hash(0, 2);
       other.join();
-    } else {
-      hash(0, 1);
     }
+  } else {
+    hash(0, 1);
+  }
+
+  // The capture goes to the writer (its place in the writer's order, then begin_msg) once its
+  // key is known and the database does not have it; false when it is skipped.
+  auto ch = std::make_shared<channel>();
+  bool opened = false, skipped = false;
+  std::vector<message> waiting;   // records made before the hashes were done
+  auto open_capture = [&]() -> bool {
+    if (opened) return true;
+    if (skipped) return false;
+    skipped = true;
+    if (hasher.joinable()) hasher.join();
     for (std::size_t i = 0; i < files.size(); ++i) {
       if (!ok[i]) {
         say(s, "cannot read '" + u.files[i] + "': " + errors[i] + " (skipped: check its permissions)");
         ++s.failed;
-        return;
+        return false;
       }
       meta.size += files[i].size;
-      meta.files.push_back(std::move(files[i]));
+      meta.files.push_back(files[i]);
     }
-  }
-  meta.key = st::unit_key(meta.files);
-  {
-    std::lock_guard l(s.lookup_mu);
-    const st::lookup_result r = s.lookup->lookup(meta);
-    if (r.status == st::begin_status::present && !s.o->replace) {
-      ++s.present;
-      return;
+    meta.key = st::unit_key(meta.files);
+    {
+      std::lock_guard l(s.lookup_mu);
+      const st::lookup_result r = s.lookup->lookup(meta);
+      if (r.status == st::begin_status::present && !s.o->replace) {
+        ++s.present;
+        return false;
+      }
+      if (r.status == st::begin_status::conflict && !s.o->replace) {
+        say(s, "'" + u.path + "' not imported: " + r.detail + " (--replace re-imports it as one capture)");
+        ++s.conflicts;
+        return false;
+      }
     }
-    if (r.status == st::begin_status::conflict && !s.o->replace) {
-      say(s, "'" + u.path + "' not imported: " + r.detail + " (--replace re-imports it as one capture)");
-      ++s.conflicts;
-      return;
+    s.order.push(ch);
+    if (!ch->push(begin_msg{meta})) return false;
+    for (message& m : waiting)
+      if (!ch->push(std::move(m))) return false;
+    waiting.clear();
+    skipped = false;
+    opened = true;
+    return true;
+  };
+  // Every message of the capture to the writer goes through here.
+  auto deliver = [&](message m) -> bool {
+    if (!opened && speculate && !hashed && std::holds_alternative<records_msg>(m) && waiting.size() < channel::max) {
+      waiting.push_back(std::move(m));
+      return true;
     }
-  }
-  auto ch = std::make_shared<channel>();
-  s.order.push(ch);
-  if (!ch->push(begin_msg{meta})) return;
+    return open_capture() && ch->push(std::move(m));
+  };
+  if (!speculate && !open_capture()) return;
 
   // --limit values (docs/LIMITS.md), as every other command applies them.
   capture::module_limits mlim;
@@ -467,7 +515,7 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   for (const std::string& f : u.files) p.add_file(f);
   std::string err;
   if (!p.ready(err)) {   // the filter was checked before the run: an input problem
-    ch->push(fail_msg{err});
+    deliver(fail_msg{err});
     return;
   }
   // Each record gets the verdict `sipscope calls` gives it (explain, with the capture as its
@@ -503,7 +551,7 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     }
   };
   auto send = [&] {
-    if (!ch->push(std::move(batch))) {
+    if (!deliver(std::move(batch))) {
       stopped = true;
       p.stop();
     }
@@ -564,9 +612,9 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     if (stopped) return;
   }
   held.clear();
-  if (!batch.rows.empty() && !ch->push(std::move(batch))) return;
+  if (!batch.rows.empty() && !deliver(std::move(batch))) return;
   if (!h.file_error.empty()) {
-    ch->push(fail_msg{h.file_error});
+    deliver(fail_msg{h.file_error});
     return;
   }
   const capture::statistics& ps = p.stats();
@@ -588,7 +636,7 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     sum.diagnostics += ' ';
     sum.diagnostics += capture::to_string(kind);
   }
-  ch->push(end_msg{std::move(sum)});
+  deliver(end_msg{std::move(sum)});
 }
 
 void worker_main(shared_state& s, std::size_t worker) {

@@ -199,6 +199,17 @@ for t in calls registrations events dialogs legs messages streams findings; do
   [ "$(sql "$tmp/rot1.sqlite" "$q" | md5sum)" = "$(sql "$tmp/rot2.sqlite" "$q" | md5sum)" ] || { same=0; fail "two stages: table $t differs from --jobs 1"; }
 done
 [ $same = 1 ] && pass "two stages (--jobs 2, one capture of $nfiles files): every table as with --jobs 1"
+# (its files are hashed while the first is read; a re-run finds the first file known and
+# hashes them all before reading anything)
+expect_rc 0 "two stages, again" -- "$bin" export --jobs 2 --db "$tmp/rot2.sqlite" "$tmp/rot"
+grep -q " 0 imported, 1 imported before" "$tmp/err" && pass "two stages, again: nothing added" || fail "two stages re-run: $(cat "$tmp/err")"
+# A later file of the directory already imported as a capture of its own: found once the
+# hashes are done, while the first files are being read; nothing of the directory is added.
+last=$(ls "$tmp/rot" | tail -1)
+expect_rc 0 "export the directory's last file alone" -- "$bin" export -q --db "$tmp/rotc.sqlite" "$tmp/rot/$last"
+expect_rc 1 "two stages over a directory whose last file is imported" -- "$bin" export --jobs 2 --db "$tmp/rotc.sqlite" "$tmp/rot"
+grep -q "1 overlapping an earlier import" "$tmp/err" && [ "$(sql "$tmp/rotc.sqlite" "SELECT count(*) FROM captures")" = 1 ] &&
+  pass "two stages: a directory overlapping an earlier import is not imported" || fail "overlap: $(cat "$tmp/err")"
 
 # --per-file: each file of a directory is its own capture (3 rotated files, 3 rows); again: nothing.
 mkdir -p "$tmp/rot3"
