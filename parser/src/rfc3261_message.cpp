@@ -221,7 +221,10 @@ class parser_run {
   }
   bool start_line(const char* b, const char* e);
   bool field_name(const char* p, const char* fe, const char** name_end, const char** colon, header_kind* kind, bool* compact);
-  void header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next, bool folded,
+  bool field_name_slow(const char* p, const char* fe, const char** name_end, const char** colon, header_kind* kind, bool* compact);
+  // (inlined into the header loop, its one caller: the call and its eight arguments cost more
+  // than the function's own work on a short header)
+  [[gnu::always_inline]] inline void header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next, bool folded,
                     header_kind kind, bool compact);
   void semantic_checks();
   parse_result finish(status s, std::size_t consumed) {
@@ -422,7 +425,34 @@ bool parser_run::field_name(const char* p, const char* fe, const char** name_end
 #endif
 }
 
-void parser_run::header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next,
+// field-name = token; HCOLON = *( SP / HTAB ) ":" SWS, byte by byte: the lines field_name()
+// leaves, and the errors (false after reporting one).
+bool parser_run::field_name_slow(const char* p, const char* fe, const char** name_end, const char** colon, header_kind* kind,
+                                 bool* compact) {
+  const char* n = scan_span<token_table>(p, fe);
+  const char* c = n;
+  while (c < fe && (*c == ' ' || *c == '\t')) ++c;
+  if (n == p || c == fe || *c != ':') {
+    diag(diag_code::bad_header_line, severity::error, off(n == p ? p : c), 1, "message-header",
+         n == p ? "a header field name (token)" : "\":\" after the header field name");
+    return false;
+  }
+  *kind = lookup_header(to_sv(p, n), compact);
+  *name_end = n;
+  *colon = c;
+  return true;
+}
+
+// The kinds whose value_type is raw (their text is checked here, not by a grammar), as a mask
+// by kind: one test instead of five comparisons per header.
+constexpr std::uint64_t raw_text_kinds = 1ull << static_cast<unsigned>(header_kind::other) |
+                                         1ull << static_cast<unsigned>(header_kind::user_agent) |
+                                         1ull << static_cast<unsigned>(header_kind::server) |
+                                         1ull << static_cast<unsigned>(header_kind::subject) |
+                                         1ull << static_cast<unsigned>(header_kind::organization);
+static_assert(static_cast<unsigned>(header_kind::count_) <= 64, "raw_text_kinds is a 64-bit mask by kind");
+
+inline void parser_run::header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next,
                               bool folded, header_kind kind, bool compact) {
   if (m_.headers.size() >= o_.limit.max_headers) {
     if (!headers_limited_) {
@@ -430,17 +460,6 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
       diag(diag_code::too_many_headers, severity::error, off(b), 0, "message-header", "no more header fields than the limit (limits::max_headers)");
     }
     return;
-  }
-  header& h = m_.headers.emplace_back();
-  h.name = to_sv(b, name_end);
-  h.offset = static_cast<std::uint32_t>(off(b));
-  h.length = static_cast<std::uint32_t>(next - b);
-  h.kind = kind;
-  h.compact = compact;
-  if (h.kind != header_kind::other && h.kind != header_kind::content_length) {
-    const auto k = static_cast<std::size_t>(h.kind);
-    if (!seen_[k]) first_[k] = static_cast<std::uint32_t>(m_.headers.size() - 1);
-    if (seen_[k] < 255 && ++seen_[k] == 2 && header_is_single(h.kind)) duplicates_ = true;
   }
   // HCOLON = *( SP / HTAB ) ":" SWS
   const char* v = colon + 1;
@@ -456,18 +475,22 @@ void parser_run::header_field(const char* b, const char* name_end, const char* c
   if (ve > v && static_cast<unsigned char>(ve[-1]) > ' ') {
     // no trailing LWS (the common case)
   } else while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r' || ve[-1] == '\n')) --ve;
-  h.value = to_sv(v, ve);
-  h.value_offset = static_cast<std::uint32_t>(off(v));
-  h.folded = folded;
-  h.first_item = static_cast<std::uint16_t>(std::min<std::size_t>(m_.items.size(), 0xFFFF));
+  // every field written once (emplace_back() would zero the header first)
+  header& h = m_.headers.emplace_back(header{kind, to_sv(b, name_end), to_sv(v, ve), static_cast<std::uint32_t>(off(b)),
+                                             static_cast<std::uint32_t>(next - b), static_cast<std::uint32_t>(off(v)), compact,
+                                             true, folded, static_cast<std::uint16_t>(std::min<std::size_t>(m_.items.size(), 0xFFFF)), 0});
+  if (h.kind != header_kind::other && h.kind != header_kind::content_length) {
+    const auto k = static_cast<std::size_t>(h.kind);
+    if (!seen_[k]) first_[k] = static_cast<std::uint32_t>(m_.headers.size() - 1);
+    if (seen_[k] < 255 && ++seen_[k] == 2 && header_is_single(h.kind)) duplicates_ = true;
+  }
   // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): no control characters but HT and folding.
   // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): the typed grammars reject control
   // characters themselves; values kept as text are checked here. A quoted-pair inside a
   // quoted-string may escape any %x00-7F but CR and LF (RFC 4475 intmeth: "\^G").
   bool quoted = false;
   // (the kinds whose value_type is raw, without a call per header to header_value_type)
-  const bool check_text = h.kind == header_kind::other || h.kind == header_kind::user_agent || h.kind == header_kind::server ||
-                          h.kind == header_kind::subject || h.kind == header_kind::organization;
+  const bool check_text = (raw_text_kinds >> static_cast<unsigned>(h.kind)) & 1;
   const char* q0 = v;
   if (check_text) q0 = skip_text(v, ve);  // fast path: no control character at all (folding puts CR/LF in the value)
   for (const char* q = v; check_text && q0 < ve && q < ve; ++q) {
@@ -563,20 +586,8 @@ parse_result parser_run::run() {
     const char* c;
     header_kind kind;
     bool compact;
-    if (field_name(p, fe, &n, &c, &kind, &compact)) {
+    if (field_name(p, fe, &n, &c, &kind, &compact) || field_name_slow(p, fe, &n, &c, &kind, &compact))
       header_field(p, n, c, fe, fnext, fe != le, kind, compact);
-    } else {
-      n = scan_span<token_table>(p, fe);
-      c = n;
-      while (c < fe && (*c == ' ' || *c == '\t')) ++c;
-      if (n == p || c == fe || *c != ':') {
-        diag(diag_code::bad_header_line, severity::error, off(n == p ? p : c), 1, "message-header",
-             n == p ? "a header field name (token)" : "\":\" after the header field name");
-      } else {
-        kind = lookup_header(to_sv(p, n), &compact);
-        header_field(p, n, c, fe, fnext, fe != le, kind, compact);
-      }
-    }
     p = fnext;
     if (m_.headers.size() > o_.limit.max_headers) break;
   }
