@@ -325,6 +325,34 @@ TEST(ViewerMarks, EvidenceRowsAreTheVerdictsFrames) {
   EXPECT_EQ(flags.size(), l.rows.size());
 }
 
+// The verdicts the viewer shows take the capture's losses into account, as `sipscope calls`:
+// corpus/explain/ack-fragment-lost.expect.json and no-response-fragments.expect.json say the
+// verdict must mention what the capture itself lost (fragments never completed).
+TEST(ViewerMarks, VerdictsKnowWhatTheCaptureLost) {
+  for (const char* name : {"ack-fragment-lost", "no-response-fragments"}) {
+    session s;
+    auto recs = load(s, corpus("explain", name));
+    // the call of the expect.json (the capture may hold other records: stray responses)
+    std::erase_if(recs, [](const auto& r) { return r->kind != correlate::record_kind::call; });
+    ASSERT_EQ(recs.size(), 1u) << name;
+    explain::context ctx;
+    {
+      std::lock_guard<std::mutex> g(s.mutex());
+      ctx = s.data().losses;
+      ctx.rtp_packets = s.data().rtp_packets;
+    }
+    ctx.capture_end = recs[0]->last_time;
+    EXPECT_FALSE(ctx.losses.empty()) << name;
+    const explain::verdict v = explain::explain(*recs[0], ctx);
+    EXPECT_NE(v.text.find("the capture itself lost"), std::string::npos) << name << ": " << v.text;
+    // without them the same record reads as if the capture had missed nothing
+    explain::context none;
+    none.capture_end = ctx.capture_end;
+    none.rtp_packets = ctx.rtp_packets;
+    EXPECT_EQ(explain::explain(*recs[0], none).text.find("the capture itself lost"), std::string::npos) << name;
+  }
+}
+
 TEST(ViewerMarks, TransactionKeyPairsRequestsWithTheirResponses) {
   session s;
   auto recs = load(s, corpus("calls", "basic-call"));

@@ -428,6 +428,8 @@ void app::impl::snapshot() {
   status.state = d.state;
   status.error = d.error;
   status.diagnostics = d.diagnostics;
+  if (status.losses.losses.size() != d.losses.losses.size() || status.losses.kernel_drops != d.losses.kernel_drops)
+    status.losses = d.losses;   // (they only grow)
   status.first_record_s = d.first_record_s;
   status.finished_s = d.finished_s;
 }
@@ -548,7 +550,7 @@ void app::impl::rebuild_ladder() {
   ladder_dirty = false;
   // The explain verdict of each call drawn (the same rules as `sipscope explain`), its
   // evidence frames marked on the rows; the findings placed at their time.
-  explain::context ctx;
+  explain::context ctx = status.losses;
   for (const cr::record* r : recs) ctx.capture_end = std::max(ctx.capture_end, r->last_time);
   ctx.rtp_packets = status.rtp_packets;
   verdicts.assign(layout.records.size(), explain::verdict{});
@@ -625,7 +627,7 @@ const std::string& app::impl::list_verdict(const cr::record* r) {
     return none;
   auto it = verdict_cache.find(r);
   if (it == verdict_cache.end()) {
-    explain::context ctx;
+    explain::context ctx = status.losses;
     for (const cr::record* o : recs) ctx.capture_end = std::max(ctx.capture_end, o->last_time);
     ctx.rtp_packets = status.rtp_packets;
     const explain::verdict v = explain::explain(*r, ctx);

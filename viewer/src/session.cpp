@@ -34,8 +34,9 @@ class feeder : public capture::handler {
   void on_icmp(const capture::icmp_event& e) override { c_.on_icmp(e); }
   void on_tcp(const capture::tcp_event& e) override { c_.on_tcp(e); }
   void on_diag(const capture::diag_event& e) override {
-    if (e.frame.number != 0 || !e.error) return;   // file level only: the rest is counted by the CLI
     std::lock_guard<std::mutex> g(m_);
+    if (explain::is_capture_loss(e.kind)) explain::add_loss(d_.losses, e);
+    if (e.frame.number != 0 || !e.error) return;   // file level only: the rest is counted by the CLI
     if (d_.diagnostics.size() < 32)
       d_.diagnostics.push_back(std::string(capture::to_string(e.kind)) + ": " + std::string(e.what));
   }
@@ -157,6 +158,13 @@ void session::run(std::vector<std::string> files, cr::correlator_options o) {
     d_.error = err;
     return;
   }
+  // Limits hit in the correlator are losses of the capture too (as in `sipscope calls`).
+  auto on_limit = std::move(o.on_limit);
+  o.on_limit = [&, on_limit](const capture::diag_event& e) {
+    if (on_limit) on_limit(e);
+    std::lock_guard<std::mutex> g(m_);
+    explain::add_loss(d_.losses, e);
+  };
   cr::correlator c(std::move(o));
   // Finished records go to the UI at once (calls appear as they are found); the correlator
   // keeps only those in progress.

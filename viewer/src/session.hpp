@@ -14,6 +14,7 @@
 
 #include "sipscope/correlate/correlator.hpp"
 #include "sipscope/correlate/model.hpp"
+#include "sipscope/explain/explain.hpp"
 
 namespace sipscope::viewer {
 
@@ -42,6 +43,10 @@ struct shared_data {
   load_state state = load_state::idle;
   std::string error;                                   // when failed
   std::vector<std::string> diagnostics;                // capture problems worth showing ("not a capture")
+  // What the capture lost (kernel drops, TCP gaps, fragments never completed, cut frames,
+  // limits hit), for explain's context: as `sipscope calls`, a verdict built on what is not
+  // seen says so when a loss falls within the call. Only `losses` and `kernel_drops` are set.
+  explain::context losses;
   double first_record_s = -1;                          // seconds from start() to the first record
   double finished_s = -1;                              // to the end of the load
 };
