@@ -162,6 +162,16 @@ struct lookup_slots {
 };
 constexpr lookup_slots slots{};
 static_assert(!slots.collision, "header names: change name_hash_mul (two names share a slot, or a name is too long)");
+// The case fold (| 0x20) maps control characters onto '-' (CR) and digits or '.' (0x10-0x1F,
+// 0x0E), so a name found in the table is only proof of a token, as the header loop's fast
+// path takes it (rfc3261_message.cpp, field_name), while every known name is letters and '-'.
+constexpr bool names_letters_and_dash() {
+  for (const header_info& h : table)
+    for (char c : h.name)
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-')) return false;
+  return true;
+}
+static_assert(names_letters_and_dash(), "header names: letters and '-' only (see field_name in rfc3261_message.cpp)");
 
 template <typename T>
 inline T load(const char* p) {
