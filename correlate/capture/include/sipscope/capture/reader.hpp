@@ -38,6 +38,9 @@ struct live_options {
 struct reader_limits {
   std::uint32_t max_record = 256 * 1024;        // a longer caplen is a bogus record length
   std::uint32_t max_block = 16 * 1024 * 1024;   // pcapng blocks (libpcap's own limit)
+  // pcap files (regular, not compressed) read without libpcap's per-record fread while their
+  // records are plain; off: libpcap reads every record (the tests compare the two).
+  bool pcap_fast_path = true;
 };
 
 class reader {

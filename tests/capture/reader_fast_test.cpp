@@ -1,0 +1,131 @@
+// The pcap fast path (reader_limits::pcap_fast_path) against libpcap reading every record:
+// the same records (offset, number, time, lengths, bytes, link type) and the same diagnostics,
+// on every corpus capture and on files made to leave the fast path in each way it can.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "pcap_writer.hpp"
+#include "sipscope/capture/reader.hpp"
+
+namespace cap = sipscope::capture;
+namespace fs = std::filesystem;
+using sipscope::test::pcap_writer;
+
+namespace {
+
+struct diag_log : cap::handler {
+  std::vector<std::string> lines;
+  void on_diag(const cap::diag_event& e) override {
+    lines.push_back(std::string(cap::to_string(e.kind)) + " " + std::to_string(e.frame.number) + "@" +
+                    std::to_string(e.frame.offset) + " " + std::to_string(e.byte_offset) + " " + std::string(e.what));
+  }
+};
+
+// Everything read from `path`, one line per record or diagnostic, in order.
+std::vector<std::string> read_all(const std::string& path, bool fast, std::uint32_t max_record = 256 * 1024) {
+  cap::reader rd;
+  diag_log d;
+  cap::reader_limits lim;
+  lim.pcap_fast_path = fast;
+  lim.max_record = max_record;
+  std::vector<std::string> out;
+  if (rd.open_file(path, 0, d, lim)) {
+    cap::record r;
+    while (rd.next(r, d)) {
+      std::string l = "rec " + std::to_string(r.frame.number) + "@" + std::to_string(r.frame.offset) + " t=" +
+                      std::to_string(r.time) + " " + std::to_string(r.caplen) + "/" + std::to_string(r.origlen) +
+                      " lt=" + std::to_string(r.linktype) + " | ";
+      l.append(reinterpret_cast<const char*>(r.data), r.caplen);
+      for (std::string& x : d.lines) out.push_back(std::move(x));
+      d.lines.clear();
+      out.push_back(std::move(l));
+    }
+    out.push_back("end at " + std::to_string(rd.position()) + " format " + std::string(rd.format()));
+  }
+  for (std::string& x : d.lines) out.push_back(std::move(x));
+  return out;
+}
+
+std::string write_temp(const std::string& name, const std::string& bytes) {
+  const fs::path p = fs::temp_directory_path() / ("reader_fast_" + std::to_string(::getpid()) + "_" + name);
+  std::ofstream(p, std::ios::binary) << bytes;
+  return p.string();
+}
+
+void expect_same(const std::string& path, std::uint32_t max_record = 256 * 1024) {
+  const auto a = read_all(path, false, max_record), b = read_all(path, true, max_record);
+  ASSERT_EQ(a.size(), b.size()) << path;
+  for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << path << " line " << i;
+}
+
+}  // namespace
+
+TEST(ReaderFastPath, CorpusCapturesReadAsLibpcapReadsThem) {
+  int files = 0;
+  const fs::path root = SIPSCOPE_CORPUS_DIR;
+  for (const auto& dir : fs::recursive_directory_iterator(root)) {
+    if (!dir.is_regular_file()) continue;
+    const std::string ext = dir.path().extension().string();
+    if (ext != ".pcap" && ext != ".cap") continue;
+    expect_same(dir.path().string());
+    ++files;
+  }
+  EXPECT_GT(files, 50);
+}
+
+TEST(ReaderFastPath, EveryWayOutOfTheFastPathEndsAsLibpcapSays) {
+  const std::string frame(60, 'x'), big(300, 'y');
+  std::vector<std::pair<std::string, std::string>> cases;
+  for (bool nano : {false, true})
+    for (bool be : {false, true}) {
+      pcap_writer w(1, nano, be, 200);
+      w.add(1'700'000'000'000'000'123, frame).add(1'700'000'001'000'000'000, frame);
+      std::string name = std::string(nano ? "ns" : "us") + (be ? "-be" : "-le");
+      cases.push_back({name + "-plain", w.out});
+      pcap_writer cut = w;
+      cut.add(1'700'000'002'000'000'000, big);   // caplen above the snaplen (200)
+      cut.add(1'700'000'003'000'000'000, frame);
+      cases.push_back({name + "-snaplen", cut.out});
+      std::string trunc = w.out + w.out.substr(24, 16 + 20);   // a record cut inside its data
+      cases.push_back({name + "-truncated", trunc});
+      cases.push_back({name + "-header-cut", w.out + w.out.substr(24, 9)});
+    }
+  {
+    pcap_writer w(1, false, false, 65535);
+    w.add(1'700'000'000'000'000'000, frame);
+    std::string odd = w.out;
+    pcap_writer x(1, false, false, 65535);
+    x.add(0, frame);
+    std::string rec = x.out.substr(24);
+    rec[4] = char(0x40), rec[5] = char(0x42), rec[6] = char(0x0f);   // usec 1 000 000: out of range
+    cases.push_back({"usec-range", odd + rec + w.out.substr(24)});
+    std::string late = x.out.substr(24);
+    late[3] = char(0x90);   // seconds >= 2^31 (libpcap: negative)
+    cases.push_back({"seconds-2038", odd + late + w.out.substr(24)});
+    std::string huge = x.out.substr(24);
+    huge[10] = char(0x10);   // caplen 0x100000 + 60: past the record limit and libpcap's maximum
+    cases.push_back({"huge-caplen", odd + huge});
+    cases.push_back({"garbage-tail", odd + std::string(7, '\xff')});
+  }
+  {
+    pcap_writer w(1, false, false, 262144);   // records above a smaller --limit
+    w.add(1, frame).add(2, big).add(3, frame);
+    cases.push_back({"record-limit", w.out});
+    for (auto& c : cases) {
+      const std::string p = write_temp(c.first, c.second);
+      expect_same(p, c.first == "record-limit" ? 100 : 256 * 1024);
+      fs::remove(p);
+    }
+  }
+  // (the cases do reach libpcap's diagnostics)
+  const std::string p = write_temp("t", cases[2].second);
+  const auto lines = read_all(p, true);
+  fs::remove(p);
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with("truncated_file"); }));
+}
