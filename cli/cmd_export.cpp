@@ -423,7 +423,7 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   std::jthread hasher;
   std::atomic<bool> hashed{false};
   if (s.two_stage && files.size() > 1) {
-    hash(0, 1 << 30);   // the first file only
+    hash(0, files.size());   // the first file only (a step past the last)
     if (ok[0]) {
       st::capture_meta first;
       first.path = u.path;
@@ -439,8 +439,8 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
         hashed = true;
       });
     } else {
-      std::thread other(hash, 1, 2);
-      hash(0, 2);
+      std::thread other(hash, 1, 2);   // (the first file is hashed already)
+      hash(2, 2);
       other.join();
     }
   } else {
