@@ -59,8 +59,8 @@ relay::batch& relay::current() {
   if (!cur_) {
     std::lock_guard l(mu_);
     if (!free_.empty()) {
-      cur_ = std::move(free_.back());
-      free_.pop_back();
+      cur_ = std::move(free_.front());
+      free_.pop_front();
     }
   }
   if (!cur_) cur_ = std::make_unique<batch>();

@@ -60,7 +60,10 @@ class relay final : public handler {
   std::mutex mu_;
   std::condition_variable ready_, space_;
   std::deque<std::unique_ptr<batch>> full_;   // waiting for the consumer
-  std::vector<std::unique_ptr<batch>> free_;  // drained, for reuse
+  // Drained batches, reused oldest first: the consumer has just read the newest, and the
+  // producer writing over it would take every cache line back from the consumer's core (20 x
+  // 52 MB as one capture, --jobs 2: 1.14-1.23 s newest first, 1.02-1.04 s oldest first).
+  std::deque<std::unique_ptr<batch>> free_;
   std::unique_ptr<batch> cur_;                // the producer's
   bool closed_ = false;
   std::atomic<bool> cancelled_{false};
