@@ -342,6 +342,11 @@ struct shared_state {
   order_queue order;
   std::mutex lookup_mu;
   st::store* lookup = nullptr;
+  // The database is opened (for a new one: created, which syncs the disk several times) while
+  // the workers hash their first files; a lookup waits for it. 0 opening, 1 open, 2 failed.
+  std::mutex db_mu;
+  std::condition_variable db_cv;
+  int db_state = 0;
   std::atomic<bool> fatal{false};
   // Fewer captures than half the jobs (one probe's directory, say): each capture is read on
   // two threads, one reading and decoding the files, the other correlating (capture::relay).
@@ -356,6 +361,14 @@ struct shared_state {
   std::vector<capture::pipeline*> pipelines;           // per worker, to stop on a fatal error
   st::error fatal_error;
 };
+
+// The connection for "is this capture imported already?", once the database is open; nullptr
+// when it could not be opened (the run then stops: cmd_export says why).
+st::store* lookup_store(shared_state& s) {
+  std::unique_lock l(s.db_mu);
+  s.db_cv.wait(l, [&] { return s.db_state != 0; });
+  return s.db_state == 1 ? s.lookup : nullptr;
+}
 
 void say(shared_state& s, const std::string& line) {
   std::lock_guard l(s.msg_mu);
@@ -429,8 +442,10 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
       first.path = u.path;
       first.files.push_back(files[0]);
       first.key = st::unit_key(first.files);
+      st::store* lk = lookup_store(s);
+      if (!lk) return;
       std::lock_guard l(s.lookup_mu);
-      speculate = s.lookup->lookup(first).status == st::begin_status::started;
+      speculate = lk->lookup(first).status == st::begin_status::started;
     }
     if (speculate) {
       hasher = std::jthread([&] {
@@ -468,8 +483,10 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     }
     meta.key = st::unit_key(meta.files);
     {
+      st::store* lk = lookup_store(s);
+      if (!lk) return false;
       std::lock_guard l(s.lookup_mu);
-      const st::lookup_result r = s.lookup->lookup(meta);
+      const st::lookup_result r = lk->lookup(meta);
       if (r.status == st::begin_status::present && !s.o->replace) {
         ++s.present;
         return false;
@@ -777,25 +794,6 @@ int cmd_export(args a) {
     if (!p.ready(err)) return usage("bad capture filter '" + o.bpf + "': " + err);
   }
 
-  st::error e;
-  std::unique_ptr<st::store> db = st::open(o.db, e);
-  std::unique_ptr<st::store> lookup = db ? st::open(o.db, e) : nullptr;
-  if (!db || !lookup) {
-    std::fprintf(stderr, "sipscope export: %s\n", e.text.c_str());
-    return exit_usage;
-  }
-  std::unique_ptr<st::store> csv;
-  if (!o.csv.empty() && !(csv = st::open_csv(o.csv, e))) {
-    std::fprintf(stderr, "sipscope export: %s\n", e.text.c_str());
-    return exit_usage;
-  }
-  std::FILE* jsonl = nullptr;
-  if (!o.jsonl.empty() && !(jsonl = std::fopen(o.jsonl.c_str(), "wb"))) {
-    std::fprintf(stderr, "sipscope export: cannot write '%s': %s\n", o.jsonl.c_str(), std::strerror(errno));
-    return exit_usage;
-  }
-  s.lookup = lookup.get();
-
   std::uint64_t total_bytes = 0, total_files = 0;
   for (const unit& u : s.units) {
     total_bytes += u.size;
@@ -808,9 +806,45 @@ int cmd_export(args a) {
   s.pipelines.assign(jobs, nullptr);
 
   const auto t0 = std::chrono::steady_clock::now();
-  std::thread writer(writer_main, std::ref(s), std::ref(*db), csv.get(), jsonl);
+  // The workers start hashing their first captures while the database is opened here: a new
+  // SQLite database syncs the disk about six times as it is created, 10-40 ms on this kind of
+  // machine, which was the run's serial start. They wait for it before their first lookup.
   std::vector<std::thread> workers;
   for (unsigned w = 0; w < jobs; ++w) workers.emplace_back(worker_main, std::ref(s), w);
+  auto opened = [&](bool ok) {
+    {
+      std::lock_guard l(s.db_mu);
+      s.db_state = ok ? 1 : 2;
+      if (!ok) s.fatal = true;
+    }
+    s.db_cv.notify_all();
+    if (!ok)
+      for (std::thread& w : workers) w.join();
+  };
+  st::error e;
+  std::unique_ptr<st::store> db = st::open(o.db, e);
+  std::unique_ptr<st::store> lookup = db ? st::open(o.db, e) : nullptr;
+  if (!db || !lookup) {
+    opened(false);
+    std::fprintf(stderr, "sipscope export: %s\n", e.text.c_str());
+    return exit_usage;
+  }
+  std::unique_ptr<st::store> csv;
+  if (!o.csv.empty() && !(csv = st::open_csv(o.csv, e))) {
+    opened(false);
+    std::fprintf(stderr, "sipscope export: %s\n", e.text.c_str());
+    return exit_usage;
+  }
+  std::FILE* jsonl = nullptr;
+  if (!o.jsonl.empty() && !(jsonl = std::fopen(o.jsonl.c_str(), "wb"))) {
+    opened(false);
+    std::fprintf(stderr, "sipscope export: cannot write '%s': %s\n", o.jsonl.c_str(), std::strerror(errno));
+    return exit_usage;
+  }
+  s.lookup = lookup.get();
+  opened(true);
+
+  std::thread writer(writer_main, std::ref(s), std::ref(*db), csv.get(), jsonl);
 
   // Progress: files done/total, bytes, records/s, ETA; redrawn 5 times a second on a terminal.
   const bool bar = !o.quiet && ::isatty(STDERR_FILENO);
