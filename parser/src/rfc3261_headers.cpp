@@ -317,7 +317,8 @@ template <typename Rule, typename Member>
 
 // Headers kept as text (User-Agent, Subject...): one raw item; the grammar only asks for
 // TEXT-UTF8 with folding, which the line splitter has already enforced.
-bool raw_item(std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items) {
+bool raw_item(std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items, std::size_t,
+              value_error&, value_type, bool) {
   header_item& item = items.emplace_back();
   item.type = vt::raw;
   item.raw = value;
@@ -325,8 +326,8 @@ bool raw_item(std::string_view value, std::uint32_t value_offset, std::vector<he
   return true;
 }
 
-bool call_id_items(std::string_view value, std::uint32_t value_offset, bool list, std::vector<header_item>& items,
-                   std::size_t max_items, value_error& err) {
+bool call_id_items(std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items,
+                   std::size_t max_items, value_error& err, value_type, bool list) {
   const char* const begin = value.data();
   const char* const end = begin + value.size();
   const char* it = begin;
@@ -355,76 +356,92 @@ bool call_id_items(std::string_view value, std::uint32_t value_offset, bool list
   }
 }
 
-}  // namespace
+// One rule's elements, with the signature of value_parser::parse (parse_elements inlined).
+template <auto const& Rule, auto Member>
+bool elements(std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items, std::size_t max_items,
+              value_error& err, value_type type, bool list) {
+  return parse_elements(Rule, Member, type, list, value, value_offset, items, max_items, err);
+}
 
-bool parse_header_value(header_kind kind, std::string_view value, std::uint32_t value_offset,
-                        std::vector<header_item>& items, std::size_t max_items, value_error& err) noexcept {
-  const header_info& h = info(kind);
-  if (value.empty()) {
-    if (h.allow_empty || kind == hk::other) return true;
-    err.offset = 0;
-    err.expected = "a value (this header may not be empty)";
-    err.code = default_code(h.type);
-    return false;
+bool replaces_items(std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items,
+                    std::size_t max_items, value_error& err, value_type type, bool list) {
+  bool ok = parse_elements(replaces_r, &header_item::replaces, type, list, value, value_offset, items, max_items, err);
+  if (ok) {
+    auto& r = items.back().replaces;
+    if (auto p = r.params.find("to-tag")) r.to_tag = p->value;
+    if (auto p = r.params.find("from-tag")) r.from_tag = p->value;
+    r.early_only = r.params.has("early-only");
   }
-  const bool list = h.list;
+  return ok;
+}
+
+constexpr value_parser::fn parser_of(header_kind kind) {
   switch (kind) {
     case hk::other:
     case hk::organization:
     case hk::server:
     case hk::subject:
     case hk::user_agent:
-      return raw_item(value, value_offset, items);
+      return raw_item;
     case hk::call_id:
     case hk::in_reply_to:
-      return call_id_items(value, value_offset, list, items, max_items, err);
+      return call_id_items;
     case hk::contact:
-      return parse_elements(contact_r, &header_item::addr, vt::name_addr, list, value, value_offset, items, max_items, err);
+      return elements<contact_r, &header_item::addr>;
     case hk::from: case hk::to: case hk::route: case hk::record_route: case hk::reply_to:
     case hk::refer_to: case hk::referred_by: case hk::p_asserted_identity: case hk::p_preferred_identity:
-      return parse_elements(name_addr_r, &header_item::addr, vt::name_addr, list, value, value_offset, items, max_items, err);
+      return elements<name_addr_r, &header_item::addr>;
     case hk::via:
-      return parse_elements(via_r, &header_item::via, vt::via, list, value, value_offset, items, max_items, err);
+      return elements<via_r, &header_item::via>;
     case hk::cseq:
-      return parse_elements(cseq_r, &header_item::cseq, vt::cseq, list, value, value_offset, items, max_items, err);
+      return elements<cseq_r, &header_item::cseq>;
     case hk::rack:
-      return parse_elements(rack_r, &header_item::rack, vt::rack, list, value, value_offset, items, max_items, err);
+      return elements<rack_r, &header_item::rack>;
     case hk::max_forwards:
-      return parse_elements(number8_r, &header_item::number, vt::number, list, value, value_offset, items, max_items, err);
+      return elements<number8_r, &header_item::number>;
     case hk::content_length: case hk::expires: case hk::min_expires: case hk::rseq:
     case hk::session_expires: case hk::min_se: case hk::retry_after:
-      return parse_elements(number32_r, &header_item::number, vt::number, list, value, value_offset, items, max_items, err);
+      return elements<number32_r, &header_item::number>;
     case hk::content_type: case hk::accept:
-      return parse_elements(media_r, &header_item::media, vt::media_type, list, value, value_offset, items, max_items, err);
+      return elements<media_r, &header_item::media>;
     case hk::authorization: case hk::proxy_authorization: case hk::www_authenticate: case hk::proxy_authenticate:
-      return parse_elements(auth_r, &header_item::auth, vt::auth, list, value, value_offset, items, max_items, err);
+      return elements<auth_r, &header_item::auth>;
     case hk::authentication_info:
-      return parse_elements(ainfo_r, &header_item::auth, vt::auth, list, value, value_offset, items, max_items, err);
+      return elements<ainfo_r, &header_item::auth>;
     case hk::privacy:
-      return parse_elements(privacy_r, &header_item::token, vt::token, list, value, value_offset, items, max_items, err);
+      return elements<privacy_r, &header_item::token>;
     case hk::mime_version:
-      return parse_elements(mime_r, &header_item::token, vt::token, list, value, value_offset, items, max_items, err);
-    case hk::replaces: {
-      bool ok = parse_elements(replaces_r, &header_item::replaces, vt::replaces, list, value, value_offset, items, max_items, err);
-      if (ok) {
-        auto& r = items.back().replaces;
-        if (auto p = r.params.find("to-tag")) r.to_tag = p->value;
-        if (auto p = r.params.find("from-tag")) r.from_tag = p->value;
-        r.early_only = r.params.has("early-only");
-      }
-      return ok;
-    }
+      return elements<mime_r, &header_item::token>;
+    case hk::replaces:
+      return replaces_items;
     case hk::timestamp:
-      return parse_elements(timestamp_r, &header_item::timestamp, vt::timestamp, list, value, value_offset, items, max_items, err);
+      return elements<timestamp_r, &header_item::timestamp>;
     case hk::date:
-      return parse_elements(date_r, &header_item::date, vt::date, list, value, value_offset, items, max_items, err);
+      return elements<date_r, &header_item::date>;
     case hk::warning:
-      return parse_elements(warning_r, &header_item::warning, vt::warning, list, value, value_offset, items, max_items, err);
+      return elements<warning_r, &header_item::warning>;
     case hk::alert_info: case hk::call_info: case hk::error_info:
-      return parse_elements(info_r, &header_item::info, vt::info, list, value, value_offset, items, max_items, err);
+      return elements<info_r, &header_item::info>;
     default:
-      return parse_elements(token_r, &header_item::token, vt::token, list, value, value_offset, items, max_items, err);
+      return elements<token_r, &header_item::token>;
   }
+}
+
+constexpr std::array<value_parser, table.size()> make_value_parsers() {
+  std::array<value_parser, table.size()> a{};
+  for (std::size_t i = 0; i < table.size(); ++i)
+    a[i] = {parser_of(table[i].kind), table[i].type, table[i].list, table[i].allow_empty || table[i].kind == hk::other};
+  return a;
+}
+}  // namespace
+
+extern constexpr std::array<value_parser, table.size()> value_parsers = make_value_parsers();
+
+bool empty_value(value_type type, value_error& err) noexcept {
+  err.offset = 0;
+  err.expected = "a value (this header may not be empty)";
+  err.code = default_code(type);
+  return false;
 }
 
 }  // namespace detail
