@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
+#include <type_traits>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -18,7 +20,10 @@ namespace sipscope::parser {
 
 void message::clear() {
   is_request = false;
-  request = request_line{};
+  // default-initialised (every member has a default initializer): request_line{} zeroed its
+  // 232 bytes, padding included, with a `rep stos` first, on every parse
+  static_assert(std::is_trivially_destructible_v<request_line>);
+  ::new (static_cast<void*>(&request)) request_line;
   response = status_line{};
   start_line = {};
   headers.clear();
@@ -247,6 +252,17 @@ class parser_run {
   std::uint8_t seen_[kinds_] = {};
   std::uint32_t first_[kinds_];
   bool duplicates_ = false;
+  // Also kept as headers are added: how many there are, where the Via headers end (for the
+  // branch check), and the Content-Length headers (the body framing walked the headers again
+  // for them): their count, the last valid value, whether one was invalid or two disagree,
+  // and the index of the second one (the duplicate's diagnostic points at it).
+  std::uint32_t n_headers_ = 0;
+  std::uint32_t via_end_ = 0;
+  std::uint32_t cl_count_ = 0;
+  std::uint32_t cl_second_ = 0;
+  long long cl_ = -1;
+  bool cl_bad_ = false;
+  bool cl_conflict_ = false;
 };
 
 // The first byte in [p, e) that is a control character other than HTAB (e when none).
@@ -454,7 +470,7 @@ static_assert(static_cast<unsigned>(header_kind::count_) <= 64, "raw_text_kinds 
 
 inline void parser_run::header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next,
                               bool folded, header_kind kind, bool compact) {
-  if (m_.headers.size() >= o_.limit.max_headers) {
+  if (n_headers_ >= o_.limit.max_headers) {
     if (!headers_limited_) {
       headers_limited_ = true;
       diag(diag_code::too_many_headers, severity::error, off(b), 0, "message-header", "no more header fields than the limit (limits::max_headers)");
@@ -476,13 +492,16 @@ inline void parser_run::header_field(const char* b, const char* name_end, const 
     // no trailing LWS (the common case)
   } else while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r' || ve[-1] == '\n')) --ve;
   // every field written once (emplace_back() would zero the header first)
+  const std::size_t n_items = m_.items.size();
+  const std::uint32_t index = n_headers_++;
   header& h = m_.headers.emplace_back(header{kind, to_sv(b, name_end), to_sv(v, ve), static_cast<std::uint32_t>(off(b)),
                                              static_cast<std::uint32_t>(next - b), static_cast<std::uint32_t>(off(v)), compact,
-                                             true, folded, static_cast<std::uint16_t>(std::min<std::size_t>(m_.items.size(), 0xFFFF)), 0});
+                                             true, folded, static_cast<std::uint16_t>(std::min<std::size_t>(n_items, 0xFFFF)), 0});
   if (h.kind != header_kind::other && h.kind != header_kind::content_length) {
     const auto k = static_cast<std::size_t>(h.kind);
-    if (!seen_[k]) first_[k] = static_cast<std::uint32_t>(m_.headers.size() - 1);
+    if (!seen_[k]) first_[k] = index;
     if (seen_[k] < 255 && ++seen_[k] == 2 && header_is_single(h.kind)) duplicates_ = true;
+    if (h.kind == header_kind::via) via_end_ = index + 1;
   }
   // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): no control characters but HT and folding.
   // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): the typed grammars reject control
@@ -504,18 +523,32 @@ inline void parser_run::header_field(const char* b, const char* name_end, const 
       return;
     }
   }
-  if (m_.items.size() >= 0xFFFF) return;
+  const bool cl = h.kind == header_kind::content_length;
+  if (cl && ++cl_count_ == 2) cl_second_ = index;
+  if (n_items >= 0xFFFF) {
+    // (not parsed: the body cannot be framed by it)
+    if (cl) cl_bad_ = true;
+    return;
+  }
   detail::value_error err;
   std::size_t max_items = std::min<std::size_t>(o_.limit.max_items, 0xFFFF);
   if (!detail::parse_header_value(h.kind, h.value, h.value_offset, m_.items, max_items, err)) {
     h.valid = false;
     diag_code code = err.code;
-    if (h.kind == header_kind::content_length) code = diag_code::bad_content_length;
+    if (cl) {
+      code = diag_code::bad_content_length;
+      cl_bad_ = true;
+    }
     diag(code, severity::error, h.value_offset + err.offset, 1, header_name(h.kind), err.expected);
     return;
   }
-  h.item_count = static_cast<std::uint16_t>(m_.items.size() - h.first_item);
+  h.item_count = static_cast<std::uint16_t>(m_.items.size() - n_items);
   if (h.item_count > 1 && !header_is_list(h.kind) && header_is_single(h.kind)) duplicates_ = true;
+  if (cl) {
+    const long long value = m_.items[n_items].number.value;
+    if (cl_ >= 0 && value != cl_) cl_conflict_ = true;
+    cl_ = value;
+  }
 }
 
 parse_result parser_run::run() {
@@ -589,7 +622,6 @@ parse_result parser_run::run() {
     if (field_name(p, fe, &n, &c, &kind, &compact) || field_name_slow(p, fe, &n, &c, &kind, &compact))
       header_field(p, n, c, fe, fnext, fe != le, kind, compact);
     p = fnext;
-    if (m_.headers.size() > o_.limit.max_headers) break;
   }
   if (!terminated) {
     if (stream && in_.size() <= o_.limit.max_message_size) return {status::incomplete, 0};
@@ -608,22 +640,11 @@ parse_result parser_run::run() {
   // body (RFC 3261 18.3, 20.14)
   m_.body_offset = static_cast<std::uint32_t>(off(p));
   std::size_t avail = static_cast<std::size_t>(end - p);
-  int cl_count = 0;
-  long long cl = -1;
-  bool cl_conflict = false, cl_bad = false;
-  for (const header& h : m_.headers) {
-    if (h.kind != header_kind::content_length) continue;
-    ++cl_count;
-    if (!h.valid) { cl_bad = true; continue; }
-    long long v = m_.items[h.first_item].number.value;
-    if (cl >= 0 && v != cl) cl_conflict = true;
-    cl = v;
-  }
-  if (cl_count > 1) {
-    const header* second = nullptr;
-    int n = 0;
-    for (const header& h : m_.headers)
-      if (h.kind == header_kind::content_length && ++n == 2) { second = &h; break; }
+  // (header_field() kept the Content-Length headers' count, value and state)
+  const long long cl = cl_;
+  const bool cl_conflict = cl_conflict_, cl_bad = cl_bad_;
+  if (cl_count_ > 1) {
+    const header* second = &m_.headers[cl_second_];
     // Disagreeing values cannot frame the body: RFC 4475 3.3.9 says an element MUST answer with
     // an error (and close a stream connection). Equal duplicates are only a warning.
     diag(diag_code::multiple_content_length, cl_conflict ? severity::error : severity::warning,
@@ -810,8 +831,8 @@ void parser_run::semantic_checks() {
   }
   // Via: branch cookie (RFC 3261 8.1.1.7; RFC 4475 3.2.1 badbranch) and broadcast addresses
   bool first_via = true;
-  const std::size_t via0 = count(header_kind::via) ? first_[static_cast<std::size_t>(header_kind::via)] : m_.headers.size();
-  for (std::size_t i = via0; i < m_.headers.size(); ++i) {
+  const std::size_t via0 = count(header_kind::via) ? first_[static_cast<std::size_t>(header_kind::via)] : via_end_;
+  for (std::size_t i = via0; i < via_end_; ++i) {
     const header& h = m_.headers[i];
     if (h.kind != header_kind::via || !h.valid) continue;
     for (auto it = m_.item_begin(h); it != m_.item_end(h); ++it) {
