@@ -128,40 +128,51 @@ std::string_view to_string(value_type t) noexcept {
   return "?";
 }
 
-// Field names are compared case-insensitively (RFC 3261 7.3.1). A name of two letters or
-// more is hashed from its length and three of its letters (first, middle, last, case folded)
-// into a 128-slot table where no two known names collide (checked at compile time), then
-// compared with that one candidate, kept lower-cased and zero-padded so that the comparison
-// works a word at a time. (The slots per (length, first letter) this replaces held up to three
-// names and cost about 60 instructions a lookup; this is about 25.)
+// The header-name table (its layout and the hash: rfc3261_headers.hpp). The slots per
+// (length, first letter) of an earlier version held up to three names and cost about 60
+// instructions a lookup; one slot per hash and the name's kind and length inside the slot
+// (the slot is the only load that depends on the hash) about 25.
 namespace {
-constexpr std::size_t max_name_len = 24;
-constexpr std::uint32_t name_hash_mul = 0xe1f25133u;  // found by search: collision-free on the table
-constexpr unsigned name_hash_bits = 7;
-constexpr std::uint32_t name_hash(unsigned len, unsigned first, unsigned middle, unsigned last) {
-  std::uint32_t x = len | (first | 0x20u) << 8 | (middle | 0x20u) << 16 | (last | 0x20u) << 24;
-  return (x * name_hash_mul) >> (32 - name_hash_bits);
-}
-struct lookup_slots {
-  std::uint8_t by_hash[1u << name_hash_bits] = {};
-  std::uint8_t by_compact[26] = {};
-  char lname[table.size()][max_name_len] = {};
+using detail::max_name_len;
+using detail::name_hash;
+using detail::name_slot;
+using detail::name_table;
+constexpr bool build_names(name_table& t) {
   bool collision = false;
-  constexpr lookup_slots() {
-    for (std::size_t i = 1; i < table.size(); ++i) {
-      std::string_view n = table[i].name;
-      for (std::size_t j = 0; j < n.size() && j < max_name_len; ++j) lname[i][j] = static_cast<char>(n[j] | 0x20);
-      if (table[i].compact) by_compact[table[i].compact - 'a'] = static_cast<std::uint8_t>(i);
-      if (n.size() < 2 || n.size() > max_name_len) { collision = true; continue; }
-      auto u = [&](std::size_t j) { return static_cast<unsigned>(static_cast<unsigned char>(n[j])); };
-      auto& slot = by_hash[name_hash(static_cast<unsigned>(n.size()), u(0), u(n.size() >> 1), u(n.size() - 1))];
-      if (slot) collision = true;
-      slot = static_cast<std::uint8_t>(i);
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    std::string_view n = table[i].name;
+    if (table[i].compact) t.by_compact[table[i].compact - 'a'] = table[i].kind;
+    if (n.size() < 2 || n.size() > max_name_len) { collision = true; continue; }
+    auto u = [&](std::size_t j) { return static_cast<unsigned>(static_cast<unsigned char>(n[j])); };
+    name_slot& slot = t.by_hash[name_hash(static_cast<unsigned>(n.size()), u(0), u(n.size() >> 1), u(n.size() - 1))];
+    if (slot.len) collision = true;
+    slot.len = static_cast<std::uint8_t>(n.size());
+    slot.kind = table[i].kind;
+    for (std::size_t j = 0; j < n.size(); ++j) {
+      // little-endian words, as memcpy loads them from the message (static_assert in the header)
+      slot.lname[j / 8] |= static_cast<std::uint64_t>(static_cast<unsigned char>(n[j] | 0x20)) << (8 * (j % 8));
+      slot.mask[j / 8] |= std::uint64_t{0xFF} << (8 * (j % 8));
     }
   }
-};
-constexpr lookup_slots slots{};
-static_assert(!slots.collision, "header names: change name_hash_mul (two names share a slot, or a name is too long)");
+  return !collision;
+}
+constexpr name_table make_names() {
+  name_table t{};
+  build_names(t);
+  return t;
+}
+constexpr bool names_collision_free() {
+  name_table t{};
+  return build_names(t);
+}
+static_assert(names_collision_free(), "header names: change name_hash_mul (two names share a slot, or a name is too long)");
+}  // namespace
+
+namespace detail {
+extern constexpr name_table header_names = make_names();
+}  // namespace detail
+
+namespace {
 // The case fold (| 0x20) maps control characters onto '-' (CR) and digits or '.' (0x10-0x1F,
 // 0x0E), so a name found in the table is only proof of a token, as the header loop's fast
 // path takes it (rfc3261_message.cpp, field_name), while every known name is letters and '-'.
@@ -206,14 +217,14 @@ header_kind lookup_header(std::string_view n, bool* is_compact) noexcept {
   const std::size_t len = n.size();
   if (len == 1) {
     unsigned c = (static_cast<unsigned char>(n[0]) | 0x20u) - 'a';
-    if (c >= 26 || !slots.by_compact[c]) return hk::other;
+    if (c >= 26 || detail::header_names.by_compact[c] == hk::other) return hk::other;
     if (is_compact) *is_compact = true;
-    return table[slots.by_compact[c]].kind;
+    return detail::header_names.by_compact[c];
   }
   if (len < 2 || len > max_name_len) return hk::other;
   auto u = [&](std::size_t j) { return static_cast<unsigned>(static_cast<unsigned char>(n[j])); };
-  std::uint8_t k = slots.by_hash[name_hash(static_cast<unsigned>(len), u(0), u(len >> 1), u(len - 1))];
-  if (k && table[k].name.size() == len && fold_equal(n.data(), slots.lname[k], len)) return table[k].kind;
+  const name_slot& slot = detail::header_names.by_hash[name_hash(static_cast<unsigned>(len), u(0), u(len >> 1), u(len - 1))];
+  if (slot.len == len && fold_equal(n.data(), reinterpret_cast<const char*>(slot.lname), len)) return slot.kind;
   return hk::other;
 }
 

@@ -429,7 +429,8 @@ bool parser_run::field_name(const char* p, const char* fe, const char** name_end
   const char* n = c;
   while (n > p && (n[-1] == ' ' || n[-1] == '\t')) --n;
   if (n == p) return false;
-  const header_kind k = lookup_header(to_sv(p, n), compact);
+  // (32 bytes can be read from p: the known names' table is compared without a call)
+  const header_kind k = n - p == 1 ? lookup_header(to_sv(p, n), compact) : (*compact = false, detail::lookup_long_name(p, static_cast<std::size_t>(n - p)));
   if (k == header_kind::other && scan_span<token_table>(p, n) != n) return false;
   *name_end = n;
   *colon = c;
