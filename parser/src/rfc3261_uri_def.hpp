@@ -85,10 +85,16 @@ struct uri_hostport_parser : x3::parser<uri_hostport_parser> {
     u.host_type = static_cast<host_kind>(k);
     const char* p = h1;
     if (p != last && *p == ':') {
+      // 1*DIGIT, converted as scanned; none, or above 65535: noted, and the URI ends at ':'
       const char* const d0 = p + 1;
-      const char* const d1 = scan_span<digit_table>(d0, last);
-      std::uint64_t v = 0;
-      if (d1 != d0 && to_uint(to_sv(d0, d1), 65535, &v)) {
+      const char* d1 = d0;
+      unsigned v = 0, d;
+      while (d1 != last && (d = static_cast<unsigned>(static_cast<unsigned char>(*d1)) - '0') <= 9) {
+        v = v * 10 + d;
+        if (v > 65535) break;
+        ++d1;
+      }
+      if (d1 != d0 && v <= 65535) {
         u.port = static_cast<std::uint16_t>(v);
         u.has_port = true;
         p = d1;
