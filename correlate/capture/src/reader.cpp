@@ -147,7 +147,12 @@ struct reader::impl {
   };
   bool big = false;
   std::vector<iface> ifaces;
+  // The input's bytes from the current block on: buf[ng_pos, ng_end). Read ahead by
+  // lim.pcapng_read_ahead (a MiB) where the old reader made two stdio calls per block, each a
+  // copy (pcapng took 17% longer than the same packets as pcap, 52 MB file).
   std::vector<std::uint8_t> buf;
+  std::size_t ng_pos = 0, ng_end = 0;
+  std::size_t ng_ensure(std::size_t n) noexcept;
 
   // live
   std::atomic<bool> stop{false};
@@ -462,26 +467,53 @@ bool reader::impl::read_idb(const std::uint8_t* body, std::size_t len) {
   return true;
 }
 
+// Makes at least `n` bytes from the current block's start available in buf (fewer only at the
+// end of the input) and returns how many are. The buffer grows with the bytes that really
+// arrive (a MiB at a time), not with what a (possibly bogus) block length promises.
+std::size_t reader::impl::ng_ensure(std::size_t n) noexcept {
+  if (ng_end - ng_pos >= n) return ng_end - ng_pos;
+  if (ng_pos) {
+    std::memmove(buf.data(), buf.data() + ng_pos, ng_end - ng_pos);
+    ng_end -= ng_pos;
+    ng_pos = 0;
+  }
+  while (ng_end < n) {
+    const std::size_t chunk = std::min<std::size_t>(std::max<std::size_t>(n - ng_end, lim.pcapng_read_ahead), 1u << 20);
+    if (buf.size() < ng_end + chunk) {
+      try {
+        buf.resize(ng_end + chunk);
+      } catch (...) {
+        break;   // (as the end of the input: the block is reported cut short)
+      }
+    }
+    const std::size_t got = std::fread(buf.data() + ng_end, 1, chunk, f);
+    ng_end += got;
+    if (got < chunk) break;   // the end of the input (or a read error)
+  }
+  return ng_end;
+}
+
 bool reader::impl::next_pcapng(record& r, handler& h) noexcept {
   for (;;) {
-    std::uint8_t hdr[12];
-    std::uint64_t off = next_off;
-    std::size_t n = std::fread(hdr, 1, 8, f);
+    const std::uint64_t off = next_off;
+    std::size_t n = ng_ensure(8);
     if (n == 0) { done = true; return false; }
     if (n < 8) {
       diag(h, diag_kind::truncated_file, off, "file ends inside a pcapng block header");
       done = true;
       return false;
     }
+    const std::uint8_t* hdr = buf.data() + ng_pos;
     std::uint32_t type = r32(hdr);
     std::size_t have = 8;
     if (le32(hdr) == pcapng_shb) {
       // the byte-order magic that follows says how to read this section, length included
-      if (std::fread(hdr + 8, 1, 4, f) < 4) {
+      if (ng_ensure(12) < 12) {
         diag(h, diag_kind::truncated_file, off, "file ends inside a section header block");
         done = true;
         return false;
       }
+      hdr = buf.data() + ng_pos;
       have = 12;
       if (le32(hdr + 8) == 0x1A2B3C4D) big = false;
       else if (be32(hdr + 8) == 0x1A2B3C4D) big = true;
@@ -499,28 +531,20 @@ bool reader::impl::next_pcapng(record& r, handler& h) noexcept {
       done = true;
       return false;
     }
-    // The buffer grows with the bytes that really arrive (1 MiB at a time), not with what a
-    // (possibly bogus) block length promises.
-    if (buf.size() < have) buf.resize(have);
-    std::memcpy(buf.data(), hdr, have);
-    for (std::size_t got = have; got < total;) {
-      std::size_t chunk = std::min<std::size_t>(total - got, 1u << 20);
-      if (buf.size() < got + chunk) buf.resize(got + chunk);
-      std::size_t n = std::fread(buf.data() + got, 1, chunk, f);
-      got += n;
-      if (n < chunk) {
-        diag(h, diag_kind::truncated_file, off, "file ends inside a pcapng block");
-        done = true;
-        return false;
-      }
+    if (ng_ensure(total) < total) {
+      diag(h, diag_kind::truncated_file, off, "file ends inside a pcapng block");
+      done = true;
+      return false;
     }
+    const std::uint8_t* block = buf.data() + ng_pos;
+    ng_pos += total;
     next_off = off + total;
-    if (r32(buf.data() + total - 4) != total) {
+    if (r32(block + total - 4) != total) {
       diag(h, diag_kind::bad_record_length, off, "pcapng block: trailing length differs: rest of the file skipped");
       done = true;
       return false;
     }
-    const std::uint8_t* body = buf.data() + 8;
+    const std::uint8_t* body = block + 8;
     std::size_t blen = total - 12;
     auto bad = [&](std::string_view what) {
       ++frames;

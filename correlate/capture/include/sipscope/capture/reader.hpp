@@ -41,6 +41,10 @@ struct reader_limits {
   // pcap files (regular, not compressed) read without libpcap's per-record fread while their
   // records are plain; off: libpcap reads every record (the tests compare the two).
   bool pcap_fast_path = true;
+  // pcapng (our own block reader) reads ahead this many bytes at a time into its buffer and
+  // hands each block out from there; 0: each block's bytes are read exactly as they are needed,
+  // with two stdio reads per block (the tests compare the two).
+  std::uint32_t pcapng_read_ahead = 1024 * 1024;
 };
 
 class reader {
