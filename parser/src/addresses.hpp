@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <string_view>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sipscope::parser::grammar {
 
@@ -107,7 +110,32 @@ std::uint8_t classify_host(std::string_view s) noexcept;
 // digits, each at most 255, and no host character after them; anything else is scanned as
 // a run first and classified as before.
 inline constexpr char_table host_table{".-", true};  // hostname / IPv4 characters
-inline const char* scan_host(const char* p, const char* last, std::uint8_t& kind) noexcept {
+#if defined(__SSE2__)
+// is_hostname() of s = [p, p + n), 1 <= n <= 16, a run of host_table characters (alnum, "-",
+// "."), from the 16 readable bytes at b (b <= p, p + n <= b + 16): the label loop of
+// is_hostname as bit masks of the dots and hyphens, with no branch per label. A hostname
+// (after one optional trailing ".") has no "." or "-" first or last, no "." next to a "." or
+// a "-" (labels are not empty and start and end with alphanum), and its last label starts
+// with ALPHA.
+inline bool is_hostname16(const char* b, const char* p, unsigned n) noexcept {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+  const unsigned o = static_cast<unsigned>(p - b);
+  unsigned mask = (1u << n) - 1;
+  unsigned dot = (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))) >> o) & mask;
+  const unsigned dash = (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')))) >> o) & mask;
+  if (dot >> (n - 1)) {  // the trailing "." of a fully qualified name
+    if (--n == 0) return false;
+    dot &= mask >>= 1;
+  }
+  const unsigned sep = dot | dash;
+  if ((sep & 1u) | (sep >> (n - 1)) | (dot & ((sep << 1) | (sep >> 1)))) return false;
+  const unsigned top = dot ? 32u - static_cast<unsigned>(__builtin_clz(dot)) : 0u;  // the toplabel
+  return static_cast<unsigned char>((p[top] | 0x20) - 'a') < 26;
+}
+#endif
+// floor: the start of readable bytes before p (p when unknown), so that a host at the end of
+// its text can still be checked 16 bytes at a time.
+inline const char* scan_host(const char* p, const char* last, std::uint8_t& kind, const char* floor = nullptr) noexcept {
   const char* q = p;
   for (int part = 0;; ++part) {
     if (q == last) break;
@@ -133,6 +161,15 @@ inline const char* scan_host(const char* p, const char* last, std::uint8_t& kind
     ++q;
   }
   q = scan_span<host_table>(p, last);
+#if defined(__SSE2__)
+  // a hostname (the run does not end in a digit, so it is no IPv4address either), checked
+  // from 16 bytes when the input has them around the run
+  const std::ptrdiff_t n = q - p;
+  if (n > 0 && n <= 16 && !(q[-1] >= '0' && q[-1] <= '9')) {
+    if (last - p >= 16) { kind = is_hostname16(p, p, static_cast<unsigned>(n)) ? 1 : 0; return q; }
+    if (floor && q - floor >= 16) { kind = is_hostname16(q - 16, p, static_cast<unsigned>(n)) ? 1 : 0; return q; }
+  }
+#endif
   kind = q == p ? 0 : classify_host(std::string_view(p, static_cast<std::size_t>(q - p)));
   return q;
 }

@@ -22,6 +22,9 @@ namespace sipscope::parser::grammar {
 // parse_uri() into a uri that is default-constructed already (a name_addr's, just built by
 // parse_elements): the same, without resetting every field first. rfc3261_uri.cpp.
 uri_result parse_fresh_uri(std::string_view text, uri& out) noexcept;
+// The same, when the caller already knows whether text holds an '@' (a SIP URI's userinfo
+// ends at its only '@'), so that it is not looked for again.
+uri_result parse_fresh_uri(std::string_view text, uri& out, bool has_at) noexcept;
 
 namespace x3 = boost::spirit::x3;
 using iterator = const char*;

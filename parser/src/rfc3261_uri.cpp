@@ -51,14 +51,17 @@ uri_result run(Rule const& rule, std::string_view text, std::size_t skip, uri& o
 
 }  // namespace
 
-uri_result parse_fresh_uri(std::string_view text, uri& out) noexcept {
+namespace {
+// has_at: 1 text holds an '@', 0 it does not, -1 unknown (looked for when it matters)
+inline uri_result fresh_uri(std::string_view text, uri& out, int has_at) noexcept {
   out.raw = text;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
   // "sip:" (any case) is nearly every URI of a message: no scheme scan, no comparison
   if (text.size() > 4 && (text[0] | 0x20) == 's' && (text[1] | 0x20) == 'i' && (text[2] | 0x20) == 'p' && text[3] == ':') {
     out.scheme = text.substr(0, 3);
     out.kind = uri_scheme::sip;
-    if (std::memchr(text.data() + 4, '@', text.size() - 4)) return run(sip_user_rest, text, 4, out);
+    if (has_at < 0) has_at = std::memchr(text.data() + 4, '@', text.size() - 4) != nullptr;
+    if (has_at) return run(sip_user_rest, text, 4, out);
     return run(sip_rest, text, 4, out);
   }
   std::size_t i = 0;
@@ -72,7 +75,8 @@ uri_result parse_fresh_uri(std::string_view text, uri& out) noexcept {
   std::size_t rest = i + 1;
   if (iequals(out.scheme, "sip") || iequals(out.scheme, "sips")) {
     out.kind = out.scheme.size() == 3 ? uri_scheme::sip : uri_scheme::sips;
-    if (std::memchr(text.data() + rest, '@', text.size() - rest)) return run(sip_user_rest, text, rest, out);
+    if (has_at < 0) has_at = std::memchr(text.data() + rest, '@', text.size() - rest) != nullptr;
+    if (has_at) return run(sip_user_rest, text, rest, out);
     return run(sip_rest, text, rest, out);
   }
   if (iequals(out.scheme, "tel")) {
@@ -95,6 +99,10 @@ uri_result parse_fresh_uri(std::string_view text, uri& out) noexcept {
   }
   return {true, 0, {}};
 }
+}  // namespace
+
+uri_result parse_fresh_uri(std::string_view text, uri& out) noexcept { return fresh_uri(text, out, -1); }
+uri_result parse_fresh_uri(std::string_view text, uri& out, bool has_at) noexcept { return fresh_uri(text, out, has_at); }
 
 }  // namespace grammar
 

@@ -75,7 +75,8 @@ struct uri_hostport_parser : x3::parser<uri_hostport_parser> {
         k = classify_host(to_sv(h0, h1));
       }
     } else {
-      h1 = scan_host(h0, last, k);  // the host run and classify_host() of it, in one pass
+      // the host run and classify_host() of it, in one pass (u.raw: the URI text, readable)
+      h1 = scan_host(h0, last, k, u.raw.data());
     }
     if (k == 0) {
       x3::get<failure_tag>(ctx).get().note(h0, "host");
