@@ -93,6 +93,21 @@ std::uint64_t xorshift(std::uint64_t& seed) {
   return seed;
 }
 
+// One to four edits past the first `keep` bytes: a byte changed, a byte set to 0xff (a length
+// or a time gone large), the file cut, or bytes inserted.
+void mutate(std::string& b, std::size_t keep, std::uint64_t& seed) {
+  const int edits = 1 + int(xorshift(seed) % 4);
+  for (int k = 0; k < edits && b.size() > keep; ++k) {
+    const std::size_t at = keep + xorshift(seed) % (b.size() - keep);
+    switch (xorshift(seed) % 4) {
+      case 0: b[at] = char(xorshift(seed)); break;
+      case 1: b[at] = char(0xff); break;
+      case 2: b.resize(at); break;
+      default: b.insert(at, std::string(1 + xorshift(seed) % 9, char(xorshift(seed)))); break;
+    }
+  }
+}
+
 // A pcapng of several MiB: both byte orders, three interfaces, packet blocks of every kind and
 // size (a few above the record limit and one of 1.5 MiB, larger than a read-ahead), and blocks
 // that are not packets, so that blocks straddle every read-ahead boundary.
@@ -194,28 +209,12 @@ TEST(ReaderFastPath, MutatedCapturesReadAsLibpcapReadsThem) {
   std::sort(sources.begin(), sources.end());
   ASSERT_FALSE(sources.empty());
   std::uint64_t seed = 0x9e3779b97f4a7c15ull;
-  auto rnd = [&] {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-  };
   int mutants = 0;
   for (int i = 0; i < 300; ++i) {
-    std::ifstream in(sources[rnd() % sources.size()], std::ios::binary);
+    std::ifstream in(sources[xorshift(seed) % sources.size()], std::ios::binary);
     std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (b.size() < 64) continue;
-    const int edits = 1 + int(rnd() % 4);
-    for (int k = 0; k < edits; ++k) {
-      const std::size_t at = 24 + rnd() % (b.size() - 24);
-      switch (rnd() % 4) {
-        case 0: b[at] = char(rnd()); break;                      // a byte
-        case 1: b[at] = char(0xff); break;                       // a length or time gone large
-        case 2: b.resize(at); break;                             // cut
-        default: b.insert(at, std::string(1 + rnd() % 9, char(rnd()))); break;   // bytes inserted
-      }
-      if (b.size() <= 24) break;
-    }
+    mutate(b, 24, seed);   // (the file header kept: libpcap would refuse the file outright)
     const std::string p = write_temp("mut" + std::to_string(i), b);
     expect_same(p);
     fs::remove(p);
@@ -303,16 +302,7 @@ TEST(PcapngReadAhead, MutatedCapturesReadAsExactReadsDo) {
   int mutants = 0;
   for (int i = 0; i < 300; ++i) {
     std::string b = sources[xorshift(seed) % sources.size()];
-    const int edits = 1 + int(xorshift(seed) % 4);
-    for (int k = 0; k < edits && b.size() > 8; ++k) {
-      const std::size_t at = 8 + xorshift(seed) % (b.size() - 8);
-      switch (xorshift(seed) % 4) {
-        case 0: b[at] = char(xorshift(seed)); break;                  // a byte
-        case 1: b[at] = char(0xff); break;                            // a length gone large
-        case 2: b.resize(at); break;                                  // cut
-        default: b.insert(at, std::string(1 + xorshift(seed) % 9, char(xorshift(seed)))); break;
-      }
-    }
+    mutate(b, 8, seed);
     const std::string p = write_temp("ngmut" + std::to_string(i), b);
     expect_same_pcapng(p);
     fs::remove(p);
