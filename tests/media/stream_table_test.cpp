@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -252,6 +253,44 @@ TEST(StreamTable, IdleStreamsAreHandedOver) {
   EXPECT_EQ(t.stream_count(), 1u);
   t.finish_idle(INT64_MAX, ms(3000), c.sink());
   EXPECT_EQ(t.stream_count(), 0u);
+}
+
+// for_each_of_call (through its index) sees what a scan of every stream for the call sees:
+// streams of two calls and a heuristic one, as they come and as idle ones leave.
+TEST(StreamTable, StreamsOfOneCall) {
+  stream_table t;
+  const capture::endpoint C = ep4(10, 0, 0, 3, 6000), D = ep4(10, 0, 0, 4, 7000);
+  t.expect(A, 1, pcmu_map());
+  t.expect(B, 1, pcmu_map());
+  t.expect(C, 2, pcmu_map());
+  send(t, A, B, 0x11, 50, 0);       // call 1, ends at 980 ms
+  send(t, B, A, 0x12, 50, 10000);   // call 1, 10 s .. 10.98 s
+  send(t, C, D, 0x21, 50, 0);       // call 2 (from its SDP address: latched)
+  send(t, ep4(10, 9, 9, 9, 9000), ep4(10, 9, 9, 8, 9002), 0x99, 50, 0);   // no call: heuristic
+  auto of_call = [&](std::uint64_t call) {
+    std::vector<std::uint32_t> by_index, by_scan;
+    t.for_each_of_call(call, [&](const rtp_stream& s) { by_index.push_back(s.stats().ssrc); });
+    t.for_each([&](const rtp_stream& s) {
+      if (s.call_ref == call) by_scan.push_back(s.stats().ssrc);
+    });
+    std::sort(by_index.begin(), by_index.end());
+    std::sort(by_scan.begin(), by_scan.end());
+    EXPECT_EQ(by_index, by_scan) << "call " << call;
+    return by_index;
+  };
+  EXPECT_EQ(t.stream_count(), 4u);
+  EXPECT_EQ(of_call(1), (std::vector<std::uint32_t>{0x11, 0x12}));
+  EXPECT_EQ(of_call(2), (std::vector<std::uint32_t>{0x21}));
+  EXPECT_TRUE(of_call(3).empty());
+  collector c;
+  t.finish_idle(ms(5000), ms(3000), c.sink());   // 0x11, 0x21 and the heuristic one leave
+  EXPECT_EQ(t.stream_count(), 1u);
+  EXPECT_EQ(of_call(1), (std::vector<std::uint32_t>{0x12}));
+  EXPECT_TRUE(of_call(2).empty());
+  t.finish_all(c.sink());
+  EXPECT_TRUE(of_call(1).empty());
+  send(t, A, B, 0x13, 5, 20000);   // the table works on after finish_all
+  EXPECT_EQ(of_call(1), (std::vector<std::uint32_t>{0x13}));
 }
 
 TEST(StreamTable, LimitsBoundMemory) {

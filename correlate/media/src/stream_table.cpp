@@ -187,6 +187,7 @@ std::string_view to_string(stream_origin o) noexcept {
 struct stream_table::impl {
   std::unordered_map<stream_key, std::unique_ptr<rtp_stream>, stream_key_hash> streams;
   std::unordered_multimap<std::uint32_t, rtp_stream*> by_ssrc;
+  std::unordered_multimap<std::uint64_t, rtp_stream*> by_call_ref;   // streams of a call (call_ref != 0)
   flow_index flows;   // the same streams as `streams`, for the per-packet lookup
   std::unordered_map<endpoint, expectation, endpoint_hash> expected;
   std::unordered_multimap<std::uint64_t, endpoint> by_call;
@@ -295,6 +296,7 @@ rtp_stream* create_stream(stream_table::impl& m, const table_limits& lim, table_
   rtp_stream* p = s.get();
   m.streams.emplace(k, std::move(s));
   m.by_ssrc.emplace(k.ssrc, p);
+  if (call_ref) m.by_call_ref.emplace(call_ref, p);
   m.flows.insert(flow_hash(k.src, k.dst, k.ssrc), k.ssrc, p);
   switch (origin) {
     case stream_origin::signalled: ++c.streams_signalled; break;
@@ -573,6 +575,15 @@ void remove_stream(stream_table::impl& m, decltype(m.streams)::iterator it) {
       break;
     }
   }
+  if (p->call_ref) {
+    auto calls = m.by_call_ref.equal_range(p->call_ref);
+    for (auto r = calls.first; r != calls.second; ++r) {
+      if (r->second == p) {
+        m.by_call_ref.erase(r);
+        break;
+      }
+    }
+  }
   m.flows.erase(flow_hash(it->first.src, it->first.dst, it->first.ssrc), p);
   m.streams.erase(it);
 }
@@ -615,6 +626,7 @@ void stream_table::finish_all(const sink& out) {
   }
   m.streams.clear();
   m.by_ssrc.clear();
+  m.by_call_ref.clear();
   m.flows.clear();
   m.candidates.clear();
   m.candidate_order.clear();
@@ -622,6 +634,11 @@ void stream_table::finish_all(const sink& out) {
 
 void stream_table::for_each(const sink& f) const {
   for (const auto& [k, s] : impl_->streams) f(*s);
+}
+
+void stream_table::for_each_of_call(std::uint64_t call_ref, const sink& f) const {
+  auto range = impl_->by_call_ref.equal_range(call_ref);
+  for (auto r = range.first; r != range.second; ++r) f(*r->second);
 }
 
 quality_estimate estimate_quality(const rtp_stream& s) noexcept {

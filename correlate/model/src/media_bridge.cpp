@@ -1,6 +1,7 @@
 #include "media_bridge.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <unordered_map>
 
 #include "sipscope/media/stream_table.hpp"
@@ -75,12 +76,10 @@ class stream_bridge final : public media_bridge {
     }
     if (!at_end) {
       // Streams still flowing when the record is handed over are summarised as they are.
-      table_.for_each([&](const media::rtp_stream& s) {
-        if (s.call_ref == r.index) {
-          media::rtp_stream copy = s;
-          copy.analysis.finish();
-          done_[r.index].push_back(std::move(copy));
-        }
+      table_.for_each_of_call(r.index, [&](const media::rtp_stream& s) {
+        media::rtp_stream copy = s;
+        copy.analysis.finish();
+        done_[r.index].push_back(std::move(copy));
       });
       table_.forget(r.index);
     }
@@ -89,8 +88,12 @@ class stream_bridge final : public media_bridge {
       for (const media::rtp_stream& s : it->second) r.streams.push_back(convert(s, &r));
       done_.erase(it);
     }
-    std::sort(r.streams.begin(), r.streams.end(),
-              [](const stream_info& a, const stream_info& b) { return a.start < b.start; });
+    // By start, then by first packet (one stream's, so the order is total): the streams come
+    // from hash tables, whose order is no order.
+    std::sort(r.streams.begin(), r.streams.end(), [](const stream_info& a, const stream_info& b) {
+      return std::tie(a.start, a.first_frame.file, a.first_frame.number) <
+             std::tie(b.start, b.first_frame.file, b.first_frame.number);
+    });
     findings(r);
   }
 

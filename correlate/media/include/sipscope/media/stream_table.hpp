@@ -137,6 +137,9 @@ class stream_table {
 
   // Live view of the streams in progress (unspecified order).
   void for_each(const sink& f) const;
+  // The streams in progress of one call (unspecified order), through an index: a record handed
+  // over while its media flows no longer scans every stream of the capture.
+  void for_each_of_call(std::uint64_t call_ref, const sink& f) const;
   std::size_t stream_count() const noexcept;
   std::size_t candidate_count() const noexcept;
   std::size_t expectation_count() const noexcept;
