@@ -296,6 +296,7 @@ template <typename Rule, typename Member>
     }
     return false;
   };
+  failure f;  // one per value, reset for each element
   while (true) {
     if (items.size() >= max_items) return fail(it, "fewer list elements (limit reached)", static_cast<std::uint16_t>(diag_code::too_many_headers));
     header_item& item = items.emplace_back();
@@ -303,14 +304,16 @@ template <typename Rule, typename Member>
     // default-initialised: every member of the value structs has a default initializer, and
     // Member() would first zero the whole struct (a `rep stos` for a Via or a name-addr)
     ::new (static_cast<void*>(&(item.*member))) Member;
-    failure f;
+    f.where = nullptr;  // (no failure noted for this element yet: note() sets the rest with it)
     const char* start = it;
     bool ok = x3::parse(it, end, x3::with<failure_tag>(std::ref(f))[rule], item.*member);
     if (!ok) {
       if (f.where && f.where >= start) return fail(f.where, f.what, f.code);
       return fail(start, "a value", 0);
     }
-    item.raw = trim_ws(std::string_view(start, static_cast<std::size_t>(it - start)));
+    // (the value has no trailing LWS, header_field() cut it: the last element needs no trim)
+    item.raw = it == end ? std::string_view(start, static_cast<std::size_t>(it - start))
+                         : trim_ws(std::string_view(start, static_cast<std::size_t>(it - start)));
     item.offset = value_offset + static_cast<std::uint32_t>(start - begin);
     if (it == end) return true;
     if (list) {
