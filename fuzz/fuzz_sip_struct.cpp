@@ -69,8 +69,8 @@ const char* const known_headers[] = {
     "Content-Type: message/sipfrag;version=2.0",
     "Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>",
     "Record-Route: <sip:p3.example.com;lr;ftag=x>",
-    "Authorization: Digest username=\"alice\", realm=\"atlanta.com\", nonce=\"84a4cc6f\", uri=\"sip:b\", "
-    "response=\"7587245234b3434cc3412213e5f113a5\", qop=auth, nc=00000001, cnonce=\"0a4f113b\"",
+    ("Authorization: Digest username=\"alice\", realm=\"atlanta.com\", nonce=\"84a4cc6f\", uri=\"sip:b\", "
+     "response=\"7587245234b3434cc3412213e5f113a5\", qop=auth, nc=00000001, cnonce=\"0a4f113b\""),
     "WWW-Authenticate: Digest realm=\"x\", nonce=\"y\", algorithm=MD5, qop=\"auth,auth-int\"",
     "RSeq: 988789",
     "RAck: 776656 1 INVITE",
