@@ -523,8 +523,8 @@ inline void parser_run::header_field(const char* b, const char* name_end, const 
     if (seen_[k] < 255 && ++seen_[k] == 2 && header_is_single(h.kind)) duplicates_ = true;
     if (h.kind == header_kind::via) via_end_ = index + 1;
   }
-  // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): no control characters but HT and folding.
-  // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): the typed grammars reject control
+  // header-value = *(TEXT-UTF8char / UTF8-CONT / LWS): no control characters but HT and
+  // folding. The typed grammars reject control
   // characters themselves; values kept as text are checked here. A quoted-pair inside a
   // quoted-string may escape any %x00-7F but CR and LF (RFC 4475 intmeth: "\^G").
   bool quoted = false;

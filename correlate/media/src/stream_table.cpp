@@ -187,10 +187,10 @@ std::string_view to_string(stream_origin o) noexcept {
 struct stream_table::impl {
   std::unordered_map<stream_key, std::unique_ptr<rtp_stream>, stream_key_hash> streams;
   std::unordered_multimap<std::uint32_t, rtp_stream*> by_ssrc;
-  std::unordered_multimap<std::uint64_t, rtp_stream*> by_call_ref;   // streams of a call (call_ref != 0)
+  std::unordered_multimap<std::uint64_t, rtp_stream*> streams_by_call;   // streams of a call (call_ref != 0)
   flow_index flows;   // the same streams as `streams`, for the per-packet lookup
   std::unordered_map<endpoint, expectation, endpoint_hash> expected;
-  std::unordered_multimap<std::uint64_t, endpoint> by_call;
+  std::unordered_multimap<std::uint64_t, endpoint> by_call;   // expected endpoints of a call
   std::deque<std::pair<endpoint, std::uint64_t>> expected_order;
   std::unordered_map<stream_key, candidate, stream_key_hash> candidates;
   std::deque<std::pair<stream_key, std::uint64_t>> candidate_order;
@@ -296,7 +296,7 @@ rtp_stream* create_stream(stream_table::impl& m, const table_limits& lim, table_
   rtp_stream* p = s.get();
   m.streams.emplace(k, std::move(s));
   m.by_ssrc.emplace(k.ssrc, p);
-  if (call_ref) m.by_call_ref.emplace(call_ref, p);
+  if (call_ref) m.streams_by_call.emplace(call_ref, p);
   m.flows.insert(flow_hash(k.src, k.dst, k.ssrc), k.ssrc, p);
   switch (origin) {
     case stream_origin::signalled: ++c.streams_signalled; break;
@@ -576,10 +576,10 @@ void remove_stream(stream_table::impl& m, decltype(m.streams)::iterator it) {
     }
   }
   if (p->call_ref) {
-    auto calls = m.by_call_ref.equal_range(p->call_ref);
+    auto calls = m.streams_by_call.equal_range(p->call_ref);
     for (auto r = calls.first; r != calls.second; ++r) {
       if (r->second == p) {
-        m.by_call_ref.erase(r);
+        m.streams_by_call.erase(r);
         break;
       }
     }
@@ -626,7 +626,7 @@ void stream_table::finish_all(const sink& out) {
   }
   m.streams.clear();
   m.by_ssrc.clear();
-  m.by_call_ref.clear();
+  m.streams_by_call.clear();
   m.flows.clear();
   m.candidates.clear();
   m.candidate_order.clear();
@@ -637,7 +637,7 @@ void stream_table::for_each(const sink& f) const {
 }
 
 void stream_table::for_each_of_call(std::uint64_t call_ref, const sink& f) const {
-  auto range = impl_->by_call_ref.equal_range(call_ref);
+  auto range = impl_->streams_by_call.equal_range(call_ref);
   for (auto r = range.first; r != range.second; ++r) f(*r->second);
 }
 
