@@ -90,9 +90,21 @@ void relay::on_sip(const sip_event& e) {
   if (b.order.size() >= batch_events_ || b.bytes.size() >= batch_bytes) flush();
 }
 
+// A plain RTP datagram (RFC 3550 5.1: version 2, no padding, extension or CSRC; not RTCP's
+// payload types, RFC 5761 4) crosses with its fixed header and the first 4 bytes of its
+// payload (an RFC 4733 event): the rest, audio, is never read on the other side, and copying
+// it cost the two threads ~7% (20 x 52 MB as one capture, --jobs 2: 0.92-0.93 -> 0.84-0.89 s).
+constexpr std::size_t rtp_kept = 12 + 4;
+
 void relay::on_udp(const udp_event& e) {
   SIPSCOPE_RELAY_PUSH(udp, udps, e);
-  b.udp_bytes.push_back(b.keep(e.payload));
+  std::string_view v = e.payload;
+  if (v.size() > rtp_kept && static_cast<unsigned char>(v[0]) == 0x80 &&
+      (static_cast<unsigned char>(v[1]) < 192 || static_cast<unsigned char>(v[1]) > 223)) {
+    b.udps.back().cut = e.cut + static_cast<std::uint32_t>(v.size() - rtp_kept);
+    v = v.substr(0, rtp_kept);
+  }
+  b.udp_bytes.push_back(b.keep(v));
   if (b.order.size() >= batch_events_ || b.bytes.size() >= batch_bytes) flush();
 }
 

@@ -374,7 +374,7 @@ udp_verdict stream_table::on_udp(const capture::udp_event& e) {
   }
   if (rtp_stream* s = m.flows.find(flow_hash(e.src, e.dst, h.ssrc), e.src, e.dst, h.ssrc)) {
     s->last_frame = e.frame;   // a stream in the index has had its first packet
-    s->analysis.add(h, e.time);
+    s->analysis.add(h, e.time, h.payload.size() + e.cut);
     ++counters_.rtp_packets;
     return udp_verdict::rtp;
   }
@@ -472,14 +472,14 @@ udp_verdict stream_table::on_new_flow(const capture::udp_event& e, const rtp_hea
     if (!m.expected.contains(e.dst)) add_expectation(m, limits_, counters_, e.dst, call, pts, true);
     m.candidates.erase(k);
     count_packet(*s, e.frame);
-    s->analysis.add(h, e.time);
+    s->analysis.add(h, e.time, h.payload.size() + e.cut);
     ++counters_.rtp_packets;
     return udp_verdict::rtp;
   }
 
   // No signalling: a candidate until enough sequence numbers in a row.
   if (!limits_.heuristic || limits_.max_candidates == 0 || !plausible_payload_type(h.payload_type) ||
-      h.payload.empty()) {
+      h.payload.size() + e.cut == 0) {
     ++counters_.other;
     return udp_verdict::other;
   }
@@ -529,7 +529,7 @@ udp_verdict stream_table::on_new_flow(const capture::udp_event& e, const rtp_hea
   ps.sequence = h.sequence;
   ps.payload_type = h.payload_type;
   ps.marker = h.marker;
-  ps.payload_size = std::uint16_t(std::min<std::size_t>(h.payload.size(), 65535));
+  ps.payload_size = std::uint16_t(std::min<std::size_t>(h.payload.size() + e.cut, 65535));
   std::memcpy(ps.head.data(), h.payload.data(), std::min<std::size_t>(h.payload.size(), ps.head.size()));
 
   if (c.good >= limits_.heuristic_packets + 2u * c.bad) {

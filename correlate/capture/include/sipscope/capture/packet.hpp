@@ -104,6 +104,10 @@ struct udp_event {
   timestamp_ns time = 0;
   endpoint src, dst;
   carriage via;
+  // Bytes of the payload that `payload` does not hold: the datagram was payload.size() + cut
+  // bytes. 0 from the pipeline; a relay (relay.hpp) keeps only the fixed header and the first
+  // 4 payload bytes of a plain RTP datagram, all that the media statistics read.
+  std::uint32_t cut = 0;
 };
 
 // An ICMP / ICMPv6 "destination unreachable" quoting a UDP datagram (RFC 792, RFC 4443 3.1):

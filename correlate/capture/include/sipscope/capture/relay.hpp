@@ -9,7 +9,9 @@
 //
 // The producer's handler calls copy each event and the bytes it points to (payloads, SIP
 // messages) into batches; drain() gives the consumer the same events, in the same order, with
-// views into its copy that stay valid for the callback only, as the pipeline's do. Memory is
+// views into its copy that stay valid for the callback only, as the pipeline's do, except that
+// a plain RTP datagram crosses with its header and first 4 payload bytes only (udp_event::cut
+// says how many more it had). Memory is
 // bounded: at most `max_batches` batches wait (the producer then waits), and batches are
 // reused. cancel() (consumer side) makes the producer's calls return at once and drain() stop:
 // the producer should then stop its pipeline.
