@@ -4,8 +4,12 @@
 #include "rfc3261_headers_def.hpp"
 
 #include <array>
+#include <bit>
 #include <cstring>
 #include <new>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sipscope::parser {
 
@@ -377,6 +381,121 @@ bool elements(std::string_view value, std::uint32_t value_offset, std::vector<he
   return parse_elements(Rule, Member, type, list, value, value_offset, items, max_items, err);
 }
 
+// ---- token lists (Allow, Supported, Allow-Events, Require...) -------------------------------
+// The most frequent list elements are bare tokens: "INVITE, ACK, OPTIONS". parse_elements()
+// set up an item, the rule's context and a failure record per element, and found each
+// token's end byte by byte (a mispredicted branch per token, whose length varies). Here the
+// value's token characters are classified 16 bytes at a time into a bit mask (SSE2, the
+// x86-64 baseline), a token's end is the next clear bit, and one loop writes the items.
+// Only values of the form token *(*WSP "," *WSP token) take this way (no CR or LF, so SWS is
+// *WSP; no parameters; no error): for those the grammar (token_value_parser, COMMA) gives
+// exactly these items. Anything else, including every error, goes to parse_elements() from
+// the start of the value, which reports it as before.
+
+// 1 for the token characters of token_table (RFC 3261 25.1), as token_mask16() computes it.
+constexpr bool token_by_formula(unsigned c) {
+  const unsigned char l = static_cast<unsigned char>((c | 0x20u) - 'a'), d = static_cast<unsigned char>(c - '0');
+  if (l <= 25 || d <= 9) return true;
+  for (char s : std::string_view("-.!%*_+`'~")) if (c == static_cast<unsigned char>(s)) return true;
+  return false;
+}
+constexpr bool token_formula_exact() {
+  for (unsigned c = 0; c < 256; ++c)
+    if (token_by_formula(c) != token_table(static_cast<char>(c))) return false;
+  return true;
+}
+static_assert(token_formula_exact(), "token_mask16 must classify exactly as token_table");
+
+constexpr std::size_t max_token_list = 512;  // longer values take the general way
+
+#if defined(__SSE2__)
+// Bit i: the byte at p + i is a token character (letters folded to lower case then a range,
+// digits a range, the ten others compared one by one: token_by_formula()).
+inline std::uint32_t token_mask16(const char* p) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+  const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l),
+                           _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+  __m128i s = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')), _mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+  s = _mm_or_si128(s, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('!')), _mm_cmpeq_epi8(x, _mm_set1_epi8('%'))));
+  s = _mm_or_si128(s, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('*')), _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))));
+  s = _mm_or_si128(s, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')), _mm_cmpeq_epi8(x, _mm_set1_epi8('`'))));
+  s = _mm_or_si128(s, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')), _mm_cmpeq_epi8(x, _mm_set1_epi8('~'))));
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(m, s)));
+}
+#endif
+
+// The general way for a token value (parse_elements with token_r), out of line.
+[[gnu::noinline]] bool token_elements(std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items,
+                                      std::size_t max_items, value_error& err, value_type type, bool list) {
+  return parse_elements(token_r, &header_item::token, type, list, value, value_offset, items, max_items, err);
+}
+
+bool token_items(std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items,
+                 std::size_t max_items, value_error& err, value_type type, bool list) {
+  const std::size_t n = value.size();
+  const char* const b = value.data();
+  if (n > max_token_list) return token_elements(value, value_offset, items, max_items, err, type, list);
+  // tok[k]: the token bits of bytes 16k..16k+15; zero past the value (a run ends there)
+  std::uint16_t tok[max_token_list / 16 + 4];
+  std::size_t k = 0;
+#if defined(__SSE2__)
+  for (; 16 * k + 16 <= n; ++k) tok[k] = static_cast<std::uint16_t>(token_mask16(b + 16 * k));
+  if (const std::size_t r = n - 16 * k; r && n >= 16) {
+    // the last r bytes: one load ending at the value's end (never past it)
+    tok[k++] = static_cast<std::uint16_t>(token_mask16(b + n - 16) >> (16 - r));
+  } else
+#endif
+  if (16 * k < n) {
+    std::uint32_t m = 0;
+    for (std::size_t j = 16 * k; j < n; ++j) m |= static_cast<std::uint32_t>(token_table(b[j])) << (j - 16 * k);
+    tok[k++] = static_cast<std::uint16_t>(m);
+  }
+  tok[k] = tok[k + 1] = tok[k + 2] = tok[k + 3] = 0;
+  // the first byte at or after i that is not a token character (n at the latest): 49 to 64
+  // bits from i in one load, a loop only for a longer token
+  auto run_end = [&](std::size_t i) {
+    std::size_t w = i >> 4;
+    std::uint64_t m;
+    std::memcpy(&m, tok + w, sizeof m);
+    m = ~m >> (i & 15);
+    while (!m) {
+      w += 4;
+      std::memcpy(&m, tok + w, sizeof m);
+      m = ~m;
+      i = w << 4;
+    }
+    return i + static_cast<std::size_t>(std::countr_zero(m));
+  };
+  std::size_t const first = items.size();
+  std::size_t i = 0;
+  while (true) {
+    const std::size_t t = run_end(i);
+    if (t == i || items.size() >= max_items) break;
+    header_item& item = items.emplace_back();
+    item.type = type;
+    ::new (static_cast<void*>(&item.token)) token_value;
+    // (both from the local: `token = raw = ...` reloaded raw as one 16-byte load just after
+    // its two 8-byte stores, a store-forwarding stall that took half of this function's time)
+    const std::string_view tk(b + i, t - i);
+    item.raw = tk;
+    item.token.token = tk;
+    item.offset = value_offset + static_cast<std::uint32_t>(i);
+    if (t == n) return true;
+    // *WSP "," *WSP, then another token
+    std::size_t q = t;
+    while (q < n && (b[q] == ' ' || b[q] == '\t')) ++q;
+    if (!list || q == n || b[q] != ',') break;
+    ++q;
+    while (q < n && (b[q] == ' ' || b[q] == '\t')) ++q;
+    if (q == n) break;
+    i = q;
+  }
+  items.resize(first);
+  return token_elements(value, value_offset, items, max_items, err, type, list);
+}
+
 bool replaces_items(std::string_view value, std::uint32_t value_offset, std::vector<header_item>& items,
                     std::size_t max_items, value_error& err, value_type type, bool list) {
   bool ok = parse_elements(replaces_r, &header_item::replaces, type, list, value, value_offset, items, max_items, err);
@@ -437,7 +556,7 @@ constexpr value_parser::fn parser_of(header_kind kind) {
     case hk::alert_info: case hk::call_info: case hk::error_info:
       return elements<info_r, &header_item::info>;
     default:
-      return elements<token_r, &header_item::token>;
+      return token_items;
   }
 }
 
