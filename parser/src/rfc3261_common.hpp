@@ -40,7 +40,9 @@ struct failure {
   std::uint16_t code = 0;   // a diag_code value, 0 = the caller's default for the rule
   // The furthest failure wins; at the same place, the first (innermost, most specific) one
   // stays, unless a later one names a diagnostic code and the first did not.
-  void note(const char* at, std::string_view w, std::uint16_t c = 0) {
+  // Out of line and cold: every failure path of the grammars calls it, so GCC moves those
+  // paths out of the hot code (.text.unlikely) instead of inlining this into each of them.
+  [[gnu::noinline, gnu::cold]] void note(const char* at, std::string_view w, std::uint16_t c = 0) {
     if (!where || at > where || (at == where && c != 0 && code == 0)) { where = at; what = w; code = c; }
   }
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "rfc3261_common.hpp"
+#include "rfc3261_uri_def.hpp"
 
 #include <cstring>
 #include "sipscope/parser/headers.hpp"
@@ -411,8 +412,9 @@ struct bracketed_uri_parser : x3::parser<bracketed_uri_parser> {
                                            static_cast<std::uint16_t>(diag_code::bad_name_addr));
       return false;
     }
-    // (the first write to v.address, which parse_elements has just constructed)
-    uri_result r = parse_fresh_uri(s, v.address, at);
+    // (the first write to v.address, which parse_elements has just constructed; a "sip:"
+    // URI inline, any other through parse_fresh_uri)
+    uri_result r = starts_sip_colon(s) ? fresh_sip_uri(s, v.address, at) : parse_fresh_uri(s, v.address, at);
     if (!r.ok) {
       x3::get<failure_tag>(ctx).get().note(s.data() + r.error_offset, r.expected,
                                            static_cast<std::uint16_t>(diag_code::bad_uri));

@@ -32,38 +32,18 @@ bool valid_tel_number(std::string_view s) {
   return has_digit;
 }
 
-template <typename Rule>
-uri_result run(Rule const& rule, std::string_view text, std::size_t skip, uri& out) {
-  failure f;
-  const char* first = text.data() + skip;
-  const char* const last = text.data() + text.size();
-  bool ok = x3::parse(first, last, x3::with<failure_tag>(std::ref(f))[rule], out);
-  uri_result r;
-  if (ok && first == last) { r.ok = true; return r; }
-  const char* at = first;
-  std::string_view what = ok ? std::string_view("end of URI") : std::string_view("URI");
-  if (f.where && f.where >= at) { at = f.where; what = f.what; }
-  if (ok && f.where && f.where < first) what = "end of URI";
-  r.error_offset = static_cast<std::uint32_t>(at - text.data());
-  r.expected = what;
-  return r;
-}
-
 }  // namespace
 
 namespace {
 // has_at: 1 text holds an '@', 0 it does not, -1 unknown (looked for when it matters)
 inline uri_result fresh_uri(std::string_view text, uri& out, int has_at) noexcept {
-  out.raw = text;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
   // "sip:" (any case) is nearly every URI of a message: no scheme scan, no comparison
-  if (text.size() > 4 && (text[0] | 0x20) == 's' && (text[1] | 0x20) == 'i' && (text[2] | 0x20) == 'p' && text[3] == ':') {
-    out.scheme = text.substr(0, 3);
-    out.kind = uri_scheme::sip;
+  if (starts_sip_colon(text)) {
     if (has_at < 0) has_at = std::memchr(text.data() + 4, '@', text.size() - 4) != nullptr;
-    if (has_at) return run(sip_user_rest, text, 4, out);
-    return run(sip_rest, text, 4, out);
+    return fresh_sip_uri(text, out, has_at != 0);
   }
+  out.raw = text;
   std::size_t i = 0;
   if (text.empty() || !((text[0] | 0x20) >= 'a' && (text[0] | 0x20) <= 'z')) {  // ALPHA
     return {false, 0, "URI scheme (ALPHA *( ALPHA / DIGIT / \"+\" / \"-\" / \".\" ))"};
@@ -76,12 +56,12 @@ inline uri_result fresh_uri(std::string_view text, uri& out, int has_at) noexcep
   if (iequals(out.scheme, "sip") || iequals(out.scheme, "sips")) {
     out.kind = out.scheme.size() == 3 ? uri_scheme::sip : uri_scheme::sips;
     if (has_at < 0) has_at = std::memchr(text.data() + rest, '@', text.size() - rest) != nullptr;
-    if (has_at) return run(sip_user_rest, text, rest, out);
-    return run(sip_rest, text, rest, out);
+    if (has_at) return run_uri_rule(sip_user_rest, text, rest, out);
+    return run_uri_rule(sip_rest, text, rest, out);
   }
   if (iequals(out.scheme, "tel")) {
     out.kind = uri_scheme::tel;
-    uri_result r = run(tel_rest, text, rest, out);
+    uri_result r = run_uri_rule(tel_rest, text, rest, out);
     if (r.ok && !valid_tel_number(out.user)) {
       return {false, static_cast<std::uint32_t>(rest), "global-number (\"+\" digits) or local-number"};
     }

@@ -1,5 +1,6 @@
 // URI grammar: SIP-URI / SIPS-URI (RFC 3261 19.1, 25.1), tel (RFC 3966), absoluteURI.
-// Included by rfc3261_uri.cpp only: this is the one translation unit that compiles it.
+// Included by rfc3261_uri.cpp (parse_uri) and by rfc3261_headers_def.hpp (a name-addr's
+// "sip:" URI is parsed inline there: fresh_sip_uri).
 #pragma once
 
 #include "rfc3261_common.hpp"
@@ -159,5 +160,40 @@ auto const tel_rest_def =
 inline escaped_span_parser<uric_table, 1> const opaque_rest{};
 
 BOOST_SPIRIT_DEFINE(sip_rest, sip_user_rest, tel_rest)
+
+// One rule over text[skip..] into out, with the result parse_uri() reports: ok when the rule
+// consumed the whole text, else the furthest failure noted inside it (or where it stopped).
+template <typename Rule>
+inline uri_result run_uri_rule(Rule const& rule, std::string_view text, std::size_t skip, uri& out) {
+  failure f;
+  const char* first = text.data() + skip;
+  const char* const last = text.data() + text.size();
+  bool ok = x3::parse(first, last, x3::with<failure_tag>(std::ref(f))[rule], out);
+  uri_result r;
+  if (ok && first == last) { r.ok = true; return r; }
+  const char* at = first;
+  std::string_view what = ok ? std::string_view("end of URI") : std::string_view("URI");
+  if (f.where && f.where >= at) { at = f.where; what = f.what; }
+  if (ok && f.where && f.where < first) what = "end of URI";
+  r.error_offset = static_cast<std::uint32_t>(at - text.data());
+  r.expected = what;
+  return r;
+}
+
+// "sip:" in any case, and something after it: nearly every URI of a message.
+inline bool starts_sip_colon(std::string_view text) {
+  return text.size() > 4 && (text[0] | 0x20) == 's' && (text[1] | 0x20) == 'i' && (text[2] | 0x20) == 'p' && text[3] == ':';
+}
+// parse_fresh_uri(text, out, has_at) of such a text (starts_sip_colon), inline: the header
+// grammar's translation unit includes this file, so a name-addr's URI is parsed in the
+// name-addr's own code, without the two calls (parse_fresh_uri, then the rule's run) that
+// each cost a prologue, an epilogue and a uri_result returned through memory.
+inline uri_result fresh_sip_uri(std::string_view text, uri& out, bool has_at) {
+  out.raw = text;
+  out.scheme = text.substr(0, 3);
+  out.kind = uri_scheme::sip;
+  if (has_at) return run_uri_rule(sip_user_rest, text, 4, out);
+  return run_uri_rule(sip_rest, text, 4, out);
+}
 
 }  // namespace sipscope::parser::grammar
