@@ -221,11 +221,23 @@ struct params_parser : x3::parser<params_parser<ValueTable, Check>> {
       }
       std::string_view name(n0, static_cast<std::size_t>(q - n0)), value;
       bool has_value = false;
+      bool plain = false;  // (Via) the value is a token run
       const char* e = q != last && *q == '=' ? q : skip_sws(q, last);
       if (e != last && *e == '=') {
         const char* v0 = skip_sws(e + 1, last);
         const char* v1 = v0;
-        v1 = scan_span<ValueTable>(v1, last);
+        if constexpr (&ValueTable == &via_value_table) {
+          // a token run first: a Via value that is one (branch, rport...) holds no ':', and
+          // the check is told so instead of looking for one (memchr); ':' '[' ']' continue it
+          v1 = scan_span<token_table>(v0, last);
+          plain = v1 != v0;
+          if (v1 != last && via_value_table(*v1)) {
+            v1 = scan_span<via_value_table>(v1, last);
+            plain = false;
+          }
+        } else {
+          v1 = scan_span<ValueTable>(v1, last);
+        }
         if (v1 == v0 && v0 != last) {
           if (*v0 == '"') {
             v1 = scan_quoted(v0, last, x3::get<failure_tag>(ctx).get());
@@ -243,7 +255,11 @@ struct params_parser : x3::parser<params_parser<ValueTable, Check>> {
         has_value = true;
         q = v1;
       }
-      if (!check(ctx, rctx, name, value, has_value)) break;
+      if constexpr (requires { check(ctx, rctx, name, value, has_value, plain); }) {
+        if (!check(ctx, rctx, name, value, has_value, plain)) break;
+      } else {
+        if (!check(ctx, rctx, name, value, has_value)) break;
+      }
       p = q;
     }
     first = p;
@@ -517,14 +533,16 @@ namespace act {
 // via_value being parsed (the rule's attribute).
 struct via_check {
   // rctx is the attribute of the rule being parsed: the via_value
+  // plain: the value is a run of token characters (params_parser scanned it so), no ':'
   template <typename Ctx>
-  bool operator()(Ctx const& ctx, via_value& v, std::string_view name, std::string_view value, bool has_value) const {
+  bool operator()(Ctx const& ctx, via_value& v, std::string_view name, std::string_view value, bool has_value,
+                  bool plain) const {
     auto fail = [&](const char* what) {
       x3::get<failure_tag>(ctx).get().note(value.empty() ? name.data() : value.data(), what);
       return false;
     };
     // (only branch and the generic parameters care about ':', so it is looked for there)
-    auto colon = [&] { return value.find(':') != std::string_view::npos; };
+    auto colon = [&] { return !plain && value.find(':') != std::string_view::npos; };
     if (name.size() == 6 && iequals(name, "branch")) {
       if (value.empty() || colon() || value.front() == '"' || value.front() == '[') return fail("branch = token");
       v.branch = value;
