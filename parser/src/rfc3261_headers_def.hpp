@@ -200,6 +200,12 @@ struct no_check {
   template <typename Ctx, typename RCtx>
   bool operator()(Ctx const&, RCtx&, std::string_view, std::string_view, bool) const { return true; }
 };
+// (a specialisation, not &ValueTable == &via_value_table: GCC does not fold that comparison
+// of two addresses to a constant under -fsanitize=address)
+template <const char_table& Table>
+inline constexpr bool is_via_value_table = false;
+template <>
+inline constexpr bool is_via_value_table<via_value_table> = true;
 template <const char_table& ValueTable, typename Check>
 struct params_parser : x3::parser<params_parser<ValueTable, Check>> {
   using attribute_type = x3::unused_type;
@@ -226,7 +232,7 @@ struct params_parser : x3::parser<params_parser<ValueTable, Check>> {
       if (e != last && *e == '=') {
         const char* v0 = skip_sws(e + 1, last);
         const char* v1 = v0;
-        if constexpr (&ValueTable == &via_value_table) {
+        if constexpr (is_via_value_table<ValueTable>) {
           // a token run first: a Via value that is one (branch, rport...) holds no ':', and
           // the check is told so instead of looking for one (memchr); ':' '[' ']' continue it
           v1 = scan_span<token_table>(v0, last);
