@@ -304,7 +304,7 @@ void print_csv(const std::vector<row>& rows) {
         fixed(s.max_jitter_ms, 3),
         fixed(s.mean_jitter_ms, 3),
         s.mos > 0 ? fixed(s.mos, 2) : std::string(),
-        s.r_factor > 0 ? fixed(s.r_factor, 1) : std::string(),
+        s.mos > 0 ? fixed(s.r_factor, 1) : std::string(),   // R 0: the worst streams
         std::to_string(s.rtcp_reports),
         opt_fixed(s.rtcp_fraction_lost, 4),
         opt_fixed(s.rtcp_jitter_ms, 3),

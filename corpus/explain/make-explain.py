@@ -770,12 +770,13 @@ def no_response_fragments():
 
 
 # ---- media --------------------------------------------------------------------------------------
-def rtp_run(f, r, t0, t1, drop_every=0):
-    """r.run with every drop_every-th packet lost (not written; its sequence number is used)."""
+def rtp_run(f, r, t0, t1, drop_every=0, drop=None):
+    """r.run with every drop_every-th packet lost (not written; its sequence number is used), or
+    the packets n (from 0) for which drop(n) is true."""
     first = len(f.frames)
     t, n = t0, 0
     while t < t1:
-        if drop_every and n % drop_every == drop_every - 1:
+        if (drop_every and n % drop_every == drop_every - 1) or (drop and drop(n)):
             r.packets += 1
             r.last_t = t
         else:
@@ -923,6 +924,22 @@ def low_mos():
     d.bye(t + sec(10.1), 'a')
     f.expect(d.call_id, 'low_mos', 'medium', [], rtp=[f.rtp_key(ib)],
              contains=['Poor audio quality', 'packet loss'])
+    return f
+
+
+@flow
+def unusable_audio():
+    f = XFlow('unusable-audio', 'Unusable audio (ITU-T G.107): 10 s of PCMU both ways; Bob\'s stream loses '
+              'packets in bursts, 8 of every 10 (80%), so its E-model R is at the bottom of the scale, 0, '
+              'and its MOS 1.')
+    d, t = direct_call(f)
+    ra = f.rtp(ALICE, 49172, BOB, 3456, t + ms(10))
+    rb = f.rtp(BOB, 3456, ALICE, 49172, t + ms(17))
+    rtp_run(f, ra, t + ms(10), t + sec(10))
+    ib = rtp_run(f, rb, t + ms(17), t + sec(10), drop=lambda n: n % 10 >= 2)
+    d.bye(t + sec(10.1), 'a')
+    f.expect(d.call_id, 'low_mos', 'medium', [], rtp=[f.rtp_key(ib)],
+             contains=['Poor audio quality: MOS 1.00 (R 0)', '79.7% packet loss in bursts'])
     return f
 
 

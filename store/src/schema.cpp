@@ -233,7 +233,9 @@ void emit_rows(const cr::record& r, std::int64_t cap, const verdict_fields& v, r
     w.i(static_cast<std::int64_t>(st.expected)).i(st.lost).i(st.lost_unique).d(st.lost_percent());
     w.i(static_cast<std::int64_t>(st.duplicates)).i(static_cast<std::int64_t>(st.out_of_order));
     w.i(static_cast<std::int64_t>(st.sequence_errors)).d(st.max_delta_ms).d(st.mean_delta_ms);
-    w.d(st.max_jitter_ms).d(st.mean_jitter_ms).positive(st.mos).positive(st.r_factor);
+    w.d(st.max_jitter_ms).d(st.mean_jitter_ms).positive(st.mos);
+    if (st.mos > 0) w.d(st.r_factor);   // R is 0 for the worst streams (G.107 bounds it), MOS 1
+    else w.null();
     w.time0(st.start).time0(st.end).i(st.rtcp_reports).opt(st.rtcp_fraction_lost).opt(st.rtcp_jitter_ms);
     w.opt(st.rtt_ms);
     std::string digits;

@@ -18,6 +18,11 @@ TEST(Emodel, DefaultsGiveR93_2AndMos4_41) {
 TEST(Emodel, MosFromRAnnexB) {
   EXPECT_EQ(mos_from_r(-5), 1);
   EXPECT_EQ(mos_from_r(0), 1);
+  // The polynomial would give 0.99 at R 3 and cross 1 again at 6.515: the scale's floor holds.
+  EXPECT_EQ(mos_from_r(3), 1);
+  EXPECT_EQ(mos_from_r(6.5), 1);
+  EXPECT_GT(mos_from_r(6.52), 1);
+  EXPECT_LT(mos_from_r(6.52), 1.0001);
   EXPECT_EQ(mos_from_r(120), 4.5);
   EXPECT_NEAR(mos_from_r(100), 4.5, 1e-12);
   EXPECT_NEAR(mos_from_r(50), 1 + 1.75 - 50 * 10 * 50 * 7e-6, 1e-12);   // 2.575

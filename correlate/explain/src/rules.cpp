@@ -1409,11 +1409,16 @@ bool low_mos(const record& r, const context&, verdict& v) {
   // MOS 3.6 is R = 70, the bottom of G.107's "some users dissatisfied" band (Table B.1).
   if (!worst || worst->mos >= 3.6) return false;
   const double delay_loss = std::max(0.0, 93.2 - worst->r_factor - worst->ie_eff);
-  std::string inputs = cat("E-model: R ", num(worst->r_factor, 1), " = 93.2 - Id ", num(delay_loss, 1), " (one-way delay ",
-                           num(worst->one_way_delay_ms, 0), " ms) - Ie,eff ", num(worst->ie_eff, 1), " (loss ",
-                           num(worst->lost_percent(), 2), "%, burst ratio ", num(worst->burst_ratio, 2), ", codec ",
-                           worst->codec.empty() ? std::string("?") : worst->codec, "); jitter mean ", num(worst->mean_jitter_ms, 1),
-                           " ms, max ", num(worst->max_jitter_ms, 1), " ms");
+  const std::string loss_inputs = cat("(loss ", num(worst->lost_percent(), 2), "%, burst ratio ", num(worst->burst_ratio, 2),
+                                      ", codec ", worst->codec.empty() ? std::string("?") : worst->codec, ")");
+  const std::string jitter = cat("; jitter mean ", num(worst->mean_jitter_ms, 1), " ms, max ", num(worst->max_jitter_ms, 1), " ms");
+  // R at 0 is G.107's floor: 93.2 - Id - Ie,eff came out below it, and Id is not known then.
+  std::string inputs =
+      worst->r_factor > 0
+          ? cat("E-model: R ", num(worst->r_factor, 1), " = 93.2 - Id ", num(delay_loss, 1), " (one-way delay ",
+                num(worst->one_way_delay_ms, 0), " ms) - Ie,eff ", num(worst->ie_eff, 1), " ", loss_inputs, jitter)
+          : cat("E-model: R 0.0, the floor of the scale: 93.2 - Id (one-way delay ", num(worst->one_way_delay_ms, 0),
+                " ms) - Ie,eff ", num(worst->ie_eff, 1), " ", loss_inputs, " is below it", jitter);
   v.chain.push_back(stream_step(*worst, inputs));
   const bool loss = worst->ie_eff >= delay_loss;
   v.text = cat("Poor audio quality: MOS ", num(worst->mos, 2), " (R ", num(worst->r_factor, 0), ") on the RTP ", worst->src.to_string(),

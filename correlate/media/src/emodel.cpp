@@ -68,7 +68,9 @@ double emodel_r(const emodel_input& in) noexcept {
 double mos_from_r(double r) noexcept {
   if (!(r > 0)) return 1;
   if (r > 100) return 4.5;
-  return 1 + 0.035 * r + r * (r - 60) * (100 - r) * 7e-6;
+  // The polynomial dips below 1 between R = 0 and R = 6.5 (its root, 80 - sqrt(5400)): the
+  // scale's floor is 1 there too (G.107 Figure B.1 starts at MOS 1).
+  return std::max(1.0, 1 + 0.035 * r + r * (r - 60) * (100 - r) * 7e-6);
 }
 
 }  // namespace sipscope::media

@@ -75,8 +75,8 @@ void write_stream_members(json_writer& w, const stream_info& s) {
   w.key("start").value_fixed(epoch_seconds(s.start), 6);
   w.key("end").value_fixed(epoch_seconds(s.end), 6);
   w.member("start_iso", iso8601(s.start)).member("end_iso", iso8601(s.end));
-  w.key("r_factor");
-  if (s.r_factor > 0) w.value_fixed(s.r_factor, 1);
+  w.key("r_factor");   // with the MOS: R is 0 for the worst streams (G.107 bounds it)
+  if (s.mos > 0) w.value_fixed(s.r_factor, 1);
   else w.null();
   w.member("rtcp_reports", s.rtcp_reports);
   auto opt = [&](std::string_view k, double v, int dec) {
