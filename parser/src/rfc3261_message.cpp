@@ -194,9 +194,9 @@ inline const char* find_lf(const char* p, const char* e) {
   auto m16 = [&](const char* q) {
     return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), lf)));
   };
-  if (e - p >= 64) {
+  if (e - p >= 64) [[likely]] {
     const std::uint64_t m = m16(p) | m16(p + 16) << 16 | static_cast<std::uint64_t>(m16(p + 32) | m16(p + 48) << 16) << 32;
-    if (m) return p + std::countr_zero(m);
+    if (m) [[likely]] return p + std::countr_zero(m);
     p += 64;
   }
   while (e - p >= 16) {
@@ -216,7 +216,9 @@ class parser_run {
   parse_result run();
 
  private:
-  void diag(diag_code c, severity s, std::size_t off, std::size_t len, std::string_view rule, std::string_view expected) {
+  // (cold: only malformed input reports; the branches that lead here are laid out as unlikely)
+  [[gnu::cold]] [[gnu::noinline]] void diag(diag_code c, severity s, std::size_t off, std::size_t len, std::string_view rule,
+                                            std::string_view expected) {
     if (m_.diagnostics.size() >= o_.limit.max_diagnostics) {
       ++m_.dropped_diagnostics;
       if (s == severity::error) errors_ = true;
@@ -231,9 +233,9 @@ class parser_run {
   const char* line_end(const char* p, const char** next) {
     const char* end = in_.data() + in_.size();
     const char* lf = find_lf(p, end);
-    if (!lf) return nullptr;
+    if (!lf) [[unlikely]] return nullptr;
     *next = lf + 1;
-    if (lf > p && lf[-1] == '\r') return lf - 1;
+    if (lf > p && lf[-1] == '\r') [[likely]] return lf - 1;
     if (!bare_lf_seen_) {
       bare_lf_seen_ = true;
       diag(diag_code::bad_header_line, o_.lenient.bare_lf ? severity::warning : severity::error, off(lf), 1,
@@ -433,21 +435,21 @@ bool parser_run::start_line(const char* b, const char* e) {
 bool parser_run::field_name(const char* p, const char* fe, const char** name_end, const char** colon, header_kind* kind,
                             bool* compact) {
 #if defined(__SSE2__)
-  if (in_.data() + in_.size() - p < 32) return false;
+  if (in_.data() + in_.size() - p < 32) [[unlikely]] return false;
   const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
   const __m128i cl = _mm_set1_epi8(':'), cr = _mm_set1_epi8('\r');
   const std::uint32_t cm = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, cl))) |
                            static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, cl))) << 16;
-  if (!cm) return false;
+  if (!cm) [[unlikely]] return false;
   const unsigned ci = static_cast<unsigned>(std::countr_zero(cm));
   const std::uint32_t crm = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, cr))) |
                             static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, cr))) << 16;
   const char* c = p + ci;
-  if (c >= fe || (crm & ((1u << ci) - 1))) return false;
+  if (c >= fe || (crm & ((1u << ci) - 1))) [[unlikely]] return false;
   const char* n = c;
   while (n > p && (n[-1] == ' ' || n[-1] == '\t')) --n;
-  if (n == p) return false;
+  if (n == p) [[unlikely]] return false;
   // (32 bytes can be read from p: the known names' table is compared without a call)
   const header_kind k = n - p == 1 ? lookup_header(to_sv(p, n), compact) : (*compact = false, detail::lookup_long_name(p, static_cast<std::size_t>(n - p)));
   if (k == header_kind::other && scan_span<token_table>(p, n) != n) return false;
@@ -490,7 +492,7 @@ static_assert(static_cast<unsigned>(header_kind::count_) <= 64, "raw_text_kinds 
 
 inline void parser_run::header_field(const char* b, const char* name_end, const char* colon, const char* e, const char* next,
                               bool folded, header_kind kind, bool compact) {
-  if (n_headers_ >= o_.limit.max_headers) {
+  if (n_headers_ >= o_.limit.max_headers) [[unlikely]] {
     if (!headers_limited_) {
       headers_limited_ = true;
       diag(diag_code::too_many_headers, severity::error, off(b), 0, "message-header", "no more header fields than the limit (limits::max_headers)");
@@ -500,7 +502,7 @@ inline void parser_run::header_field(const char* b, const char* name_end, const 
   // HCOLON = *( SP / HTAB ) ":" SWS
   const char* v = colon + 1;
   // ": value" is the common case: one SP, then neither LWS nor a line end
-  if (e - v >= 2 && *v == ' ' && static_cast<unsigned char>(v[1]) > ' ') ++v;
+  if (e - v >= 2 && *v == ' ' && static_cast<unsigned char>(v[1]) > ' ') [[likely]] ++v;
   else while (v < e) {
     if (*v == ' ' || *v == '\t') ++v;
     else if (*v == '\r' && e - v >= 3 && v[1] == '\n' && (v[2] == ' ' || v[2] == '\t')) v += 3;
@@ -508,7 +510,7 @@ inline void parser_run::header_field(const char* b, const char* name_end, const 
     else break;
   }
   const char* ve = e;
-  if (ve > v && static_cast<unsigned char>(ve[-1]) > ' ') {
+  if (ve > v && static_cast<unsigned char>(ve[-1]) > ' ') [[likely]] {
     // no trailing LWS (the common case)
   } else while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r' || ve[-1] == '\n')) --ve;
   // every field written once (emplace_back() would zero the header first)
@@ -545,14 +547,14 @@ inline void parser_run::header_field(const char* b, const char* name_end, const 
   }
   const bool cl = h.kind == header_kind::content_length;
   if (cl && ++cl_count_ == 2) cl_second_ = index;
-  if (n_items >= 0xFFFF) {
+  if (n_items >= 0xFFFF) [[unlikely]] {
     // (not parsed: the body cannot be framed by it)
     if (cl) cl_bad_ = true;
     return;
   }
   detail::value_error err;
   std::size_t max_items = std::min<std::size_t>(o_.limit.max_items, 0xFFFF);
-  if (!detail::parse_header_value(h.kind, h.value, h.value_offset, m_.items, max_items, err)) {
+  if (!detail::parse_header_value(h.kind, h.value, h.value_offset, m_.items, max_items, err)) [[unlikely]] {
     h.valid = false;
     diag_code code = err.code;
     if (cl) {
@@ -611,13 +613,13 @@ parse_result parser_run::run() {
   while (p < end) {
     const char* line_next = nullptr;
     const char* le = line_end(p, &line_next);
-    if (!le) break;
-    if (le == p) {  // empty line: end of the header section
+    if (!le) [[unlikely]] break;
+    if (le == p) [[unlikely]] {  // empty line: end of the header section
       terminated = true;
       p = line_next;
       break;
     }
-    if (*p == ' ' || *p == '\t') {
+    if (*p == ' ' || *p == '\t') [[unlikely]] {
       diag(diag_code::bad_header_line, severity::error, off(p), 1, "message-header",
            "a field name (a continuation line needs a header before it)");
       p = line_next;
@@ -633,7 +635,7 @@ parse_result parser_run::run() {
       fe = e2;
       fnext = n2;
     }
-    if (!fe) break;
+    if (!fe) [[unlikely]] break;
     // field-name = token; HCOLON = *( SP / HTAB ) ":" SWS
     const char* n;
     const char* c;
