@@ -148,8 +148,9 @@ struct header_item {
   value_type type = value_type::raw;
   // The member named by `type` is the live one (raw and call_id use none). The parser
   // constructs only that member, so adding an item costs the size of its own type. It is
-  // default-initialised (`new (p) T`, no zeroing first): every field of these structs (and
-  // of uri) must keep a default member initializer or a default constructor.
+  // copied from a constexpr default-constructed T (parse_elements): every field of these
+  // structs (and of uri) must keep a default member initializer, and the structs must stay
+  // trivially copyable with a constexpr default constructor.
   union {
     char none_;
     name_addr addr;
