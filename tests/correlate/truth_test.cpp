@@ -256,6 +256,22 @@ TEST(Truth, SmallRecipeEveryFeature) {
   compare(g);
 }
 
+TEST(Truth, ShortCallsOneWayAudio) {
+  // Talk of 1-2 s: one-way audio is still found (a caller who hears nothing hangs up early);
+  // the recipe has such calls, with 1.2-1.9 s of talk, and compare() checks each call's finding.
+  generated g = generate("short", "--calls 60 --hold 1-2 --ring-timeout 1-3 --seed 5");
+  REQUIRE_GENERATED(g);
+  std::ifstream in(g.truth);
+  const json truth = json::parse(in);
+  int short_one_way = 0;
+  for (const json& c : truth["calls"])
+    if (c.value("one_way_audio", false) && c["times"].contains("bye") &&
+        c["times"]["bye"].get<double>() - c["times"]["answer"].get<double>() < 2.0)
+      ++short_one_way;
+  EXPECT_GE(short_one_way, 3);
+  compare(g);
+}
+
 TEST(Truth, RetransmissionsAndAuth) {
   generated g = generate("retx", "--calls 80 --hold 2-5 --ring-timeout 2-4 --mix auth=50,cancelled=30,answered=20 "
                                  "--retrans-rate 1 --transport udp=70,ipv6=30 --seed 7");

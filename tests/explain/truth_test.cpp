@@ -129,5 +129,15 @@ TEST(ExplainTruth, EveryFailureOutcome) {
     EXPECT_GT(tally[r], 0) << r;
 }
 
+// Any capture and truth (as tests/correlate/truth_test.cpp's FromEnvironment), e.g. random recipes:
+//   SIPSCOPE_TRUTH_PCAP=x.pcap SIPSCOPE_TRUTH_JSON=x.json explain_tests --gtest_filter=ExplainTruth.FromEnvironment
+TEST(ExplainTruth, FromEnvironment) {
+  const char* pcap = std::getenv("SIPSCOPE_TRUTH_PCAP");
+  const char* truth = std::getenv("SIPSCOPE_TRUTH_JSON");
+  if (!pcap || !truth) GTEST_SKIP() << "set SIPSCOPE_TRUTH_PCAP and SIPSCOPE_TRUTH_JSON to check a capture";
+  std::map<std::string, int> tally;
+  compare(generated{pcap, truth}, tally);
+}
+
 }  // namespace
 }  // namespace sipscope::explain

@@ -206,10 +206,16 @@ class stream_bridge final : public media_bridge {
     bool audio_negotiated = false;
     for (const sdp_media& m : r.sdp) audio_negotiated |= m.media == "audio" && m.address.port != 0;
     const std::int64_t talk = r.talk_ms();
-    if (answered && audio_negotiated && any_rtp_ && talk > 2000) {
+    // A short call is judged by its evidence: one side's audio for a second or more with none
+    // back is one-way audio (the caller who hears nothing hangs up early), whatever the talk.
+    timestamp_ns sent_ns = 0;
+    for (const stream_info& s : r.streams)
+      if (s.packets > 0 && s.from != side::none) sent_ns = std::max(sent_ns, s.end - s.start);
+    if (answered && audio_negotiated && any_rtp_ && (talk > 2000 || (talk >= 1000 && sent_ns >= second))) {
       if (!from_caller && !from_callee) {
-        r.findings.push_back({"no_rtp", "the call was answered and talked " + std::to_string(talk / 1000) +
-                                            " s, but no RTP of it is in the capture (while the capture has RTP)"});
+        if (talk > 2000)
+          r.findings.push_back({"no_rtp", "the call was answered and talked " + std::to_string(talk / 1000) +
+                                              " s, but no RTP of it is in the capture (while the capture has RTP)"});
       } else if (from_caller != from_callee) {
         const char* silent = from_caller ? "callee -> caller" : "caller -> callee";
         r.findings.push_back({"one_way_audio", std::string("one-way audio: no RTP ") + silent + " during " +
