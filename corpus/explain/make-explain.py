@@ -912,16 +912,23 @@ def codec_mismatch():
     return f
 
 
-@flow
-def low_mos():
-    f = XFlow('low-mos', 'Poor quality from loss (ITU-T G.107): 10 s of PCMU both ways; one packet in '
-              'every 12 of Bob\'s stream is lost (8.3%), so its E-model MOS is low.')
+def lossy_call(f, **drop):
+    """A call with 10 s of PCMU both ways whose Bob's stream loses what `drop` says (rtp_run's
+    drop_every or drop); the dialog and the first frame of Bob's stream."""
     d, t = direct_call(f)
     ra = f.rtp(ALICE, 49172, BOB, 3456, t + ms(10))
     rb = f.rtp(BOB, 3456, ALICE, 49172, t + ms(17))
     rtp_run(f, ra, t + ms(10), t + sec(10))
-    ib = rtp_run(f, rb, t + ms(17), t + sec(10), drop_every=12)
+    ib = rtp_run(f, rb, t + ms(17), t + sec(10), **drop)
     d.bye(t + sec(10.1), 'a')
+    return d, ib
+
+
+@flow
+def low_mos():
+    f = XFlow('low-mos', 'Poor quality from loss (ITU-T G.107): 10 s of PCMU both ways; one packet in '
+              'every 12 of Bob\'s stream is lost (8.3%), so its E-model MOS is low.')
+    d, ib = lossy_call(f, drop_every=12)
     f.expect(d.call_id, 'low_mos', 'medium', [], rtp=[f.rtp_key(ib)],
              contains=['Poor audio quality', 'packet loss'])
     return f
@@ -932,12 +939,7 @@ def unusable_audio():
     f = XFlow('unusable-audio', 'Unusable audio (ITU-T G.107): 10 s of PCMU both ways; Bob\'s stream loses '
               'packets in bursts, 8 of every 10 (80%), so its E-model R is at the bottom of the scale, 0, '
               'and its MOS 1.')
-    d, t = direct_call(f)
-    ra = f.rtp(ALICE, 49172, BOB, 3456, t + ms(10))
-    rb = f.rtp(BOB, 3456, ALICE, 49172, t + ms(17))
-    rtp_run(f, ra, t + ms(10), t + sec(10))
-    ib = rtp_run(f, rb, t + ms(17), t + sec(10), drop=lambda n: n % 10 >= 2)
-    d.bye(t + sec(10.1), 'a')
+    d, ib = lossy_call(f, drop=lambda n: n % 10 >= 2)
     f.expect(d.call_id, 'low_mos', 'medium', [], rtp=[f.rtp_key(ib)],
              contains=['Poor audio quality: MOS 1.00 (R 0)', '79.7% packet loss in bursts'])
     return f
