@@ -30,6 +30,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "sipscope/capture/handoff.hpp"
 #include "sipscope/capture/relay.hpp"
 #include "sipscope/correlate/json.hpp"
 #include "sipscope/explain/explain.hpp"
@@ -90,7 +91,9 @@ constexpr std::string_view export_usage =
     "  -j, --jobs N        captures read in parallel (default: the number of cores); one\n"
     "                      writer thread whatever N. With at least twice as many jobs as\n"
     "                      captures (a directory, --jobs 2), each capture is read on one\n"
-    "                      thread and correlated on another (same records)\n"
+    "                      thread and correlated on another (same records); a worker\n"
+    "                      with no capture left does the correlating of one still read\n"
+    "                      on one thread\n"
     "  -q, --quiet         no progress bar and no summary on stderr\n"
     "  -h, --help          this text\n"
     "\n"
@@ -351,6 +354,19 @@ struct shared_state {
   // Fewer captures than half the jobs (one probe's directory, say): each capture is read on
   // two threads, one reading and decoding the files, the other correlating (capture::relay).
   bool two_stage = false;
+  // A capture read on one thread (capture::handoff) that a worker with no capture left can
+  // take over half-way: it then correlates while the owner only reads and decodes. Without
+  // it, the last captures of a run, or one big capture among small ones, kept one CPU busy
+  // while the others waited.
+  struct help_offer {
+    capture::handoff* h;
+    const unit* u;
+    std::size_t worker;
+  };
+  std::mutex help_mu;
+  std::condition_variable help_cv;
+  std::vector<help_offer> helpable;   // under help_mu
+  std::size_t running = 0;          // captures started and not finished, under help_mu
   std::mutex msg_mu;   // stderr lines from several threads
   // Progress and summary.
   std::atomic<std::uint64_t> bytes_done{0}, units_done{0}, files_done{0};
@@ -613,6 +629,19 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     });
     r.drain(h);
     reader.join();
+  } else if (s.in_progress.size() > 1) {
+    capture::handoff ho(h);
+    {
+      std::lock_guard l(s.help_mu);
+      s.helpable.push_back({&ho, &u, worker});
+    }
+    s.help_cv.notify_all();
+    p.run(ho);
+    {
+      std::lock_guard l(s.help_mu);   // a helper claims under this lock: after it, none can
+      std::erase_if(s.helpable, [&](const shared_state::help_offer& x) { return x.h == &ho; });
+    }
+    ho.finish();   // a helper's last records are made
   } else {
     p.run(h);
   }
@@ -660,14 +689,44 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
 
 void worker_main(shared_state& s, std::size_t worker) {
   for (;;) {
-    if (s.fatal) return;
-    const std::size_t i = s.next_unit++;
-    if (i >= s.units.size()) return;
+    if (s.fatal) break;
+    std::size_t i;
+    {
+      std::lock_guard l(s.help_mu);
+      i = s.next_unit++;
+      if (i < s.units.size()) ++s.running;
+    }
+    if (i >= s.units.size()) break;
     run_unit(s, worker, s.units[i]);
     s.in_progress[worker] = 0;
     s.bytes_done += s.units[i].size;
     s.files_done += s.units[i].files.size();
     ++s.units_done;
+    {
+      std::lock_guard l(s.help_mu);
+      --s.running;
+    }
+    s.help_cv.notify_all();
+  }
+  // No capture left to start: correlate one that another worker is still reading alone (the
+  // one with the most bytes left), until every capture is done.
+  for (;;) {
+    capture::handoff* h = nullptr;
+    {
+      std::unique_lock l(s.help_mu);
+      s.help_cv.wait(l, [&] { return s.fatal || !s.helpable.empty() || s.running == 0; });
+      if (s.fatal || s.helpable.empty()) return;
+      auto left = [&](const shared_state::help_offer& x) {
+        const std::uint64_t done = s.in_progress[x.worker];
+        return x.u->size > done ? x.u->size - done : 0;
+      };
+      auto best = std::max_element(s.helpable.begin(), s.helpable.end(),
+                                   [&](const auto& a, const auto& b) { return left(a) < left(b); });
+      h = best->h;
+      s.helpable.erase(best);
+      if (!h->claim()) continue;
+    }
+    h->help();
   }
 }
 

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "sipscope/capture/handoff.hpp"
 #include "sipscope/capture/pipeline.hpp"
 #include "sipscope/capture/relay.hpp"
 
@@ -156,4 +157,98 @@ TEST(relay, cancel_stops_both_sides) {
   EXPECT_FALSE(r.drain(h));
   producer.join();   // returns: the producer's waits end with the cancel
   EXPECT_EQ(h.seen, 3);
+}
+
+// capture::handoff: the downstream handler gets every event once, in order, on the owner's
+// thread up to the claim and on the helper's after it; a claim after finish() is refused.
+namespace {
+
+// The recorder, plus the thread of each event, and a claim made from inside the callback of
+// event `claim_at` (deterministic: the next event is the first one relayed).
+class switching : public recorder {
+ public:
+  cap::handoff* ho = nullptr;
+  std::size_t claim_at = 0;   // 0: never
+  std::thread helper;
+  std::vector<std::thread::id> threads;
+  void seen() {
+    threads.push_back(std::this_thread::get_id());
+    if (threads.size() == claim_at && ho->claim()) helper = std::thread([this] { ho->help(); });
+  }
+  void on_sip(const cap::sip_event& e) override { recorder::on_sip(e); seen(); }
+  void on_udp(const cap::udp_event& e) override { recorder::on_udp(e); seen(); }
+  void on_diag(const cap::diag_event& e) override { recorder::on_diag(e); seen(); }
+  void on_icmp(const cap::icmp_event& e) override { recorder::on_icmp(e); seen(); }
+  void on_tcp(const cap::tcp_event& e) override { recorder::on_tcp(e); seen(); }
+};
+
+}  // namespace
+
+TEST(handoff, same_events_whenever_a_helper_takes_over) {
+  const fs::path f = fs::path(SIPSCOPE_CORPUS_DIR) / "explain" / "low-mos.pcap";   // ~1 500 RTP
+  recorder direct;
+  {
+    cap::pipeline p;
+    p.add_file(f.string());
+    p.run(direct);
+  }
+  const std::size_t n = direct.lines.size();
+  ASSERT_GT(n, 100u);
+  for (std::size_t at : {std::size_t{0}, std::size_t{1}, n / 3, n - 1, n}) {
+    switching down;
+    cap::handoff ho(down);
+    down.ho = &ho;
+    down.claim_at = at;
+    cap::pipeline p;
+    p.add_file(f.string());
+    p.run(ho);
+    ho.finish();   // returns once the helper has handed over the last event
+    if (down.helper.joinable()) down.helper.join();
+    // (after the last line, a progress report may still cross)
+    if (at < n) {
+      EXPECT_EQ(ho.switched(), at != 0) << "claim after event " << at;
+    }
+    ASSERT_EQ(down.lines, direct.lines) << "claim after event " << at;
+    EXPECT_EQ(down.last_progress, direct.last_progress);
+    // Up to the claim, the owner's thread and whole payloads; after it, another thread and the
+    // relay's (plain RTP cut to its header and 4 bytes).
+    const std::size_t owner_events = at == 0 ? n : at;
+    std::size_t relayed_cut = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool owner = down.threads[i] == std::this_thread::get_id();
+      ASSERT_EQ(owner, i < owner_events) << "event " << i;
+    }
+    for (std::size_t i = 0; i < direct.payloads.size(); ++i) {
+      const auto& [line, d] = direct.payloads[i];
+      const std::string& r = down.payloads[i].second;
+      if (line < owner_events || r == d) {
+        ASSERT_EQ(r, d) << "datagram " << i;
+      } else {
+        ASSERT_EQ(r, d.substr(0, 16)) << "datagram " << i;
+        ++relayed_cut;
+      }
+    }
+    if (at == n / 3) {
+      EXPECT_GT(relayed_cut, 50u);   // RTP after the claim did cross the relay
+    }
+  }
+}
+
+TEST(handoff, a_claim_after_finish_or_a_second_claim_is_refused) {
+  recorder down;
+  {
+    cap::handoff ho(down);
+    ho.finish();
+    EXPECT_FALSE(ho.claim());   // the owner is done: nothing to help with
+  }
+  {
+    cap::handoff ho(down);
+    ASSERT_TRUE(ho.claim());
+    EXPECT_FALSE(ho.claim());   // one helper per capture
+    std::thread helper([&] { ho.help(); });
+    ho.finish();                // no event after the claim: the helper returns all the same
+    helper.join();
+    EXPECT_FALSE(ho.switched());
+  }
+  EXPECT_TRUE(down.lines.empty());
 }

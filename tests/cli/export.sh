@@ -224,6 +224,26 @@ grep -q " 0 imported, 3 imported before" "$tmp/err" || fail "--per-file second r
 pfafter=$(sql "$tmp/pf.sqlite" "SELECT (SELECT count(*) FROM captures), (SELECT count(*) FROM calls), (SELECT count(*) FROM messages)")
 [ "$pfbefore" = "$pfafter" ] && pass "--per-file re-run adds nothing" || fail "--per-file re-run: $pfbefore -> $pfafter"
 
+# A worker with no capture left takes over the correlating of one that another worker is still
+# reading alone (capture::handoff): one bigger capture among small ones, --per-file --jobs 2,
+# gives the rows of --jobs 1 (capture ids aside: the captures may start in another order).
+mkdir -p "$tmp/mixed"
+cp "$tmp/g100.pcap" "$tmp/mixed/a-big.pcap"
+cp "$corpus/calls/basic-call.pcap" "$corpus/calls/hold.pcap" "$corpus/explain/low-mos.pcap" "$tmp/mixed/"
+expect_rc 0 "export a big capture and small ones --jobs 1" -- "$bin" export -q --per-file --jobs 1 --db "$tmp/mix1.sqlite" "$tmp/mixed"
+expect_rc 0 "export a big capture and small ones --jobs 2" -- "$bin" export -q --per-file --jobs 2 --db "$tmp/mix2.sqlite" "$tmp/mixed"
+same=1
+for t in calls registrations events dialogs legs messages streams findings; do
+  q="SELECT c.path, t.* FROM $t t JOIN captures c ON c.id = t.capture_id ORDER BY c.path, t.record_index"
+  a=$(sql "$tmp/mix1.sqlite" "$q" | cut -d'|' -f1,3- | md5sum)
+  b=$(sql "$tmp/mix2.sqlite" "$q" | cut -d'|' -f1,3- | md5sum)
+  [ "$a" = "$b" ] || { same=0; fail "a helped capture: table $t differs from --jobs 1"; }
+done
+q="SELECT path, records, messages, streams, packets, status FROM captures ORDER BY path"
+[ "$(sql "$tmp/mix1.sqlite" "$q")" = "$(sql "$tmp/mix2.sqlite" "$q")" ] || { same=0; fail "a helped capture: captures differ"; }
+[ "$(sql "$tmp/mix2.sqlite" "SELECT count(*) FROM captures WHERE status = 'complete'")" = 4 ] || { same=0; fail "mixed: not 4 captures"; }
+[ $same = 1 ] && pass "a big capture among small ones, --jobs 2: every table as with --jobs 1"
+
 # --- killed export -------------------------------------------------------------------------------
 mkdir -p "$tmp/kill"
 "$gen" -o "$tmp/kill/k.pcap" --truth "$tmp/k.json" --calls 30 --seed 21 --split 1M 2>/dev/null || fail "gen-capture for the kill test"
