@@ -71,6 +71,11 @@ constexpr std::string_view export_usage =
     "                      parallel by --jobs, one capture per job; the trade-off: a call\n"
     "                      spanning two files is then split into two records (one per\n"
     "                      file), each missing part of its messages\n"
+    "  --settle SECONDS    leave for a later run the files modified less than SECONDS ago\n"
+    "                      (a probe still writing them), and a directory with such a file\n"
+    "                      as a whole (its rotation is not complete); counted in the\n"
+    "                      summary, exit status 0. Whatever --settle, a file that changes\n"
+    "                      while it is read is not imported (status 'failed', exit 1)\n"
     "  -f, --filter BPF    capture filter in pcap-filter(7) syntax, applied to every frame\n"
     "  --limit NAME=VALUE  a resource limit of the capture reader and the correlator (each\n"
     "                      hit is a diagnostic, counted in captures.diagnostics); '--limit\n"
@@ -106,6 +111,7 @@ constexpr std::string_view export_usage =
     "  sipscope export --db calls.sqlite trace.pcap\n"
     "  sipscope export --db calls.sqlite -r -j 4 /var/spool/probe/\n"
     "  sipscope export --db calls.sqlite --per-file -j 2 /var/spool/probe/eth0/\n"
+    "  sipscope export -q --db calls.sqlite --per-file --settle 120 /var/spool/probe/live/\n"
     "  sipscope export --db postgresql://sipscope@db.example/voip /var/spool/probe/eth1/\n"
     "  sipscope export --db calls.sqlite --replace --csv out/ ring-00*.pcap.gz\n"
     "  sqlite3 calls.sqlite \"SELECT state, count(*) FROM calls GROUP BY state\"\n";
@@ -116,6 +122,7 @@ struct options {
   std::vector<std::pair<std::string, std::uint64_t>> limits;   // --limit NAME=VALUE
   bool recursive = false, replace = false, quiet = false, per_file = false, with_messages = false;
   unsigned jobs = 0;
+  double settle = 0;   // seconds; 0: every file
 };
 
 int usage(const std::string& msg) {
@@ -153,6 +160,14 @@ std::optional<int> parse_args(args a, options& o) {
       }
       continue;
     }
+    if (c.option("--settle", v, err)) {
+      if (!err.empty()) return usage(err);
+      char* end = nullptr;
+      const double n = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(n >= 0) || n > 1e9) return usage("--settle takes seconds (0 or more)");
+      o.settle = n;
+      continue;
+    }
     if (c.option("--limit", v, err)) {
       if (!err.empty()) return usage(err);
       if (v == "list") {
@@ -188,6 +203,33 @@ struct unit {
   std::uint64_t size = 0;           // bytes (stat)
 };
 
+// What says that a file changed: another file under its name, another size, another mtime.
+struct file_stamp {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = -1;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const file_stamp&) const = default;
+};
+std::optional<file_stamp> stamp_of(const std::string& path) {
+  struct stat sb{};
+  if (::stat(path.c_str(), &sb) != 0) return std::nullopt;
+  return file_stamp{sb.st_dev, sb.st_ino, sb.st_size,
+                    static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1'000'000'000 + sb.st_mtim.tv_nsec};
+}
+
+// --settle: the files modified less than `settle` seconds before the run started.
+struct settling {
+  double settle = 0;
+  std::int64_t now_ns = 0;
+  std::uint64_t files = 0, units = 0;   // left for a later run
+  bool recent(const std::string& path) const {
+    if (settle <= 0) return false;
+    const auto st = stamp_of(path);
+    return st && static_cast<double>(now_ns - st->mtime_ns) < settle * 1e9;
+  }
+};
+
 // pcap (both byte orders, µs and ns), pcapng, gzip.
 bool looks_like_capture(const fs::path& p) {
   unsigned char b[4] = {};
@@ -204,7 +246,7 @@ bool looks_like_capture(const fs::path& p) {
 // Adds the directory's capture files as one unit (and its subdirectories as others).
 // With per_file, each capture file is a unit of its own.
 void add_directory(const fs::path& dir, bool recursive, bool per_file, std::vector<unit>& out,
-                   std::uint64_t& skipped, std::uint64_t& subdirs, bool& bad) {
+                   std::uint64_t& skipped, std::uint64_t& subdirs, bool& bad, settling& settle) {
   std::error_code ec;
   std::vector<fs::path> files, dirs;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -223,6 +265,7 @@ void add_directory(const fs::path& dir, bool recursive, bool per_file, std::vect
   std::sort(dirs.begin(), dirs.end());
   unit u;
   u.path = dir.string();
+  std::uint64_t recent = 0;   // files of the directory still being written (--settle)
   for (const fs::path& f : files) {
     if (!looks_like_capture(f)) {
       ++skipped;
@@ -230,6 +273,12 @@ void add_directory(const fs::path& dir, bool recursive, bool per_file, std::vect
     }
     std::error_code e2;
     const std::uint64_t size = fs::file_size(f, e2);
+    if (settle.recent(f.string())) {
+      ++recent;
+      ++settle.files;
+      if (per_file) ++settle.units;
+      continue;
+    }
     if (per_file) {
       unit one;
       one.path = f.string();
@@ -241,9 +290,17 @@ void add_directory(const fs::path& dir, bool recursive, bool per_file, std::vect
     u.files.push_back(f.string());
     u.size += size;
   }
+  // One capture of a probe's rotated files is imported once all of them are complete: with a
+  // file still being written, the directory waits as a whole (a later run would find its
+  // files imported as part of a smaller capture: an overlap).
+  if (!per_file && recent) {
+    ++settle.units;
+    settle.files += u.files.size();
+    u.files.clear();
+  }
   if (!u.files.empty()) out.push_back(std::move(u));
   if (recursive)
-    for (const fs::path& d : dirs) add_directory(d, true, per_file, out, skipped, subdirs, bad);
+    for (const fs::path& d : dirs) add_directory(d, true, per_file, out, skipped, subdirs, bad, settle);
   else
     subdirs += dirs.size();
 }
@@ -436,6 +493,12 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   // The content hash of each file, which identifies the capture (a re-run skips it).
   std::vector<st::capture_file> files(u.files.size());
   std::vector<std::string> errors(u.files.size());
+  // Each file as it was before its hash was taken: if it is not the same once read (a probe
+  // still writing it, a file replaced), what was read is not what was hashed, and a later
+  // run would import its complete content as another capture.
+  std::vector<std::optional<file_stamp>> stamps;
+  stamps.reserve(u.files.size());
+  for (const std::string& f : u.files) stamps.push_back(stamp_of(f));
   std::vector<char> ok(u.files.size(), 0);
   auto hash = [&](std::size_t first, std::size_t step) {
     for (std::size_t i = first; i < files.size(); i += step) {
@@ -650,6 +713,18 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     s.pipelines[worker] = nullptr;
   }
   if (stopped || s.fatal) return;
+  if (hasher.joinable()) hasher.join();   // (its sizes, below)
+  for (std::size_t i = 0; i < u.files.size(); ++i) {
+    const std::optional<file_stamp> now = stamp_of(u.files[i]);
+    if (!stamps[i] || !now) continue;   // not readable: the read has said so (file_error)
+    if (*now != *stamps[i] || (ok[i] && static_cast<std::uint64_t>(now->size) != files[i].size)) {
+      deliver(fail_msg{"'" + u.files[i] + "' changed while it was read (" + std::to_string(stamps[i]->size) +
+                       " bytes, then " + std::to_string(now->size) +
+                       "): a probe still writing it? Not imported: run again once it is complete (--settle "
+                       "leaves recent files for a later run)"});
+      return;
+    }
+  }
   finishing = true;
   c.finish();
   ctx.capture_end = c.stats().last_time;
@@ -824,6 +899,13 @@ int cmd_export(args a) {
   s.o = &o;
   bool bad = false;
   std::uint64_t skipped_files = 0, subdirs = 0;
+  settling settle;
+  settle.settle = o.settle;
+  {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    settle.now_ns = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  }
   for (const std::string& p : o.paths) {
     struct stat sb{};
     if (::stat(p.c_str(), &sb) != 0) {
@@ -831,10 +913,14 @@ int cmd_export(args a) {
       bad = true;
     } else if (S_ISDIR(sb.st_mode)) {
       const std::size_t before = s.units.size();
-      add_directory(p, o.recursive, o.per_file, s.units, skipped_files, subdirs, bad);
-      if (s.units.size() == before && !bad)
+      const std::uint64_t settling_before = settle.units;
+      add_directory(p, o.recursive, o.per_file, s.units, skipped_files, subdirs, bad, settle);
+      if (s.units.size() == before && !bad && settle.units == settling_before)
         std::fprintf(stderr, "sipscope export: no capture files in '%s'%s\n", p.c_str(),
                      o.recursive ? "" : " (--recursive reads its subdirectories)");
+    } else if (settle.recent(p)) {
+      ++settle.files;
+      ++settle.units;
     } else {
       unit u;
       u.path = p;
@@ -987,6 +1073,12 @@ int cmd_export(args a) {
     if (subdirs)
       std::fprintf(stderr, "sipscope export: %llu subdirectories not read (--recursive reads them)\n",
                    static_cast<unsigned long long>(subdirs));
+    if (settle.units)
+      std::fprintf(stderr,
+                   "sipscope export: %llu %s (%llu %s) left for a later run: modified less than %g s ago "
+                   "(--settle)\n",
+                   static_cast<unsigned long long>(settle.units), settle.units == 1 ? "capture" : "captures",
+                   static_cast<unsigned long long>(settle.files), settle.files == 1 ? "file" : "files", o.settle);
   }
   return s.failed || s.conflicts ? exit_findings : exit_ok;
 }
