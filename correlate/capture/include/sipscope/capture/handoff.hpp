@@ -36,30 +36,12 @@ class handoff final : public handler {
   handoff(const handoff&) = delete;
   handoff& operator=(const handoff&) = delete;
 
-  void on_sip(const sip_event& e) override {
-    if (direct()) down_.on_sip(e);
-    else relay_.on_sip(e);
-  }
-  void on_udp(const udp_event& e) override {
-    if (direct()) down_.on_udp(e);
-    else relay_.on_udp(e);
-  }
-  void on_diag(const diag_event& e) override {
-    if (direct()) down_.on_diag(e);
-    else relay_.on_diag(e);
-  }
-  void on_icmp(const icmp_event& e) override {
-    if (direct()) down_.on_icmp(e);
-    else relay_.on_icmp(e);
-  }
-  void on_tcp(const tcp_event& e) override {
-    if (direct()) down_.on_tcp(e);
-    else relay_.on_tcp(e);
-  }
-  void on_progress(std::uint64_t done, std::uint64_t total) override {
-    if (direct()) down_.on_progress(done, total);
-    else relay_.on_progress(done, total);
-  }
+  void on_sip(const sip_event& e) override { route(&handler::on_sip, e); }
+  void on_udp(const udp_event& e) override { route(&handler::on_udp, e); }
+  void on_diag(const diag_event& e) override { route(&handler::on_diag, e); }
+  void on_icmp(const icmp_event& e) override { route(&handler::on_icmp, e); }
+  void on_tcp(const tcp_event& e) override { route(&handler::on_tcp, e); }
+  void on_progress(std::uint64_t done, std::uint64_t total) override { route(&handler::on_progress, done, total); }
 
   bool claim();    // any thread: true when the caller is to help() (the owner has not finished)
   void help();     // the claiming thread: hands events to the downstream handler until finish()
@@ -67,7 +49,13 @@ class handoff final : public handler {
   bool switched() const { return switched_; }   // the owner's thread: events went to a helper
 
  private:
-  // The owner's thread, per event: one load of a flag that is written once.
+  // The owner's thread, per event: to the downstream handler itself until a claim, then to
+  // the relay (one load of a flag that is written once).
+  template <typename... P, typename... A>
+  void route(void (handler::*call)(P...), const A&... a) {
+    if (direct()) (down_.*call)(a...);
+    else (relay_.*call)(a...);
+  }
   bool direct() {
     if (switched_) return false;
     if (!wanted_.load(std::memory_order_acquire)) return true;
