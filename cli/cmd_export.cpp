@@ -425,6 +425,7 @@ struct shared_state {
   std::vector<help_offer> helpable;   // under help_mu
   std::size_t running = 0;          // captures started and not finished, under help_mu
   std::mutex msg_mu;   // stderr lines from several threads
+  bool bar = false;    // a progress bar on stderr (a terminal, not --quiet)
   // Progress and summary.
   std::atomic<std::uint64_t> bytes_done{0}, units_done{0}, files_done{0};
   std::atomic<std::uint64_t> imported{0}, present{0}, failed{0}, conflicts{0};
@@ -445,7 +446,7 @@ st::store* lookup_store(shared_state& s) {
 
 void say(shared_state& s, const std::string& line) {
   std::lock_guard l(s.msg_mu);
-  std::fprintf(stderr, "\r\033[K");
+  if (s.bar) std::fprintf(stderr, "\r\033[K");   // over the progress bar; not in a log file
   std::fprintf(stderr, "sipscope export: %s\n", line.c_str());
 }
 
@@ -897,6 +898,7 @@ int cmd_export(args a) {
   // What to import: every PATH checked first, so that a typo fails at once.
   shared_state s;
   s.o = &o;
+  s.bar = !o.quiet && ::isatty(STDERR_FILENO);
   bool bad = false;
   std::uint64_t skipped_files = 0, subdirs = 0;
   settling settle;
@@ -992,7 +994,7 @@ int cmd_export(args a) {
   std::thread writer(writer_main, std::ref(s), std::ref(*db), csv.get(), jsonl);
 
   // Progress: files done/total, bytes, records/s, ETA; redrawn 5 times a second on a terminal.
-  const bool bar = !o.quiet && ::isatty(STDERR_FILENO);
+  const bool bar = s.bar;
   // (It waits on a condition variable, not a sleep: the end of the run wakes it at once
   // rather than up to 200 ms later.)
   std::atomic<bool> workers_done{false};
