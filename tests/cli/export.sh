@@ -142,6 +142,9 @@ expect_rc 1 "a bad capture among good ones" -- "$bin" export --db "$tmp/bad.sqli
 [ "$(sql "$tmp/bad.sqlite" "SELECT status FROM captures WHERE path LIKE '%/bad.pcap'")" = failed ] &&
 [ "$(sql "$tmp/bad.sqlite" "SELECT status FROM captures WHERE path LIKE '%/cancel.pcap'")" = complete ] \
   && pass "bad capture recorded as failed, the good one complete" || fail "statuses: $(sql "$tmp/bad.sqlite" "SELECT path, status FROM captures")"
+# (stderr is a file here: its messages carry no terminal escapes, for logs and cron mail)
+grep -q "bad.pcap' could not be read" "$tmp/err" && ! grep -q $'\033' "$tmp/err" &&
+  pass "the message, without terminal escapes in a file" || fail "stderr: $(od -c "$tmp/err" | head -3)"
 
 # --- read-only database --------------------------------------------------------------------------
 # In a directory of its own that another user can enter, with a capture that user can read
