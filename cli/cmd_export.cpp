@@ -198,9 +198,10 @@ std::optional<int> parse_args(args a, options& o) {
 // ---- what to import --------------------------------------------------------------------------
 
 struct unit {
-  std::string path;                 // file or directory
-  std::vector<std::string> files;   // sorted by name
-  std::uint64_t size = 0;           // bytes (stat)
+  std::string path;                   // file or directory
+  std::vector<std::string> files;     // sorted by name
+  std::vector<std::uint64_t> sizes;   // of each file (stat)
+  std::uint64_t size = 0;             // bytes (stat)
 };
 
 // What says that a file changed: another file under its name, another size, another mtime.
@@ -283,11 +284,13 @@ void add_directory(const fs::path& dir, bool recursive, bool per_file, std::vect
       unit one;
       one.path = f.string();
       one.files.push_back(f.string());
+      one.sizes.push_back(size);
       one.size = size;
       out.push_back(std::move(one));
       continue;
     }
     u.files.push_back(f.string());
+    u.sizes.push_back(size);
     u.size += size;
   }
   // One capture of a probe's rotated files is imported once all of them are complete: with a
@@ -297,6 +300,7 @@ void add_directory(const fs::path& dir, bool recursive, bool per_file, std::vect
     ++settle.units;
     settle.files += u.files.size();
     u.files.clear();
+    u.sizes.clear();
   }
   if (!u.files.empty()) out.push_back(std::move(u));
   if (recursive)
@@ -431,6 +435,8 @@ struct shared_state {
   std::atomic<std::uint64_t> imported{0}, present{0}, failed{0}, conflicts{0};
   std::atomic<std::uint64_t> calls{0}, others{0};
   std::vector<std::atomic<std::uint64_t>> in_progress;   // per worker: bytes of its capture so far
+  std::vector<std::atomic<std::uint64_t>> files_in_progress;   // per worker: its capture's files read
+  std::atomic<std::uint64_t> records_made{0};   // by the correlators (the writer may hold them back)
   std::mutex pipelines_mu;
   std::vector<capture::pipeline*> pipelines;           // per worker, to stop on a fatal error
   st::error fatal_error;
@@ -453,8 +459,9 @@ void say(shared_state& s, const std::string& line) {
 // Forwards the pipeline's events to the correlator; counts bytes for the progress bar.
 class worker_handler : public capture::handler {
  public:
-  worker_handler(cr::correlator& c, std::atomic<std::uint64_t>& progress, explain::context& ctx)
-      : c_(c), progress_(progress), ctx_(ctx) {}
+  worker_handler(cr::correlator& c, std::atomic<std::uint64_t>& progress, std::atomic<std::uint64_t>& files,
+                 const std::vector<std::uint64_t>& sizes, explain::context& ctx)
+      : c_(c), progress_(progress), files_(files), sizes_(sizes), ctx_(ctx) {}
   void on_sip(const capture::sip_event& e) override { c_.on_sip(e); }
   void on_udp(const capture::udp_event& e) override { c_.on_udp(e); }
   // ICMP unreachables and TCP SYN/RST: evidence of explain's verdicts, as in `sipscope calls`
@@ -467,12 +474,23 @@ class worker_handler : public capture::handler {
     explain::add_loss(ctx_, e);
     c_.on_diag(e);
   }
-  void on_progress(std::uint64_t done, std::uint64_t) override { progress_ = done; }
+  void on_progress(std::uint64_t done, std::uint64_t) override {
+    progress_ = done;
+    // the files read through: the capture's bytes so far past the end of each
+    while (file_ < sizes_.size() && done >= file_end_ + sizes_[file_]) {
+      file_end_ += sizes_[file_++];
+      files_ = file_;
+    }
+  }
   std::string file_error;
 
  private:
   cr::correlator& c_;
   std::atomic<std::uint64_t>& progress_;
+  std::atomic<std::uint64_t>& files_;
+  const std::vector<std::uint64_t>& sizes_;
+  std::size_t file_ = 0;
+  std::uint64_t file_end_ = 0;
   explain::context& ctx_;
 };
 
@@ -658,6 +676,7 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
   };
   c.set_sink([&](cr::record&& r) {
     if (stopped) return;
+    s.records_made.fetch_add(1, std::memory_order_relaxed);
     ctx.capture_end = c.stats().last_time;
     ctx.rtp_packets = c.stats().rtp_packets;
     explain::verdict v = explain::explain(r, ctx);
@@ -677,7 +696,7 @@ void run_unit(shared_state& s, std::size_t worker, const unit& u) {
     add(r, v);
     if (batch.rows.records() >= channel::batch) send();
   });
-  worker_handler h(c, s.in_progress[worker], ctx);
+  worker_handler h(c, s.in_progress[worker], s.files_in_progress[worker], u.sizes, ctx);
   {
     std::lock_guard l(s.pipelines_mu);
     s.pipelines[worker] = &p;
@@ -775,6 +794,7 @@ void worker_main(shared_state& s, std::size_t worker) {
     if (i >= s.units.size()) break;
     run_unit(s, worker, s.units[i]);
     s.in_progress[worker] = 0;
+    s.files_in_progress[worker] = 0;
     s.bytes_done += s.units[i].size;
     s.files_done += s.units[i].files.size();
     ++s.units_done;
@@ -927,6 +947,7 @@ int cmd_export(args a) {
       unit u;
       u.path = p;
       u.files.push_back(p);
+      u.sizes.push_back(static_cast<std::uint64_t>(sb.st_size));
       u.size = static_cast<std::uint64_t>(sb.st_size);
       s.units.push_back(std::move(u));
     }
@@ -950,6 +971,7 @@ int cmd_export(args a) {
   s.two_stage = jobs >= 2 * s.units.size();
   jobs = static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(1, s.units.size())));
   s.in_progress = std::vector<std::atomic<std::uint64_t>>(jobs);
+  s.files_in_progress = std::vector<std::atomic<std::uint64_t>>(jobs);
   s.pipelines.assign(jobs, nullptr);
 
   const auto t0 = std::chrono::steady_clock::now();
@@ -1007,11 +1029,14 @@ int cmd_export(args a) {
         progress_cv.wait_for(l, std::chrono::milliseconds(200), [&] { return workers_done.load(); });
       }
       if (!bar || workers_done) continue;
-      std::uint64_t done = s.bytes_done;
+      std::uint64_t done = s.bytes_done, files = s.files_done;
       for (auto& b : s.in_progress) done += b;
+      for (auto& f : s.files_in_progress) files += f;
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
-      const double recs = secs > 0 ? static_cast<double>(s.calls + s.others) / secs : 0;
+      // records as the correlators make them: the writer may hold a capture's records back
+      // until its files' hashes are known (docs/STORE.md)
+      const double recs = secs > 0 ? static_cast<double>(s.records_made) / secs : 0;
       std::string eta = "--:--";
       if (rate > 0 && done > 0 && total_bytes >= done) {
         const auto left = static_cast<long long>(static_cast<double>(total_bytes - done) / rate);
@@ -1026,7 +1051,7 @@ int cmd_export(args a) {
       line.append(static_cast<std::size_t>(20 - fill), ' ');
       char b[200];
       std::snprintf(b, sizeof b, "] files %llu/%llu  %.1f/%.1f MB  %.1f MB/s  %.0f records/s  ETA %s\033[K",
-                    static_cast<unsigned long long>(s.files_done.load()),
+                    static_cast<unsigned long long>(std::min(files, total_files)),
                     static_cast<unsigned long long>(total_files), static_cast<double>(done) / 1e6,
                     static_cast<double>(total_bytes) / 1e6, rate / 1e6, recs, eta.c_str());
       line += b;
