@@ -1134,8 +1134,11 @@ bool parse_ip(std::string_view text, capture::ip_address& out) {
       ++j;
     }
     if (j < text.size() && text[j] == '.') {
+      // The IPv4 tail ends the address: with a ':' after it, this call would be called again
+      // on the same text: a stack overflow (fuzz_correlate, a c= line of "29.0.b=AS:2.198").
+      const std::string_view tail = text.substr(i);
       capture::ip_address v4;
-      if (!parse_ip(text.substr(i), v4) || n > 6) return false;
+      if (tail.find(':') != std::string_view::npos || !parse_ip(tail, v4) || n > 6) return false;
       groups[n++] = static_cast<std::uint16_t>(v4.bytes[0] << 8 | v4.bytes[1]);
       groups[n++] = static_cast<std::uint16_t>(v4.bytes[2] << 8 | v4.bytes[3]);
       i = text.size();

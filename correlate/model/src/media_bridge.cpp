@@ -65,7 +65,7 @@ class stream_bridge final : public media_bridge {
   // table stays the size of the media in progress. Out of line: the per-datagram path above
   // stays small (no std::function built in its frame).
   [[gnu::noinline]] void sweep(timestamp_ns t) {
-    next_sweep_ = t + 5 * second;
+    next_sweep_ = capture::later(t, 5 * second);   // (saturated: a capture's times go up to 2^63 ns)
     table_.finish_idle(now_, 60 * second, [this](const media::rtp_stream& s) { keep(s); });
   }
 
@@ -251,7 +251,7 @@ class stream_bridge final : public media_bridge {
       if (any && !offered)
         r.findings.push_back({"codec_mismatch", "RTP " + who + " uses payload type " + std::to_string(s.payload_type) +
                                                     " that the receiver's SDP did not list"});
-      if (r.times.bye && s.end > *r.times.bye + 2 * second)
+      if (r.times.bye && s.end > capture::later(*r.times.bye, 2 * second))
         r.findings.push_back({"rtp_after_bye", "RTP " + who + " continues " +
                                                    fmt_ms(static_cast<double>(s.end - *r.times.bye) / 1e6) +
                                                    " ms after the BYE"});
